@@ -1,0 +1,1 @@
+"""attune.lsp: the Attune language server (pygls 2). Built in the language-server issue."""

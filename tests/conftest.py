@@ -1,0 +1,35 @@
+"""Shared fixtures. Every test runs with ATTUNE_HOME in its own temp dir so no test
+touches the developer's real strategy, backups or stores."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def attune_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "attune-home"
+    home.mkdir()
+    monkeypatch.setenv("ATTUNE_HOME", str(home))
+    monkeypatch.delenv("ATTUNE_BREAKER_URL", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    return home
+
+
+@pytest.fixture
+def cli_env(attune_home: Path) -> dict[str, str]:
+    """Environment for running the `attune` CLI in a subprocess."""
+    env = dict(os.environ)
+    env["ATTUNE_HOME"] = str(attune_home)
+    env.pop("ANTHROPIC_API_KEY", None)
+    return env
+
+
+@pytest.fixture
+def attune_cmd() -> list[str]:
+    """How to invoke the CLI: the interpreter running the tests, so it matches."""
+    return [sys.executable, "-m", "attune.models.auth_cli"]

@@ -1,0 +1,47 @@
+"""What every `attune` subcommand shares: exit codes, errors, JSON output, terminals.
+
+Exit codes: 0 success, 1 runtime error, 2 usage error (argparse's own code).
+A handler raises ``CliError`` (or ``UsageError``) with a message for the user;
+``main`` prints it to stderr and exits with its code. No tracebacks for users.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A runtime failure to report to the user as one clear message (exit 1)."""
+
+    exit_code = EXIT_RUNTIME
+
+
+class UsageError(CliError):
+    """The command line asks for something impossible (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or detached stdin
+        return False
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (ValueError, OSError):
+        return False

@@ -1,0 +1,26 @@
+"""How numbers read in every face of Attune (CLI, lenses, wizard), in one place."""
+
+from __future__ import annotations
+
+
+def format_count(n: int) -> str:
+    """12345 -> '12,345'."""
+    return f"{n:,}"
+
+
+def format_money(dollars: float) -> str:
+    """Small amounts keep 4 decimals so cheap files don't all read '$0.00'."""
+    if dollars == 0:
+        return "$0"
+    if dollars >= 1:
+        return f"${dollars:,.2f}"
+    return f"${dollars:.4f}"
+
+
+def format_tokens_short(tokens: int) -> str:
+    """200000 -> '200K', 1000000 -> '1M'."""
+    if tokens >= 1_000_000 and tokens % 1_000_000 == 0:
+        return f"{tokens // 1_000_000}M"
+    if tokens >= 1_000 and tokens % 1_000 == 0:
+        return f"{tokens // 1_000}K"
+    return format_count(tokens)

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import paths
 from .atomic_file import atomic_write_json
 from .cost_model import PRICES_AS_OF, price_pipeline
+from .errors import AttuneError
 from .formatting import format_count, format_money, format_tokens_short
 
 SUBSCRIPTION_CONTEXT_WINDOW = 200_000
@@ -83,7 +84,7 @@ def get_module_size_category(
     return "large"
 
 
-class StrategyFileError(Exception):
+class StrategyFileError(AttuneError):
     """The strategy file exists but cannot be used. The file is left as it is."""
 
     def __init__(self, path: Path, problem: str):

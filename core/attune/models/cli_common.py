@@ -11,12 +11,14 @@ import json
 import sys
 from typing import Any
 
+from .errors import AttuneError
+
 EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 
 
-class CliError(Exception):
+class CliError(AttuneError):
     """A runtime failure to report to the user as one clear message (exit 1)."""
 
     exit_code = EXIT_RUNTIME

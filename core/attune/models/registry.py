@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
+from .errors import AttuneError
 
 PRICES_AS_OF = "2026-02-17"
 DEFAULT_PROVIDER = "anthropic"
@@ -51,7 +52,7 @@ MODEL_REGISTRY: dict[str, dict[str, ModelInfo]] = {
 }
 
 
-class PricingFileError(ValueError):
+class PricingFileError(AttuneError, ValueError):
     """``pricing.json`` exists but cannot be used; the message names the file and why."""
 
 

@@ -1,0 +1,9 @@
+"""The base of every error Attune reports to a user as a plain message.
+
+It has no dependencies so the CLI can catch it without importing the heavy modules
+that raise it. Anything else that escapes is a bug and is reported as one.
+"""
+
+
+class AttuneError(Exception):
+    """An error whose message is meant for the user, not a traceback."""

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the project and its tests need on a fresh Debian machine:
+# the Debian packages (redis-server for the Redis breaker tests), then the Python
+# package with its dev extras. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "setup-dev: please install: ${need_apt[*]} (needs root)" >&2; exit 1
+  fi
+  echo "setup-dev: installing ${need_apt[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[dev]'

@@ -299,3 +299,18 @@ def test_get_auth_strategy_never_blocks_without_a_terminal(attune_home, monkeypa
     assert get_auth_strategy() == AuthStrategy()
     pro(setup_completed=True).save()
     assert get_auth_strategy().subscription_tier is SubscriptionTier.PRO
+
+
+def test_strategy_file_location_honours_attune_home_and_platformdirs(tmp_path):
+    import subprocess
+    import sys
+
+    code = "from attune.models import AUTH_STRATEGY_FILE; print(AUTH_STRATEGY_FILE)"
+    env = {k: v for k, v in os.environ.items() if k != "ATTUNE_HOME"}
+    with_home = subprocess.run([sys.executable, "-c", code], env={**env, "ATTUNE_HOME": str(tmp_path)},
+                               capture_output=True, text=True, check=True).stdout.strip()
+    assert with_home == str(tmp_path / "auth_strategy.json")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    assert default == str(tmp_path / "xdg" / "attune" / "auth_strategy.json")

@@ -42,7 +42,9 @@ def _args(args: argparse.Namespace | None, command: str) -> argparse.Namespace:
     """Defaults for programmatic calls such as ``cmd_auth_status()``."""
     if args is not None:
         return args
-    return build_parser().parse_args(["auth", command] + (["."] if command == "recommend" else []))
+    if command == "recommend":
+        raise UsageError("cmd_auth_recommend needs the file: cmd_auth_recommend(Namespace(file=..., json=False))")
+    return build_parser().parse_args(["auth", command])
 
 
 # ---- attune auth setup ----------------------------------------------------------

@@ -163,7 +163,8 @@ class FakeAnthropic:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        # a short poll interval: stop() waits up to one interval for the loop to notice
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
                                         name="fake-anthropic", daemon=True)
         self._thread.start()
         return self

@@ -277,3 +277,70 @@ def test_decision_serialises_for_the_cli(store: TelemetryStore) -> None:
     data = decision.to_dict()
     assert data["model_id"] == HAIKU and data["candidates"][0]["sample_size"] == 12
     assert isinstance(decision.candidates[0], ModelPerformance)
+
+
+# --- circuit breaker --------------------------------------------------------------
+
+class Clock:
+    """Seconds the test moves by hand (the breaker's injectable clock)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_open_breaker_excludes_its_model_and_only_that_key(store: TelemetryStore) -> None:
+    from attune.models import CircuitBreaker
+
+    seed(store, HAIKU, 40, latency=300, cost=0.001)  # the best by far
+    seed(store, SONNET, 40, failures=4, latency=1200, cost=0.01)
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=2, recovery_timeout_seconds=60, clock=clock)
+    router = AdaptiveModelRouter(store, breaker=breaker)
+    assert router.get_best_model("docs", "review") == HAIKU
+
+    breaker.record_failure("anthropic", "premium")  # another tier: no effect on haiku
+    breaker.record_failure("anthropic", "premium")
+    assert router.get_best_model("docs", "review") == HAIKU
+
+    breaker.record_failure("anthropic", "cheap")
+    breaker.record_failure("anthropic", "cheap")
+    decision = router.explain("docs", "review")
+    assert decision.model_id == SONNET and not decision.fallback
+    assert decision.excluded == [{"model_id": HAIKU, "provider": "anthropic", "tier": "cheap",
+                                  "cause": "circuit breaker anthropic:cheap is open"}]
+
+
+def test_routing_does_not_take_the_half_open_probe(store: TelemetryStore) -> None:
+    from attune.models import CircuitBreaker
+
+    seed(store, HAIKU, 40, latency=300, cost=0.001)
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout_seconds=60,
+                             half_open_calls=1, clock=clock)
+    breaker.record_failure("anthropic", "cheap")
+    clock.now += 61  # OPEN -> HALF_OPEN
+    router = AdaptiveModelRouter(store, breaker=breaker)
+    for _ in range(5):  # half-open is not excluded: the probe may go to it
+        assert router.get_best_model("docs", "review") == HAIKU
+    assert breaker.is_available("anthropic", "cheap") is True  # the one permit is still there
+    assert breaker.is_available("anthropic", "cheap") is False
+
+
+def test_every_breaker_open_falls_back_with_a_warning(store: TelemetryStore,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    from attune.models import CircuitBreaker
+
+    seed(store, HAIKU, 20)
+    seed(store, OPUS, 20)
+    breaker = CircuitBreaker(failure_threshold=1, clock=Clock())
+    breaker.record_failure("anthropic", "cheap")
+    breaker.record_failure("anthropic", "premium")
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    decision = AdaptiveModelRouter(store, breaker=breaker).explain("docs", "review")
+    assert decision.fallback and decision.model_id == SONNET
+    [warning] = warnings_from_router(caplog)
+    assert "circuit breaker anthropic:cheap is open" in warning.getMessage()
+    assert "circuit breaker anthropic:premium is open" in warning.getMessage()

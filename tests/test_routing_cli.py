@@ -110,3 +110,16 @@ def test_a_corrupt_store_is_an_error_naming_the_file(attune_home: Path, attune_c
     assert result.returncode == 1
     assert str(db) in result.stderr and "Traceback" not in result.stderr
     assert db.read_bytes() == b"garbage" * 200
+
+
+def test_best_shows_a_model_excluded_by_the_shared_breaker(history: None, attune_cmd: list[str],
+                                                           cli_env: dict[str, str]) -> None:
+    from attune.models import get_circuit_breaker
+
+    breaker = get_circuit_breaker()  # the SQLite breaker under the same ATTUNE_HOME
+    for _ in range(breaker.failure_threshold):
+        breaker.record_failure("anthropic", "cheap", error_type="server")
+    result = run(attune_cmd, cli_env, "best", "docs", "review")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"model:  {SONNET}")
+    assert f"{HAIKU} (anthropic:cheap): circuit breaker anthropic:cheap is open" in result.stdout

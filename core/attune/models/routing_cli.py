@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from .cli_common import UsageError, print_json
+from .cli_common import CliError, UsageError, print_json
 
 if TYPE_CHECKING:
     from .adaptive_routing import AdaptiveModelRouter
@@ -41,16 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _router() -> "AdaptiveModelRouter":
-    import importlib.util
-
     from .adaptive_routing import AdaptiveModelRouter
+    from .circuit_breaker import get_circuit_breaker
     from .telemetry import get_telemetry_store
 
-    breaker = None
-    if importlib.util.find_spec(f"{__package__}.circuit_breaker") is not None:
-        from .circuit_breaker import get_circuit_breaker
-
+    try:
         breaker = get_circuit_breaker()
+    except ValueError as exc:  # a bad ATTUNE_BREAKER_URL: configuration, not usage
+        raise CliError(str(exc)) from None
     return AdaptiveModelRouter(get_telemetry_store(), breaker=breaker)
 
 

@@ -52,9 +52,11 @@ _EXPORTS: dict[str, str] = {
     "TelemetryBackend": "telemetry",
     "TelemetryStore": "telemetry",
     "get_telemetry_store": "telemetry",
+    "TelemetryStoreError": "telemetry",
     # router (issue 3)
     "AdaptiveModelRouter": "adaptive_routing",
     "ModelPerformance": "adaptive_routing",
+    "RoutingDecision": "adaptive_routing",
     # executor (issue 3)
     "LLMResponse": "executor",
     "EmpathyLLMExecutor": "executor",

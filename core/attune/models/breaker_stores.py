@@ -1,0 +1,326 @@
+"""What the circuit breaker stores per key, the rules that change it, and the stores.
+
+One key is ``provider`` or ``provider:tier``. A key's stored facts
+(``CircuitBreakerState``) are plain numbers and wall-clock timestamps, so any process
+that reads them derives the same state:
+
+- CLOSED    ``opened_at`` is None.
+- OPEN      ``opened_at`` is set and ``now < retry_at``.
+- HALF_OPEN ``opened_at`` is set and ``now >= retry_at``; ``probes_granted`` counts the
+            probe permits handed out in the current probe window.
+
+The rules (``acquire``, ``on_success``, ``on_failure``) are pure functions of a state,
+``now`` and a ``BreakerPolicy``. The memory and SQLite stores run them inside a lock /
+an ``IMMEDIATE`` transaction; the Redis store runs the same rules as Lua scripts
+(``breaker_store_redis``) and the shared test-suite holds every store to them.
+
+Stores are chosen by URL (``open_store``): ``memory://``, ``sqlite:///abs/path.db``,
+``redis://host:port/db``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+CLOSED = "closed"
+OPEN = "open"
+HALF_OPEN = "half_open"
+
+T = TypeVar("T")
+
+
+class BreakerStoreUnavailable(Exception):
+    """The store cannot be reached or used right now (Redis down, SQLite locked/full).
+
+    ``CircuitBreaker`` catches it and degrades to a process-local breaker; it never
+    reaches the breaker's callers."""
+
+
+def breaker_key(provider: str, tier: str | None = None) -> str:
+    """``provider`` or ``provider:tier``: the unit a breaker tracks."""
+    if not isinstance(provider, str) or not provider.strip():
+        raise ValueError("provider must be a non-empty string")
+    if ":" in provider:
+        raise ValueError(f"provider may not contain ':' (got {provider!r}); pass the tier separately")
+    if tier is None or tier == "":
+        return provider
+    return f"{provider}:{tier}"
+
+
+@dataclass(frozen=True)
+class BreakerPolicy:
+    """The thresholds of one ``CircuitBreaker`` instance (not stored: each process
+    applies its own policy to the shared facts; the open duration is stored as
+    ``retry_at`` when a breaker opens, so every reader agrees on when it ends)."""
+
+    failure_threshold: int = 5
+    recovery_timeout_seconds: float = 60.0
+    half_open_calls: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.failure_threshold, bool) or not isinstance(self.failure_threshold, int) \
+                or self.failure_threshold < 1:
+            raise ValueError(f"failure_threshold must be an integer >= 1, got {self.failure_threshold!r}")
+        timeout = self.recovery_timeout_seconds
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+                or not math.isfinite(timeout) or timeout <= 0:
+            raise ValueError(f"recovery_timeout_seconds must be a finite number > 0, got {timeout!r}")
+        if isinstance(self.half_open_calls, bool) or not isinstance(self.half_open_calls, int) \
+                or self.half_open_calls < 1:
+            raise ValueError(f"half_open_calls must be an integer >= 1, got {self.half_open_calls!r}")
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """Seconds since the epoch -> ISO 8601 in UTC (None stays None)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class CircuitBreakerState:
+    """The stored facts of one breaker key. Timestamps are seconds since the epoch."""
+
+    key: str
+    failure_count: int = 0
+    opened_at: float | None = None
+    retry_at: float | None = None
+    last_failure: float | None = None
+    last_error_type: str | None = None
+    probes_granted: int = 0
+    probe_window_start: float | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Tripped and not yet closed by a success (OPEN or HALF_OPEN)."""
+        return self.opened_at is not None
+
+    def state(self, now: float) -> str:
+        if self.opened_at is None:
+            return CLOSED
+        if self.retry_at is None or now < self.retry_at:
+            return OPEN
+        return HALF_OPEN
+
+    def to_status(self, now: float) -> dict[str, Any]:
+        """The ``get_status()`` entry for this key (JSON-ready)."""
+        return {
+            "state": self.state(now),
+            "failure_count": self.failure_count,
+            "is_open": self.is_open,
+            "last_failure": iso_utc(self.last_failure),
+            "opened_at": iso_utc(self.opened_at),
+            "retry_at": iso_utc(self.retry_at),
+            "last_error_type": self.last_error_type,
+        }
+
+
+# --- the rules: (state or None, now, policy) -> (result, new state or None if unchanged)
+
+def acquire(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy
+            ) -> tuple[bool, CircuitBreakerState | None]:
+    """May a call go to this key now? In HALF_OPEN this consumes a probe permit."""
+    if s is None or s.opened_at is None:
+        return True, None
+    if s.state(now) == OPEN:
+        return False, None
+    granted = s.probes_granted
+    if (granted >= policy.half_open_calls and s.probe_window_start is not None
+            and now >= s.probe_window_start + policy.recovery_timeout_seconds):
+        # The probes never reported back (caller crashed or forgot): without a new
+        # window the key would stay half-open with no permits forever.
+        granted = 0
+    if granted >= policy.half_open_calls:
+        return False, None
+    window_start = now if granted == 0 else s.probe_window_start
+    return True, replace(s, probes_granted=granted + 1, probe_window_start=window_start)
+
+
+def on_success(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy | None = None
+               ) -> tuple[None, CircuitBreakerState | None]:
+    """Any success closes the breaker and clears the count: the provider answered."""
+    if s is None or (s.failure_count == 0 and s.opened_at is None):
+        return None, None
+    return None, replace(s, failure_count=0, opened_at=None, retry_at=None,
+                         probes_granted=0, probe_window_start=None)
+
+
+def on_failure(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy,
+               error_type: str | None = None, *, key: str = ""
+               ) -> tuple[None, CircuitBreakerState]:
+    """Count a failure. CLOSED opens at the threshold; a failure in HALF_OPEN (the probe)
+    reopens for a full timeout; a late failure while OPEN does not extend the timeout."""
+    if s is None:
+        s = CircuitBreakerState(key=key)
+    count = s.failure_count + 1
+    state = s.state(now)
+    reopen = (state == CLOSED and count >= policy.failure_threshold) or state == HALF_OPEN
+    new = replace(s, failure_count=count, last_failure=now, last_error_type=error_type)
+    if reopen:
+        new = replace(new, opened_at=now, retry_at=now + policy.recovery_timeout_seconds,
+                      probes_granted=0, probe_window_start=None)
+    return None, new
+
+
+def _matches(key: str, target: str | None, include_tiers: bool) -> bool:
+    if target is None:
+        return True
+    return key == target or (include_tiers and key.startswith(target + ":"))
+
+
+@runtime_checkable
+class BreakerStore(Protocol):
+    """Where breaker state lives. Every method may raise ``BreakerStoreUnavailable``."""
+
+    url: str  # for humans and logs: never contains a password
+
+    def acquire(self, key: str, now: float, policy: BreakerPolicy) -> bool: ...
+    def record_success(self, key: str, now: float) -> None: ...
+    def record_failure(self, key: str, now: float, policy: BreakerPolicy,
+                       error_type: str | None) -> None: ...
+    def get(self, key: str) -> CircuitBreakerState | None: ...
+    def get_all(self) -> dict[str, CircuitBreakerState]: ...
+    def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:
+        """Delete ``key`` (and ``key:*`` with include_tiers), or every key when None.
+        Returns the keys that were deleted, sorted."""
+        ...
+    def change_token(self) -> str | int: ...
+    def close(self) -> None: ...
+
+
+class TransactionalStore:
+    """The rules on top of one primitive: ``transact(key, rule)`` runs ``rule`` on the
+    key's current state atomically and writes the new state if the rule returns one.
+
+    Reads that change nothing (a CLOSED ``is_available``, a success on a clean key) are
+    answered from a plain read first: that is a valid moment for the operation to take
+    effect, and it keeps the hot path off the write lock."""
+
+    url: str
+
+    def transact(self, key: str,
+                 rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
+                 ) -> T:
+        raise NotImplementedError
+
+    def get(self, key: str) -> CircuitBreakerState | None:
+        raise NotImplementedError
+
+    def _apply(self, key: str,
+               rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
+               ) -> T:
+        result, new = rule(self.get(key))
+        if new is None:
+            return result
+        return self.transact(key, rule)
+
+    def acquire(self, key: str, now: float, policy: BreakerPolicy) -> bool:
+        return self._apply(key, lambda s: acquire(s, now, policy))
+
+    def record_success(self, key: str, now: float) -> None:
+        self._apply(key, lambda s: on_success(s, now))
+
+    def record_failure(self, key: str, now: float, policy: BreakerPolicy,
+                       error_type: str | None) -> None:
+        self.transact(key, lambda s: on_failure(s, now, policy, error_type, key=key))
+
+
+class MemoryBreakerStore(TransactionalStore):
+    """Process-local state behind one lock (the default for a bare ``CircuitBreaker()``)."""
+
+    def __init__(self) -> None:
+        self.url = "memory://"
+        self._lock = threading.Lock()
+        self._states: dict[str, CircuitBreakerState] = {}
+        self._version = 0
+
+    def transact(self, key, rule):  # type: ignore[no-untyped-def]
+        with self._lock:
+            result, new = rule(self._states.get(key))
+            if new is not None:
+                self._states[key] = new
+                self._version += 1
+            return result
+
+    def _apply(self, key, rule):  # type: ignore[no-untyped-def]
+        return self.transact(key, rule)  # the lock is already cheap
+
+    def get(self, key: str) -> CircuitBreakerState | None:
+        with self._lock:
+            return self._states.get(key)
+
+    def get_all(self) -> dict[str, CircuitBreakerState]:
+        with self._lock:
+            return dict(self._states)
+
+    def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:
+        with self._lock:
+            gone = sorted(k for k in self._states if _matches(k, key, include_tiers))
+            for k in gone:
+                del self._states[k]
+            if gone:
+                self._version += 1
+            return gone
+
+    def change_token(self) -> int:
+        with self._lock:
+            return self._version
+
+    def close(self) -> None:
+        pass
+
+
+SUPPORTED_URLS = "memory://, sqlite:///absolute/path.db or redis://host:port/db"
+
+
+def open_store(url: str) -> BreakerStore:
+    """A store for a URL: ``memory://``, ``sqlite:///abs/path.db``, ``redis[s]://…``."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(f"not a breaker store URL: {url!r} (use {SUPPORTED_URLS})")
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "memory":
+        return MemoryBreakerStore()
+    if scheme == "sqlite":
+        from .breaker_store_sqlite import SQLiteBreakerStore
+
+        return SQLiteBreakerStore(sqlite_path_from_url(url))
+    if scheme in ("redis", "rediss", "unix"):
+        from .breaker_store_redis import RedisBreakerStore
+
+        return RedisBreakerStore(url)
+    raise ValueError(f"unsupported breaker store URL scheme {scheme!r} in {redact_url(url)!r} "
+                     f"(use {SUPPORTED_URLS})")
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """``sqlite:///abs/path.db`` (or SQLAlchemy's ``sqlite:////abs/path.db``) -> path."""
+    from urllib.parse import unquote
+
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/") or rest.strip("/") == "":
+        raise ValueError(f"a sqlite breaker URL needs an absolute path, like "
+                         f"sqlite:///home/me/breaker.db (got {url!r})")
+    return "/" + unquote(rest).lstrip("/")
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs and status output."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -308,6 +308,25 @@ async def test_executor_without_store_feeds_the_shared_store_and_the_router(
     assert CAPABLE.id in stats["models_used"]
 
 
+async def test_executor_without_breaker_uses_the_shared_one_other_processes_see(
+        fake_api, store, attune_home, cli_env, attune_cmd):
+    import json
+
+    fake_api.enqueue(*[overloaded()] * 5)
+    async with EmpathyLLMExecutor(telemetry_store=store, api_key=TEST_API_KEY,
+                                  base_url=fake_api.base_url) as ex:
+        for _ in range(5):
+            assert (await ex.run("fix_bug", "x")).error_type == "overloaded"
+        assert (await ex.run("fix_bug", "x")).error_type == "circuit_open"
+
+    # the CLI, another process, reads the same SQLite breaker under ATTUNE_HOME
+    result = subprocess.run([*attune_cmd, "breaker", "status", "--json"], env=cli_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["anthropic:capable"]["state"] == "open"
+    assert len(fake_api.requests) == 5
+
+
 async def test_telemetry_off_only_when_asked_and_said_at_info(fake_api, breaker, store, caplog):
     caplog.set_level(logging.INFO, logger="attune.models.executor")
     async with EmpathyLLMExecutor(telemetry_store=store, breaker=breaker, api_key=TEST_API_KEY,

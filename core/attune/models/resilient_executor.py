@@ -12,6 +12,9 @@ For each target in the fallback chain (e.g. premium -> capable -> cheap):
   move on. A ``Retry-After`` is honoured; if it is longer than ``max_delay`` we do not
   wait it out but move on to the next target.
 
+The chain is the ``fallback`` given (a ``model``/``tier`` in the context is then
+ignored), else the executor's own choice for the task followed by the cheaper tiers.
+
 Waits use ``asyncio.sleep`` (injectable: tests pass a recorder). When every target
 fails, ``AllProvidersFailedError.attempts`` lists each call (model, error type,
 message, Retry-After).

@@ -1,1 +1,3 @@
-"""attune.lsp: the Attune language server (pygls 2). Built in the language-server issue."""
+"""attune.lsp: the Attune language server (pygls 2), started as ``attune-lsp`` or
+``python -m attune.lsp`` over stdio. The server is thin: every rule it shows comes
+from ``attune.models``."""

@@ -1,15 +1,24 @@
-"""Entry point for ``attune-lsp`` and ``python -m attune.lsp``."""
+"""Entry point for ``attune-lsp`` and ``python -m attune.lsp`` (LSP over stdio)."""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
 
 
-def main() -> int:
-    # Placeholder until the language-server issue lands: say so on stderr (never
-    # stdout, which belongs to the LSP stream) and exit non-zero.
-    print("attune-lsp: the language server is not built yet", file=sys.stderr)
-    return 1
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="attune-lsp", description="The Attune language server (LSP over stdio).")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    args = parser.parse_args(argv)
+
+    from .log_handler import configure_logging
+    from .server import server
+
+    configure_logging(server, getattr(logging, args.log_level))
+    server.start_io()
+    return 0
 
 
 if __name__ == "__main__":

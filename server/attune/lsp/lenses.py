@@ -1,0 +1,71 @@
+"""The text of each lens, from an Analysis, the strategy and the settings.
+
+Every lens carries its command (``attune.server.showDetails``) directly, so no
+client ever shows a blank lens or ``!!MISSING: command!!`` waiting for a resolve.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from .analysis import Analysis
+
+if TYPE_CHECKING:
+    from .settings import LensSettings
+
+SHOW_DETAILS = "attune.server.showDetails"
+_MODE_LABELS = {"subscription": "Subscription", "api": "API", "auto": "Auto"}
+
+
+def cost_for_module_tokens(module_tokens: int) -> tuple[float, int]:
+    """(API cost, tokens charged to a subscription's quota) of the core's documented
+    pipeline for a module of ``module_tokens`` tokens — used for an exact count, where
+    ``estimate_cost`` (which takes lines) does not apply. Same sums as estimate_cost."""
+    from attune.models.cost_model import price_pipeline
+
+    stages = price_pipeline(module_tokens)
+    return (sum(s.api_cost for s in stages), sum(s.input_tokens + s.output_tokens for s in stages))
+
+
+def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
+               settings: "LensSettings", exact_tokens: int | None = None) -> list[str]:
+    """The lens lines, top to bottom; never empty, never a blank line."""
+    from attune.models.auth_strategy import AuthMode
+    from attune.models.formatting import format_count, format_money
+
+    if strategy_problem is not None:
+        return [f"Attune: strategy file invalid — {strategy_problem}; "
+                "run `attune auth reset` or fix the file"]
+    if not analysis.analysed:
+        return [f"Attune: not analysed — {analysis.problem}"]
+    lines = analysis.loc.code_lines
+    texts: list[str] = []
+    if "size" in settings.show:
+        category = strategy.get_module_size_category(lines)
+        size = f"{category.capitalize()} module · {format_count(lines)} lines of code"
+        if analysis.loc.generated:
+            size += " · generated"
+        texts.append(size)
+    if "mode" in settings.show:
+        rec = strategy.recommend(lines)
+        texts.append(f"Recommended: {_MODE_LABELS.get(rec.mode.value, rec.mode.value)} — {rec.reason}")
+    if "cost" in settings.show:
+        if exact_tokens is not None:
+            api_cost, quota = cost_for_module_tokens(exact_tokens)
+            texts.append(f"API ≈ {format_money(api_cost)} · subscription $0 "
+                         f"(≈{format_count(quota)} tokens of quota · module {format_count(exact_tokens)} tokens, exact)")
+        else:
+            api = strategy.estimate_cost(lines, AuthMode.API)
+            sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
+            texts.append(f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
+                         f"(≈{format_count(sub['tokens_used'])} tokens of quota)")
+    return texts or [f"Attune: {format_count(lines)} lines of code (no parts chosen in attune.lens.show)"]
+
+
+def make_lenses(uri: str, texts: list[str]) -> list[types.CodeLens]:
+    top = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    return [types.CodeLens(range=top, command=types.Command(title=text, command=SHOW_DETAILS,
+                                                            arguments=[{"uri": uri}]))
+            for text in texts]

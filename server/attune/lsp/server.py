@@ -1,0 +1,246 @@
+"""The Attune language server (pygls 2): code lenses, ``attune.server.*`` commands,
+strategy watching and ``attune/breakerStatus`` notifications.
+
+Import cost matters (spawn -> initialize is benchmarked against a bare pygls
+server), so ``attune.models``, pydantic and anthropic are imported only when a
+handler first needs them, and the watchers start after ``initialized``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from .lenses import SHOW_DETAILS
+
+logger = logging.getLogger(__name__)
+
+__version__ = "0.1.0"
+
+
+class AttuneServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("attune-lsp", __version__)
+        self._raw_settings: Any = None
+        self._settings: Any = None
+        self._strategy_watcher: Any = None
+        self._breaker_watcher: Any = None
+        self._analyses: Any = None
+        self._reports: Any = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._shown_problems: set[str] = set()
+
+    # ---- lazily built parts ---------------------------------------------------
+
+    @property
+    def reports(self) -> Any:
+        if self._reports is None:
+            from .watchers import ReportOnce
+
+            self._reports = ReportOnce()
+        return self._reports
+
+    @property
+    def settings(self) -> Any:
+        if self._settings is None:
+            from .settings import parse_settings
+
+            self._settings = parse_settings(self._raw_settings)
+        return self._settings
+
+    def update_settings(self, raw: Any) -> None:
+        before = self._settings
+        self._raw_settings, self._settings = raw, None
+        after = self.settings
+        if before is not None and before.lens.max_bytes != after.lens.max_bytes:
+            self.analyses.clear()
+        if before != after:
+            logger.info("Settings: %s", after.model_dump())
+            self.request_lens_refresh()
+
+    @property
+    def strategy_watcher(self) -> Any:
+        if self._strategy_watcher is None:
+            from .watchers import StrategyWatcher
+
+            self._strategy_watcher = StrategyWatcher(self._strategy_changed, self.reports)
+            self._strategy_watcher.check()
+        return self._strategy_watcher
+
+    @property
+    def breaker_watcher(self) -> Any:
+        if self._breaker_watcher is None:
+            from .breaker_view import NOTIFICATION
+            from .watchers import BreakerWatcher
+
+            self._breaker_watcher = BreakerWatcher(lambda payload: self.protocol.notify(NOTIFICATION, payload),
+                                                   self.reports)
+        return self._breaker_watcher
+
+    @property
+    def analyses(self) -> Any:
+        if self._analyses is None:
+            from .documents import DocumentAnalyses
+
+            self._analyses = DocumentAnalyses(lambda: self.workspace, lambda: self.settings.lens.max_bytes)
+        return self._analyses
+
+    # ---- client interaction ---------------------------------------------------
+
+    def _client_can_refresh_lenses(self) -> bool:
+        try:
+            ws = self.client_capabilities.workspace
+            return bool(ws and ws.code_lens and ws.code_lens.refresh_support)
+        except AttributeError:  # before initialize
+            return False
+
+    def request_lens_refresh(self) -> None:
+        if self._client_can_refresh_lenses():
+            self.workspace_code_lens_refresh(None)
+
+    def show_info(self, message: str) -> None:
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=message))
+
+    def _strategy_changed(self) -> None:
+        problem = self.strategy_watcher.problem
+        if problem is not None and problem not in self._shown_problems:
+            # one pop-up per distinct problem; the lenses keep saying it
+            self._shown_problems.add(problem)
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning,
+                message=f"Attune: strategy file invalid — {problem}. Run `attune auth reset` or fix "
+                        f"{self.strategy_watcher.path}."))
+        self.request_lens_refresh()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # Request errors already reach the client as the response; anything else is
+        # logged once per distinct message instead of a pop-up storm.
+        from pygls.exceptions import FeatureRequestError
+
+        if source is FeatureRequestError:
+            return
+        self.reports.failed(f"server error: {error}", f"Server error: {error}")
+
+    def start_background(self) -> None:
+        self.strategy_watcher  # load now, so the first lens request finds it
+        self._tasks.append(asyncio.ensure_future(self.strategy_watcher.run()))
+        self._tasks.append(asyncio.ensure_future(self.breaker_watcher.run()))
+
+    def stop_background(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+
+
+server = AttuneServer()
+
+
+# ---- lifecycle ------------------------------------------------------------------
+
+@server.feature(types.INITIALIZE)
+def _initialize(ls: AttuneServer, params: types.InitializeParams) -> None:
+    ls._raw_settings = params.initialization_options  # parsed (with pydantic) after the reply
+
+
+@server.feature(types.INITIALIZED)
+def _initialized(ls: AttuneServer, params: types.InitializedParams) -> None:
+    ls.settings  # validate now: a bad setting is logged at start, not at the first lens
+    ls.start_background()
+
+
+@server.feature(types.SHUTDOWN)
+def _shutdown(ls: AttuneServer, params: Any) -> None:
+    ls.stop_background()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def _did_change_configuration(ls: AttuneServer, params: types.DidChangeConfigurationParams) -> None:
+    ls.update_settings(params.settings)
+
+
+# ---- documents ------------------------------------------------------------------
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def _did_open(ls: AttuneServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.analyses.changed(params.text_document.uri, 0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def _did_change(ls: AttuneServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.analyses.changed(params.text_document.uri, ls.settings.lens.debounceMs / 1000)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def _did_save(ls: AttuneServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.analyses.saved(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def _did_close(ls: AttuneServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.analyses.closed(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    from .lenses import lens_texts, make_lenses
+
+    if not ls.settings.lens.enabled:
+        return []
+    uri = params.text_document.uri
+    watcher = ls.strategy_watcher
+    analysis = await ls.analyses.get(uri)
+    texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens,
+                       ls.analyses.exact_for(analysis))
+    return make_lenses(uri, texts)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def _hover(ls: AttuneServer, params: types.HoverParams) -> types.Hover | None:
+    """The size line of a cached analysis; cheap, so it answers while a big file is counted."""
+    entry = ls.analyses._entries.get(params.text_document.uri)
+    if entry is None or not entry.analysed or params.position.line != 0:
+        return None
+    return types.Hover(contents=types.MarkupContent(
+        kind=types.MarkupKind.PlainText,
+        value=f"Attune: {entry.loc.code_lines:,} lines of code ({entry.loc.language})"))
+
+
+# ---- commands (arguments: one object) ---------------------------------------------
+
+def _command(name: str, model_name: str | None, func_name: str, needs_server: bool) -> None:
+    async def handler(ls: AttuneServer, *arguments: Any) -> Any:
+        from . import commands
+
+        call = getattr(commands, func_name)
+        args = commands.parse_args(name, getattr(commands, model_name or "NoArgs"), arguments)
+        call_args = ([ls] if needs_server else []) + ([args] if model_name else [])
+        if asyncio.iscoroutinefunction(call):
+            result = await call(*call_args)
+        else:
+            result = call(*call_args)
+        if name in _CHANGES_STRATEGY and ls.strategy_watcher.check():
+            ls._strategy_changed()
+        return result
+
+    handler.__name__ = func_name
+    server.command(name)(handler)
+
+
+_CHANGES_STRATEGY = {"attune.server.setupAuth", "attune.server.resetAuth", "attune.server.restoreAuth"}
+
+for _name, _model, _func, _needs_server in (
+    ("attune.server.setupAuth", "SetupArgs", "setup_auth", False),
+    ("attune.server.resetAuth", "ResetArgs", "reset_auth", False),
+    ("attune.server.restoreAuth", "RestoreArgs", "restore_auth", False),
+    ("attune.server.authStatus", None, "auth_status", False),
+    ("attune.server.recommend", "UriArgs", "recommend", True),
+    (SHOW_DETAILS, "UriArgs", "show_details", True),
+    ("attune.server.countTokens", "UriArgs", "count_tokens", True),
+    ("attune.server.breakerStatus", None, "breaker_status", True),
+    ("attune.server.resetBreaker", "ResetBreakerArgs", "reset_breaker", True),
+):
+    _command(_name, _model, _func, _needs_server)

@@ -1,0 +1,143 @@
+"""Background loops: the strategy file (stat poll) and the shared breaker store
+(change-token poll plus retry_at deadlines).
+
+Polling, not inotify: the strategy is replaced by atomic rename, edited by hand,
+or lives on a network home; a 0.5 s ``stat`` costs nothing and needs no new
+dependency. Each loop reports a failure once and says when it recovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any, Callable
+
+from .breaker_view import breaker_payload, next_retry_at
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+
+
+class ReportOnce:
+    """Log a background problem once per distinct message, and once when it clears."""
+
+    def __init__(self) -> None:
+        self._active: dict[str, str] = {}
+
+    def failed(self, key: str, message: str) -> bool:
+        """True when this is news (the caller may also tell the user)."""
+        if self._active.get(key) == message:
+            return False
+        self._active[key] = message
+        logger.error("%s", message)
+        return True
+
+    def ok(self, key: str) -> None:
+        if self._active.pop(key, None) is not None:
+            logger.info("%s: working again", key)
+
+
+class StrategyWatcher:
+    """Holds the loaded strategy (or the reason it cannot be loaded) and reloads it
+    when the file's (mtime_ns, size, inode) change."""
+
+    def __init__(self, on_change: Callable[[], None], reports: ReportOnce) -> None:
+        from attune.models import paths
+
+        self.path = paths.auth_strategy_path()
+        self.strategy: Any = None  # AuthStrategy
+        self.problem: str | None = None  # why the file cannot be used
+        self.generation = 0
+        self._stat: tuple[int, int, int] | None | str = "unread"
+        self._on_change = on_change
+        self._reports = reports
+
+    def _stat_key(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def check(self) -> bool:
+        """Reload when the file changed; True when it did."""
+        key = self._stat_key()
+        if key == self._stat:
+            return False
+        self._stat = key
+        self._load()
+        return True
+
+    def _load(self) -> None:
+        from attune.models.auth_strategy import AuthStrategy, StrategyFileError
+
+        try:
+            self.strategy, self.problem = AuthStrategy.load(self.path), None
+            self._reports.ok("strategy file")
+        except StrategyFileError as exc:
+            self.strategy, self.problem = None, exc.problem
+            self._reports.failed("strategy file", str(exc))
+        self.generation += 1
+        logger.info("Strategy %s (generation %d)", "invalid" if self.problem else "loaded", self.generation)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                if self.check():
+                    self._on_change()
+                self._reports.ok("strategy watcher")
+            except Exception as exc:  # keep watching; say so once
+                self._reports.failed("strategy watcher", f"Watching {self.path} failed: {exc!r}")
+
+
+class BreakerWatcher:
+    """Sends ``attune/breakerStatus`` once at start and after every change of the
+    shared store (any process), or when an open breaker's retry_at passes."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], reports: ReportOnce) -> None:
+        self._send = send
+        self._reports = reports
+        self._breaker: Any = None
+        self._token: Any = object()
+        self._next_retry: float | None = None
+        self._last: dict[str, Any] | None = None
+
+    def breaker(self) -> Any:
+        if self._breaker is None:
+            from attune.models.circuit_breaker import get_circuit_breaker
+
+            self._breaker = get_circuit_breaker()
+        return self._breaker
+
+    def _poll(self, force: bool) -> dict[str, Any] | None:
+        """Runs in a worker thread: the store may be SQLite or Redis."""
+        breaker = self.breaker()
+        token = breaker.change_token()
+        due = self._next_retry is not None and time.time() >= self._next_retry
+        if not force and token == self._token and not due:
+            return None
+        self._token = token
+        status = breaker.get_status()
+        self._next_retry = next_retry_at(status)
+        return breaker_payload(status)
+
+    async def check(self, force: bool = False) -> None:
+        payload = await asyncio.to_thread(self._poll, force)
+        if payload is not None and (force or payload != self._last):
+            self._last = payload
+            self._send(payload)
+
+    async def run(self) -> None:
+        first = True
+        while True:
+            try:
+                await self.check(force=first)
+                first = False
+                self._reports.ok("breaker watcher")
+            except Exception as exc:
+                self._reports.failed("breaker watcher", f"Reading the circuit breaker store failed: {exc!r}")
+            await asyncio.sleep(POLL_SECONDS)

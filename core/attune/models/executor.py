@@ -344,6 +344,9 @@ class EmpathyLLMExecutor:
                 or self._client_loop is None or self._client_loop() is not loop):
             import anthropic
 
+            if self._client is not None and self._client_loop is not None \
+                    and self._client_loop() is loop:
+                loop.create_task(self._client.close())  # the key changed: free the old pool
             self._client = anthropic.AsyncAnthropic(
                 api_key=api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
             )

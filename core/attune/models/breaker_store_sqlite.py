@@ -24,6 +24,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -65,6 +66,11 @@ INSERT OR IGNORE INTO breaker_meta (name, value) VALUES ('version', 0);
 """
 
 
+class _Connection(sqlite3.Connection):
+    """A subclass only so the store can hold connections weakly: a thread's connection
+    is closed when the thread ends, and ``close()`` can still reach the live ones."""
+
+
 def _row_to_state(row: tuple) -> CircuitBreakerState:
     return CircuitBreakerState(*row)
 
@@ -80,34 +86,36 @@ class SQLiteBreakerStore(TransactionalStore):
         self.url = f"sqlite:///{str(self.path).lstrip('/')}"
         self._busy_timeout = busy_timeout_seconds
         self._local = threading.local()
-        self._all_conns: list[sqlite3.Connection] = []
+        self._all_conns: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._conns_lock = threading.Lock()
         self._schema_ready = False
 
     # --- connections
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self._busy_timeout,
-                                   isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise BreakerStoreUnavailable(f"cannot open {self.path}: {exc}") from exc
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                               check_same_thread=False, factory=_Connection)
         try:
             self._prepare(conn)
-        except sqlite3.DatabaseError as exc:
+        except BaseException:
             conn.close()
-            if not _is_corruption(exc):
-                raise BreakerStoreUnavailable(f"cannot open {self.path}: {exc}") from exc
-            self._move_aside(exc)
+            raise
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
             try:
-                conn = sqlite3.connect(self.path, timeout=self._busy_timeout,
-                                       isolation_level=None, check_same_thread=False)
-                self._prepare(conn)
-            except sqlite3.Error as exc2:
-                raise BreakerStoreUnavailable(f"cannot open {self.path}: {exc2}") from exc2
+                conn = self._open()
+            except sqlite3.DatabaseError as exc:
+                if not _is_corruption(exc):
+                    raise
+                self._move_aside(exc)
+                conn = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            raise BreakerStoreUnavailable(f"cannot open {self.path}: {exc}") from exc
         with self._conns_lock:
-            self._all_conns.append(conn)
+            self._all_conns.add(conn)
         return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
@@ -237,7 +245,7 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def close(self) -> None:
         with self._conns_lock:
-            conns, self._all_conns = self._all_conns, []
+            conns, self._all_conns = list(self._all_conns), weakref.WeakSet()
         for conn in conns:
             try:
                 conn.close()

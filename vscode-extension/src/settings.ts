@@ -1,0 +1,53 @@
+// What the server receives as initializationOptions / didChangeConfiguration
+// (section "attune"): the lens settings, with the documented defaults.
+
+export interface LensSettings {
+  enabled: boolean;
+  debounceMs: number;
+  maxFileSizeMB: number;
+  show: Array<"size" | "mode" | "cost">;
+}
+
+export interface ServerSettings {
+  lens: LensSettings;
+  /** The extension renders showDetails' answer itself, so the server's own pop-up is off. */
+  details: { showMessage: boolean };
+}
+
+export const DEFAULT_LENS: LensSettings = { enabled: true, debounceMs: 300, maxFileSizeMB: 5, show: ["size", "mode", "cost"] };
+
+type Getter = <T>(key: string) => T | undefined;
+
+/** Reads `attune.lens.*` through `get` (WorkspaceConfiguration.get in the extension). */
+export function serverSettings(get: Getter): ServerSettings {
+  const num = (key: string, fallback: number) => {
+    const v = get<number>(key);
+    return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : fallback;
+  };
+  const show = get<string[]>("lens.show");
+  const valid = Array.isArray(show) ? show.filter((s): s is "size" | "mode" | "cost" => ["size", "mode", "cost"].includes(s)) : undefined;
+  return {
+    lens: {
+      enabled: get<boolean>("lens.enabled") !== false,
+      debounceMs: num("lens.debounceMs", DEFAULT_LENS.debounceMs),
+      maxFileSizeMB: num("lens.maxFileSizeMB", DEFAULT_LENS.maxFileSizeMB),
+      show: valid ?? [...DEFAULT_LENS.show],
+    },
+    details: { showMessage: false },
+  };
+}
+
+/** Settings whose change needs a new server process (the rest are sent live). */
+export const RESTART_SETTINGS = ["attune.interpreter"];
+
+/** The server parses `python -c` output "3.11.2"; returns [major, minor] or undefined. */
+export function parsePythonVersion(output: string): [number, number, number] | undefined {
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(output);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+export const MIN_PYTHON: [number, number] = [3, 10];
+
+export function isSupportedPython(v: [number, number, number] | undefined): boolean {
+  return !!v && (v[0] > MIN_PYTHON[0] || (v[0] === MIN_PYTHON[0] && v[1] >= MIN_PYTHON[1]));
+}

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  breakerPickItems,
+  breakerStatusView,
+  newlyOpened,
+  parseBreakerPayload,
+  tooltipTable,
+  type BreakerPayload,
+} from "../src/breakerStatus";
+import { formatDuration, formatMoney } from "../src/format";
+
+const NOW = new Date("2026-01-01T12:00:00Z");
+
+function payload(providers: BreakerPayload["providers"]): BreakerPayload {
+  return parseBreakerPayload({ providers })!;
+}
+
+test("all breakers closed: a short healthy text with Attune in it, no colour", () => {
+  const view = breakerStatusView(payload({ "anthropic:premium": { state: "closed", failure_count: 0, opened_at: null, retry_at: null } }), NOW);
+  assert.equal(view.text, "$(pass) Attune");
+  assert.equal(view.severity, "ok");
+  assert.equal(view.ticking, false);
+});
+
+test("before the server reports, the item says it is waiting", () => {
+  const view = breakerStatusView(undefined, NOW);
+  assert.match(view.text, /Attune/);
+  assert.match(view.tooltip, /waiting/);
+});
+
+test("an open breaker names provider and tier and counts down to its retry", () => {
+  const view = breakerStatusView(
+    payload({
+      "anthropic:premium": { state: "open", failure_count: 5, opened_at: "2026-01-01T11:59:00Z", retry_at: "2026-01-01T12:01:05Z" },
+      "anthropic:cheap": { state: "closed", failure_count: 1, opened_at: null, retry_at: null },
+    }),
+    NOW,
+  );
+  assert.equal(view.text, "$(error) anthropic premium open · retry in 1m 05s");
+  assert.equal(view.severity, "error");
+  assert.equal(view.ticking, true);
+});
+
+test("two open breakers: the earliest retry is shown, the other counted", () => {
+  const view = breakerStatusView(
+    payload({
+      "openai:capable": { state: "open", failure_count: 5, opened_at: null, retry_at: "2026-01-01T12:05:00Z" },
+      "anthropic:premium": { state: "open", failure_count: 5, opened_at: null, retry_at: "2026-01-01T12:00:30Z" },
+    }),
+    NOW,
+  );
+  assert.equal(view.text, "$(error) anthropic premium open (+1 more) · retry in 30s");
+});
+
+test("a retry time in the past reads 'retrying' and stops the countdown", () => {
+  const view = breakerStatusView(
+    payload({ "anthropic:premium": { state: "open", failure_count: 5, opened_at: null, retry_at: "2026-01-01T11:00:00Z" } }),
+    NOW,
+  );
+  assert.match(view.text, /retrying$/);
+  assert.equal(view.ticking, false);
+});
+
+test("half-open uses the warning colour", () => {
+  const view = breakerStatusView(
+    payload({ "anthropic:capable": { state: "half_open", failure_count: 5, opened_at: null, retry_at: null } }),
+    NOW,
+  );
+  assert.equal(view.severity, "warning");
+  assert.match(view.text, /anthropic capable half-open/);
+});
+
+test("the tooltip is a Markdown table with a row per provider and tier", () => {
+  const md = tooltipTable(
+    payload({
+      "anthropic:premium": { state: "open", failure_count: 5, opened_at: null, retry_at: "2026-01-01T12:01:00Z" },
+      "anthropic:cheap": { state: "closed", failure_count: 0, opened_at: null, retry_at: null },
+    }),
+    NOW,
+  );
+  assert.match(md, /\| Provider \| Tier \| State \| Failures \| Retry \|/);
+  assert.match(md, /\| anthropic \| premium \| open \| 5 \| 12:01:00 UTC \(retry in 1m 00s\) \|/);
+  assert.match(md, /\| anthropic \| cheap \| closed \| 0 \| — \|/);
+  // open rows come first
+  assert.ok(md.indexOf("premium") < md.indexOf("cheap"));
+});
+
+test("a malformed notification is rejected; unknown states read as closed", () => {
+  assert.equal(parseBreakerPayload(null), undefined);
+  assert.equal(parseBreakerPayload({ open: 1 }), undefined);
+  const p = parseBreakerPayload({ providers: { "x:y": { state: "weird" } } })!;
+  assert.equal(p.providers["x:y"].state, "closed");
+  assert.equal(p.open, 0);
+});
+
+test("only breakers that were not already open are announced", () => {
+  const closed = payload({ "anthropic:premium": { state: "closed", failure_count: 4, opened_at: null, retry_at: null } });
+  const open = payload({ "anthropic:premium": { state: "open", failure_count: 5, opened_at: null, retry_at: null } });
+  assert.deepEqual(newlyOpened(closed, open), ["anthropic:premium"]);
+  assert.deepEqual(newlyOpened(open, open), []);
+  assert.deepEqual(newlyOpened(undefined, open), ["anthropic:premium"]);
+});
+
+test("the reset QuickPick offers all breakers first, then each provider and tier", () => {
+  const items = breakerPickItems(
+    payload({ "anthropic:premium": { state: "open", failure_count: 5, opened_at: null, retry_at: "2026-01-01T12:00:10Z" } }),
+    NOW,
+  );
+  assert.equal(items.length, 2);
+  assert.equal(items[0].provider, undefined);
+  assert.equal(items[1].provider, "anthropic");
+  assert.equal(items[1].tier, "premium");
+  assert.equal(items[1].detail, "5 recent failures · retry in 10s");
+});
+
+test("durations and money read like the CLI", () => {
+  assert.equal(formatDuration(59_000), "59s");
+  assert.equal(formatDuration(245_000), "4m 05s");
+  assert.equal(formatDuration(3_720_000), "1h 02m");
+  assert.equal(formatMoney(0), "$0");
+  assert.equal(formatMoney(0.04123), "$0.0412");
+  assert.equal(formatMoney(1234.5), "$1,234.50");
+});

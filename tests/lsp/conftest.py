@@ -49,6 +49,7 @@ def keep_raw_params(client: LanguageClient, method: str) -> None:
 def capabilities(refresh: bool = True) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(
+            configuration=True,
             code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=refresh)),
         window=types.WindowClientCapabilities(show_document=types.ShowDocumentClientCapabilities(support=True)),
     )

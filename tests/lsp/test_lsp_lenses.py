@@ -164,3 +164,18 @@ async def test_invalid_settings_fall_back_to_defaults_with_a_warning(start_sessi
     warnings = [m.message for m in session.client.log_messages if m.type == types.MessageType.Warning]
     assert any("attune.lens.debounceMs" in w for w in warnings)
     assert any("attune.lens.show" in w for w in warnings)
+
+
+async def test_settings_pulled_when_the_change_notification_carries_none(start_session, tmp_path: Path):
+    source = tmp_path / "a.py"
+    source.write_text(python_source(5))
+    session = await start_session()
+    session.open(source.as_uri(), source.read_text())
+    assert len(await session.lens_titles(source.as_uri())) == 3
+
+    session.client.set_configuration({"lens": {"show": ["size", "mode"]}}, section="attune")
+    before = session.received.refreshes
+    session.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await eventually(lambda: session.received.refreshes > before, what="a refresh after pulled settings")
+
+    assert len(await session.lens_titles(source.as_uri())) == 2

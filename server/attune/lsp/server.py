@@ -98,6 +98,12 @@ class AttuneServer(LanguageServer):
         except AttributeError:  # before initialize
             return False
 
+    def client_can_pull_configuration(self) -> bool:
+        try:
+            return bool(self.client_capabilities.workspace and self.client_capabilities.workspace.configuration)
+        except AttributeError:
+            return False
+
     def request_lens_refresh(self) -> None:
         if self._client_can_refresh_lenses():
             self.workspace_code_lens_refresh(None)
@@ -158,8 +164,14 @@ def _shutdown(ls: AttuneServer, params: Any) -> None:
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-def _did_change_configuration(ls: AttuneServer, params: types.DidChangeConfigurationParams) -> None:
-    ls.update_settings(params.settings)
+async def _did_change_configuration(ls: AttuneServer, params: types.DidChangeConfigurationParams) -> None:
+    raw = params.settings
+    if not raw and ls.client_can_pull_configuration():
+        # the pull model (newer vscode-languageclient): the notification only says "changed"
+        answer = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="attune")]))
+        raw = answer[0] if answer else None
+    ls.update_settings(raw)
 
 
 # ---- documents ------------------------------------------------------------------
@@ -196,17 +208,6 @@ async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[typ
     texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens,
                        ls.analyses.exact_for(analysis))
     return make_lenses(uri, texts)
-
-
-@server.feature(types.TEXT_DOCUMENT_HOVER)
-async def _hover(ls: AttuneServer, params: types.HoverParams) -> types.Hover | None:
-    """The size line of a cached analysis; cheap, so it answers while a big file is counted."""
-    entry = ls.analyses._entries.get(params.text_document.uri)
-    if entry is None or not entry.analysed or params.position.line != 0:
-        return None
-    return types.Hover(contents=types.MarkupContent(
-        kind=types.MarkupKind.PlainText,
-        value=f"Attune: {entry.loc.code_lines:,} lines of code ({entry.loc.language})"))
 
 
 # ---- commands (arguments: one object) ---------------------------------------------

@@ -9,7 +9,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from redis_server import RedisServer, free_port, redis_server, redis_server_binary, redis_url  # noqa: F401
+from redis_server import (RedisServer, free_port, redis_server, redis_server_binary, redis_url,  # noqa: F401
+                          skip_or_fail_without_redis)
 
 from attune.models import CircuitBreaker
 from attune.models.breaker_store_redis import RedisBreakerStore
@@ -96,7 +97,7 @@ def test_short_timeouts_and_no_client_retries() -> None:
 
 def test_outage_and_recovery() -> None:
     if redis_server_binary() is None:
-        pytest.skip("redis-server is not installed")
+        skip_or_fail_without_redis()
     with RedisServer() as server:
         def breaker() -> CircuitBreaker:
             return CircuitBreaker(store=RedisBreakerStore(server.url, retry_interval=0))
@@ -119,7 +120,7 @@ def test_outage_and_recovery() -> None:
 
 def test_recovery_is_logged(caplog) -> None:
     if redis_server_binary() is None:
-        pytest.skip("redis-server is not installed")
+        skip_or_fail_without_redis()
     caplog.set_level(logging.WARNING, logger=BREAKER_LOGGER)
     with RedisServer() as server:
         cb = CircuitBreaker(store=RedisBreakerStore(server.url, retry_interval=0))

@@ -61,7 +61,7 @@ async def test_open_document_over_the_limit(start_session):
     assert len(titles) == 1 and titles[0].startswith("Attune: not analysed — file too large")
 
 
-@pytest.mark.parametrize("command, arguments, says", [
+MALFORMED = [
     ("attune.server.setupAuth", [{"tier": "platinum", "mode": "auto"}], "tier"),
     ("attune.server.setupAuth", [{"mode": "auto"}], "tier"),
     ("attune.server.setupAuth", [{"tier": "pro", "mode": "auto", "colour": "red"}], "colour"),
@@ -74,13 +74,16 @@ async def test_open_document_over_the_limit(start_session):
     ("attune.server.recommend", [42], "expected an object"),
     ("attune.server.resetBreaker", [{"provider": 3}], "provider"),
     ("attune.server.authStatus", [{"unexpected": 1}], "unexpected"),
-])
-async def test_malformed_command_arguments(start_session, command, arguments, says):
-    session = await start_session()
-    with pytest.raises(JsonRpcException) as bad:
-        await session.command(command, *arguments)
-    assert bad.value.code == INVALID_PARAMS
-    assert command in bad.value.message and says in bad.value.message
+]
+
+
+async def test_malformed_command_arguments(start_session):
+    session = await start_session()  # one server for every case: it must survive them all
+    for command, arguments, says in MALFORMED:
+        with pytest.raises(JsonRpcException) as bad:
+            await session.command(command, *arguments)
+        assert bad.value.code == INVALID_PARAMS, (command, arguments)
+        assert command in bad.value.message and says in bad.value.message, bad.value.message
     assert (await session.command("attune.server.breakerStatus"))["open"] == 0  # still running
 
 

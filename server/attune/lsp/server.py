@@ -111,7 +111,7 @@ class AttuneServer(LanguageServer):
     def show_info(self, message: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=message))
 
-    def _strategy_changed(self) -> None:
+    def _strategy_changed(self, initial: bool) -> None:
         problem = self.strategy_watcher.problem
         if problem is not None and problem not in self._shown_problems:
             # one pop-up per distinct problem; the lenses keep saying it
@@ -120,7 +120,8 @@ class AttuneServer(LanguageServer):
                 type=types.MessageType.Warning,
                 message=f"Attune: strategy file invalid — {problem}. Run `attune auth reset` or fix "
                         f"{self.strategy_watcher.path}."))
-        self.request_lens_refresh()
+        if not initial:  # at start no lens has been shown yet
+            self.request_lens_refresh()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Request errors already reach the client as the response; anything else is
@@ -223,8 +224,8 @@ def _command(name: str, model_name: str | None, func_name: str, needs_server: bo
             result = await call(*call_args)
         else:
             result = call(*call_args)
-        if name in _CHANGES_STRATEGY and ls.strategy_watcher.check():
-            ls._strategy_changed()
+        if name in _CHANGES_STRATEGY:
+            ls.strategy_watcher.check()  # refresh now rather than at the next poll
         return result
 
     handler.__name__ = func_name

@@ -44,7 +44,7 @@ class StrategyWatcher:
     """Holds the loaded strategy (or the reason it cannot be loaded) and reloads it
     when the file's (mtime_ns, size, inode) change."""
 
-    def __init__(self, on_change: Callable[[], None], reports: ReportOnce) -> None:
+    def __init__(self, on_change: Callable[[bool], None], reports: ReportOnce) -> None:
         from attune.models import paths
 
         self.path = paths.auth_strategy_path()
@@ -63,12 +63,14 @@ class StrategyWatcher:
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def check(self) -> bool:
-        """Reload when the file changed; True when it did."""
+        """Reload when the file changed, then tell ``on_change``; True when it did."""
         key = self._stat_key()
         if key == self._stat:
             return False
+        initial = self._stat == "unread"
         self._stat = key
         self._load()
+        self._on_change(initial)
         return True
 
     def _load(self) -> None:
@@ -87,8 +89,7 @@ class StrategyWatcher:
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                if self.check():
-                    self._on_change()
+                self.check()
                 self._reports.ok("strategy watcher")
             except Exception as exc:  # keep watching; say so once
                 self._reports.failed("strategy watcher", f"Watching {self.path} failed: {exc!r}")

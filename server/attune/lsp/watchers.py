@@ -99,10 +99,12 @@ class BreakerWatcher:
     """Sends ``attune/breakerStatus`` once at start and after every change of the
     shared store (any process), or when an open breaker's retry_at passes."""
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], reports: ReportOnce) -> None:
+    def __init__(self, send: Callable[[dict[str, Any]], None], reports: ReportOnce,
+                 breaker: Any = None, clock: Callable[[], float] = time.time) -> None:
         self._send = send
         self._reports = reports
-        self._breaker: Any = None
+        self._breaker: Any = breaker  # None: the shared one, built on first use
+        self._clock = clock
         self._token: Any = object()
         self._next_retry: float | None = None
         self._last: dict[str, Any] | None = None
@@ -118,7 +120,7 @@ class BreakerWatcher:
         """Runs in a worker thread: the store may be SQLite or Redis."""
         breaker = self.breaker()
         token = breaker.change_token()
-        due = self._next_retry is not None and time.time() >= self._next_retry
+        due = self._next_retry is not None and self._clock() >= self._next_retry
         if not force and token == self._token and not due:
             return None
         self._token = token

@@ -1,0 +1,327 @@
+// End-to-end test of the packaged extension in a real VS Code (code-server) driven
+// through Debian's Chromium by playwright-core. See /work/shared/notes/real-vscode-e2e.md.
+//
+// Usage: node e2e/run-e2e.mjs --vsix attune-companion.vsix [--notes ../.notes/vscode-extension.md]
+// Env:   ATTUNE_E2E_CACHE (where scripts/setup-e2e.sh installed code-server and
+//        playwright-core), ATTUNE_E2E_PYTHON (plain python3 for attune.interpreter),
+//        ATTUNE_REPO_PYTHON (a Python with the project installed, to trip the breaker).
+// Prints a Markdown table of figures; exits 1 on failure after saving screenshots.
+import { spawn, execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir, homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: opts } = parseArgs({
+  options: { vsix: { type: "string" }, notes: { type: "string" }, keep: { type: "boolean", default: false } },
+});
+const here = resolve(import.meta.dirname, "..");
+const vsix = resolve(opts.vsix ?? join(here, "attune-companion.vsix"));
+const cache = process.env.ATTUNE_E2E_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "attune-e2e");
+const entry = join(cache, "node_modules", "code-server", "out", "node", "entry.js");
+const plainPython = process.env.ATTUNE_E2E_PYTHON ?? "/usr/bin/python3";
+const repoPython = process.env.ATTUNE_REPO_PYTHON ?? "python3";
+const artifacts = join(here, ".e2e-artifacts");
+const LONG = Number(process.env.ATTUNE_E2E_TIMEOUT_MS ?? 120_000); // the machine is shared and slow: generous waits, no fixed sleeps
+
+if (!existsSync(entry)) throw new Error(`code-server not installed at ${entry}: run scripts/setup-e2e.sh`);
+if (!existsSync(vsix)) throw new Error(`no .vsix at ${vsix}: run npm run package`);
+const { chromium } = createRequire(join(cache, "node_modules", "x.js"))("playwright-core");
+
+const log = (msg) => console.error(`[e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const figures = [];
+const checks = [];
+const check = (name, ok, detail = "") => {
+  checks.push({ name, ok, detail });
+  log(`${ok ? "PASS" : "FAIL"} ${name}${detail ? " — " + detail : ""}`);
+  if (!ok) throw new Error(`${name}${detail ? ": " + detail : ""}`);
+};
+
+// ---- a fresh world: ATTUNE_HOME, user data, workspace ------------------------
+const root = mkdtempSync(join(tmpdir(), "attune-e2e-"));
+const attuneHome = join(root, "attune-home");
+const userData = join(root, "user-data");
+const workspace = join(root, "workspace");
+for (const d of [attuneHome, join(userData, "User"), workspace]) mkdirSync(d, { recursive: true });
+// Every line is code (cloc's definition), so lines of code == lines.
+const codeLines = (n) => Array.from({ length: n }, (_, i) => `value_${i} = ${i}`).join("\n") + "\n";
+writeFileSync(join(workspace, "small_module.py"), codeLines(100));
+writeFileSync(join(workspace, "large_module.py"), codeLines(3000));
+
+// The interpreter must be a plain Python without the project, so the bundled libs run.
+let plainHasAttune = true;
+try {
+  execFileSync(plainPython, ["-c", "import attune.models"], { stdio: "ignore" });
+} catch {
+  plainHasAttune = false;
+}
+if (plainHasAttune) throw new Error(`${plainPython} has attune installed; give a plain python3 in ATTUNE_E2E_PYTHON`);
+
+writeFileSync(
+  join(userData, "User", "settings.json"),
+  JSON.stringify(
+    {
+      "security.workspace.trust.enabled": false,
+      "workbench.startupEditor": "none",
+      "workbench.tips.enabled": false,
+      "extensions.autoCheckUpdates": false,
+      "extensions.autoUpdate": false,
+      "telemetry.telemetryLevel": "off",
+      "attune.interpreter": plainPython,
+    },
+    null,
+    2,
+  ),
+);
+
+const freePort = () =>
+  new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+
+let codeServer;
+let browserServer;
+let page;
+const env = { ...process.env, ATTUNE_HOME: attuneHome };
+delete env.ANTHROPIC_API_KEY; // the test never needs a key, and none must leak into logs
+
+async function cleanup() {
+  try {
+    await browserServer?.close();
+  } catch {}
+  const bpid = browserServer?.process()?.pid;
+  if (bpid) {
+    try {
+      process.kill(bpid, "SIGKILL");
+    } catch {}
+  }
+  if (codeServer?.pid) {
+    try {
+      process.kill(-codeServer.pid, "SIGTERM"); // its process group: code-server, extension host, Python server
+    } catch {}
+  }
+  if (!opts.keep) rmSync(root, { recursive: true, force: true });
+}
+
+async function screenshot(name) {
+  if (!page) return;
+  mkdirSync(artifacts, { recursive: true });
+  const file = join(artifacts, `${new Date().toISOString().replace(/[:.]/g, "-")}-${name}.png`);
+  try {
+    await page.screenshot({ path: file, timeout: 20_000 });
+    console.error(`screenshot: ${file}`);
+  } catch (err) {
+    log(`screenshot failed: ${err}`);
+  }
+}
+
+// ---- workbench helpers ------------------------------------------------------------
+async function runPaletteCommand(title) {
+  await page.keyboard.press("Escape");
+  await page.locator(".monaco-editor, .monaco-workbench").first().click({ position: { x: 5, y: 5 } }).catch(() => {});
+  await page.keyboard.press("Control+Shift+P");
+  const input = page.locator(".quick-input-widget input.input");
+  await input.waitFor({ state: "visible", timeout: LONG });
+  await input.fill(">" + title);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ state: "visible", timeout: LONG });
+  await row.click();
+}
+
+/** Waits for a QuickPick whose title contains `title`, then picks the row whose label is `label`. */
+async function pickQuickPick(title, label) {
+  await page.locator(".quick-input-widget .quick-input-title", { hasText: title }).waitFor({ state: "visible", timeout: LONG });
+  const row = page
+    .locator(".quick-input-widget .quick-input-list .monaco-list-row")
+    .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${label.replace(/[()]/g, "\\$&")}$`) }) })
+    .first();
+  await row.waitFor({ state: "visible", timeout: LONG });
+  const text = (await row.innerText()).replace(/\s+/g, " ");
+  await row.click();
+  return text;
+}
+
+async function openFile(name) {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input.input");
+  await input.waitFor({ state: "visible", timeout: LONG });
+  await input.fill(name);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first();
+  await row.waitFor({ state: "visible", timeout: LONG });
+  const t0 = performance.now();
+  await page.keyboard.press("Enter");
+  await page.locator(`.tab.active`, { hasText: name }).waitFor({ state: "visible", timeout: LONG });
+  return t0;
+}
+
+/** Text of every lens shown in the active editor, joined by " | ". */
+async function activeLensTexts() {
+  const lenses = page.locator(".editor-group-container.active .monaco-editor .codelens-decoration");
+  return (await lenses.allInnerTexts()).join(" | ").replace(/\u00a0/g, " ");
+}
+
+async function waitForLens(pattern, timeout = LONG) {
+  const lens = page.locator(".editor-group-container.active .monaco-editor .codelens-decoration", { hasText: pattern }).first();
+  await lens.waitFor({ state: "visible", timeout });
+  return (await lens.innerText()).replace(/\u00a0/g, " ");
+}
+
+
+// ---- the run ----------------------------------------------------------------
+const started = performance.now();
+let failed = false;
+try {
+  log(`installing ${vsix} into a fresh user-data-dir`);
+  execFileSync(
+    process.execPath,
+    [entry, "--user-data-dir", userData, "--extensions-dir", join(userData, "ext"), "--install-extension", vsix],
+    { env, stdio: ["ignore", "pipe", "inherit"], timeout: LONG },
+  );
+  const port = await freePort();
+  log(`starting code-server on 127.0.0.1:${port}`);
+  codeServer = spawn(
+    process.execPath,
+    [entry, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--user-data-dir", userData,
+      "--extensions-dir", join(userData, "ext"), "--disable-telemetry", "--disable-update-check",
+      "--disable-workspace-trust", workspace],
+    { env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let serverLog = "";
+  codeServer.stdout.on("data", (d) => (serverLog += d));
+  codeServer.stderr.on("data", (d) => (serverLog += d));
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.ok) break;
+    } catch {}
+    if (codeServer.exitCode !== null || i > 600) throw new Error(`code-server did not start:\n${serverLog}`);
+    await new Promise((r) => setTimeout(r, 200)); // polling a port, not waiting on the UI
+  }
+
+  browserServer = await chromium.launchServer({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  const browser = await chromium.connect(browserServer.wsEndpoint());
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(LONG);
+  await page.goto(url);
+  await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: LONG });
+  log("workbench loaded");
+
+  // The server is up once the status item shows the breakers' healthy text
+  // (it comes from the first attune/breakerStatus notification).
+  const healthy = page.locator(".statusbar-item", { hasText: /^\s*Attune\s*$/ }).first();
+  await healthy.waitFor({ state: "visible", timeout: LONG });
+  check("status bar item shows the healthy text once the bundled server reports", true,
+    `${(await healthy.innerText()).trim()} (id ${await healthy.getAttribute("id")})`);
+
+  // ---- lenses ----
+  let t0 = await openFile("small_module.py");
+  const smallLens = await waitForLens("lines of code");
+  const smallMs = performance.now() - t0;
+  const small = await activeLensTexts();
+  check("100-line file: its lens reads 'Small module · 100 lines of code'", small.includes("Small module · 100 lines of code"), small);
+  check("100-line file: a Recommended lens and an API/subscription cost lens", /Recommended: /.test(small) && /API ≈ \$[\d.]+ · subscription \$0 \(≈[\d,]+ tokens of quota\)/.test(small), small);
+
+  t0 = await openFile("large_module.py");
+  await waitForLens("Large module");
+  const largeMs = performance.now() - t0;
+  const large = await activeLensTexts();
+  check("3,000-line file: its lens reads 'Large module · 3,000 lines of code'", large.includes("Large module · 3,000 lines of code"), large);
+  figures.push(["Open → first lens, 100-line file", `${Math.round(smallMs)} ms`, "< 3 s"]);
+  figures.push(["Open → first lens, 3,000-line file", `${Math.round(largeMs)} ms`, "< 3 s"]);
+  void smallLens;
+
+  // ---- setup wizard: Pro, then Auto, skip the key ----
+  await openFile("small_module.py");
+  await runPaletteCommand("Attune: Set Up Authentication");
+  await pickQuickPick("(1/2)", "Pro");
+  const autoRow = await pickQuickPick("(2/2)", "Auto (recommended)");
+  check("wizard: the Auto item shows pros, cons and this file's estimate", /Pros: .*Cons: .*Estimated for this file/.test(autoRow), autoRow);
+  await pickQuickPick("may use the Anthropic API", "Skip");
+  await page.locator(".notification-toast", { hasText: "strategy saved" }).first().waitFor({ state: "visible", timeout: LONG });
+  const strategyFile = join(attuneHome, "auth_strategy.json");
+  const saved = JSON.parse(readFileSync(strategyFile, "utf8"));
+  check("wizard: $ATTUNE_HOME/auth_strategy.json says pro / auto", saved.subscription_tier === "pro" && saved.default_mode === "auto",
+    JSON.stringify({ subscription_tier: saved.subscription_tier, default_mode: saved.default_mode }));
+  // The server refreshes lenses after the change: with Pro, a large module runs on the subscription.
+  await openFile("large_module.py");
+  const refreshed = await waitForLens("Recommended: Subscription");
+  check("lenses refresh after the wizard: the large file now recommends the Pro subscription", true, refreshed.slice(0, 90));
+
+  // ---- breaker tripped by another process ----
+  execFileSync(repoPython, ["-c",
+    "from attune.models import get_circuit_breaker as g; b=g(); [b.record_failure('anthropic','premium') for _ in range(5)]"],
+    { env, stdio: "inherit", timeout: LONG });
+  const tripped = page.locator(".statusbar-item", { hasText: /anthropic premium open · retry in \d/ }).first();
+  await tripped.waitFor({ state: "visible", timeout: LONG });
+  const trippedText = (await tripped.innerText()).replace(/\s+/g, " ");
+  const cls = (await tripped.getAttribute("class")) ?? "";
+  const bg = await tripped.evaluate((el) => getComputedStyle(el).backgroundColor);
+  check("breaker tripped by another process: the status item names anthropic premium and a retry time", true, `${trippedText} (background ${bg}${cls.includes("error-kind") ? ", error kind" : ""})`);
+
+  // ---- reset through the modal ----
+  await runPaletteCommand("Attune: Reset Authentication");
+  const dialog = page.locator(".monaco-dialog-box");
+  await dialog.waitFor({ state: "visible", timeout: LONG });
+  const dialogText = (await dialog.innerText()).replace(/\s+/g, " ");
+  check("reset: the modal names the backup it will write", dialogText.includes(join(attuneHome, "backups")), dialogText);
+  await dialog.locator(".monaco-button", { hasText: /^Reset$/ }).click();
+  const toast = page.locator(".notification-toast", { hasText: "Backup:" }).first();
+  await toast.waitFor({ state: "visible", timeout: LONG });
+  const toastText = (await toast.innerText()).replace(/\s+/g, " ");
+  const backup = /Backup: (\S+\.json)/.exec(toastText)?.[1];
+  check("reset: the backup file named in the message exists under $ATTUNE_HOME/backups", !!backup && existsSync(backup) && backup.startsWith(join(attuneHome, "backups")), backup ?? toastText);
+  check("reset: the backup holds the Pro strategy, and the message offers Undo",
+    JSON.parse(readFileSync(backup, "utf8")).subscription_tier === "pro" && /Undo/.test(toastText), toastText);
+} catch (err) {
+  failed = true;
+  console.error(`E2E FAILED: ${err?.stack ?? err}`);
+  await screenshot("failure");
+} finally {
+  await cleanup();
+}
+
+const vsixMB = statSync(vsix).size / 1e6;
+figures.push([".vsix size", `${vsixMB.toFixed(2)} MB`, "< 15 MB"]);
+figures.push(["Whole e2e run (install, start, all checks)", `${((performance.now() - started) / 1000).toFixed(1)} s`, "—"]);
+const table = [
+  "| Figure | Measured | Target |",
+  "|---|---:|---|",
+  ...figures.map((f) => `| ${f.join(" | ")} |`),
+].join("\n");
+const cpu = (() => {
+  try {
+    return readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
+  } catch {
+    return "unknown CPU";
+  }
+})();
+console.log(`\n${table}\n\nMachine: ${(await import("node:os")).cpus().length} cores (${cpu}), code-server ${JSON.parse(readFileSync(join(cache, "node_modules", "code-server", "package.json"), "utf8")).version}, Chromium ${execFileSync("/usr/bin/chromium", ["--version"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim()}`);
+console.log(`\nE2E ${failed ? "FAILED" : "PASSED"}: ${checks.filter((c) => c.ok).length}/${checks.length} checks passed`);
+
+if (!failed && opts.notes) {
+  // Replace the figures block in the notes (written by the last passing run).
+  const notes = resolve(opts.notes);
+  const begin = "<!-- e2e-figures:begin -->";
+  const end = "<!-- e2e-figures:end -->";
+  const block = `${begin}\n${table}\n\nMeasured by \`scripts/test-e2e.sh\` on ${new Date().toISOString().slice(0, 10)}; machine: ${(await import("node:os")).cpus().length} cores (${cpu}), shared with other work.\n${end}`;
+  let text = existsSync(notes) ? readFileSync(notes, "utf8") : "";
+  text = text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block) : `${text}\n${block}\n`;
+  mkdirSync(dirname(notes), { recursive: true });
+  writeFileSync(notes + ".tmp", text);
+  (await import("node:fs")).renameSync(notes + ".tmp", notes);
+}
+process.exit(failed ? 1 : 0);

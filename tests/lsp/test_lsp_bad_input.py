@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from conftest import SERVER
 from test_lsp_lenses import python_source
 
 INVALID_PARAMS = -32602
@@ -102,8 +101,8 @@ async def test_corrupt_strategy_at_start(start_session, tmp_path: Path, attune_h
     source.write_text(python_source(5))
     session = await start_session()
     titles = await session.lens_titles(source.as_uri())
-    assert titles == [f"Attune: strategy file invalid — invalid strategy (small_module_threshold: "
-                      f"Input should be greater than 0); run `attune auth reset` or fix the file"]
+    assert titles == ["Attune: strategy file invalid — invalid strategy (small_module_threshold: "
+                      "Input should be greater than 0); run `attune auth reset` or fix the file"]
     with pytest.raises(JsonRpcException) as status:
         await session.command("attune.server.authStatus")
     assert "small_module_threshold" in status.value.message

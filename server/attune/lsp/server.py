@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from .lenses import SHOW_DETAILS
+
+if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
+    from .documents import DocumentAnalyses
+    from .settings import Settings
+    from .watchers import BreakerWatcher, ReportOnce, StrategyWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -25,19 +30,19 @@ __version__ = "0.1.0"
 class AttuneServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("attune-lsp", __version__)
-        self._raw_settings: Any = None
-        self._settings: Any = None
-        self._strategy_watcher: Any = None
-        self._breaker_watcher: Any = None
-        self._analyses: Any = None
-        self._reports: Any = None
+        self._raw_settings: Any = None  # as the client sent them; parsed on first use
+        self._settings: Settings | None = None
+        self._strategy_watcher: StrategyWatcher | None = None
+        self._breaker_watcher: BreakerWatcher | None = None
+        self._analyses: DocumentAnalyses | None = None
+        self._reports: ReportOnce | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._shown_problems: set[str] = set()
 
     # ---- lazily built parts ---------------------------------------------------
 
     @property
-    def reports(self) -> Any:
+    def reports(self) -> ReportOnce:
         if self._reports is None:
             from .watchers import ReportOnce
 
@@ -45,7 +50,7 @@ class AttuneServer(LanguageServer):
         return self._reports
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         if self._settings is None:
             from .settings import parse_settings
 
@@ -63,7 +68,7 @@ class AttuneServer(LanguageServer):
             self.request_lens_refresh()
 
     @property
-    def strategy_watcher(self) -> Any:
+    def strategy_watcher(self) -> StrategyWatcher:
         if self._strategy_watcher is None:
             from .watchers import StrategyWatcher
 
@@ -72,7 +77,7 @@ class AttuneServer(LanguageServer):
         return self._strategy_watcher
 
     @property
-    def breaker_watcher(self) -> Any:
+    def breaker_watcher(self) -> BreakerWatcher:
         if self._breaker_watcher is None:
             from .breaker_view import NOTIFICATION
             from .watchers import BreakerWatcher
@@ -82,7 +87,7 @@ class AttuneServer(LanguageServer):
         return self._breaker_watcher
 
     @property
-    def analyses(self) -> Any:
+    def analyses(self) -> DocumentAnalyses:
         if self._analyses is None:
             from .documents import DocumentAnalyses
 

@@ -15,7 +15,7 @@ from attune.models.auth_strategy import AuthStrategy
 from attune.models.cost_model import pipeline_description
 from attune.models.strategy_backups import list_backups
 
-from conftest import eventually
+from lsp_session import eventually
 from fake_anthropic import TEST_API_KEY, fake_api  # noqa: F401 - fake_api is a fixture
 from test_lsp_lenses import python_source
 

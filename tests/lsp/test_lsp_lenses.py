@@ -9,7 +9,7 @@ from lsprotocol import types
 from attune.models.auth_strategy import AuthMode, AuthStrategy, SubscriptionTier
 from attune.models.formatting import format_count, format_money
 
-from conftest import eventually
+from lsp_session import eventually
 
 
 def python_source(code_lines: int) -> str:

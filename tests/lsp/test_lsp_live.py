@@ -7,7 +7,7 @@ from pathlib import Path
 
 from attune.models.auth_strategy import AuthStrategy
 
-from conftest import eventually
+from lsp_session import eventually
 from test_lsp_commands import trip_breaker
 from test_lsp_lenses import python_source
 

@@ -179,3 +179,23 @@ async def test_settings_pulled_when_the_change_notification_carries_none(start_s
     await eventually(lambda: session.received.refreshes > before, what="a refresh after pulled settings")
 
     assert len(await session.lens_titles(source.as_uri())) == 2
+
+
+async def test_save_recounts_at_once_without_waiting_for_the_debounce(start_session, tmp_path: Path):
+    import asyncio
+
+    source = tmp_path / "saved.py"
+    source.write_text(python_source(10))
+    session = await start_session(init_options={"lens": {"debounceMs": 10_000}})
+    uri = source.as_uri()
+    session.open(uri, source.read_text())
+    assert (await session.lens_titles(uri))[0] == "Small module · 10 lines of code"
+
+    session.replace(uri, python_source(20), version=2)
+    session.client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+
+    # With a 10 s debounce the count would still be pending; the save started it now.
+    # (A generous hang guard, not a speed assertion.)
+    titles = await asyncio.wait_for(session.lens_titles(uri), timeout=8)
+    assert titles[0] == "Small module · 20 lines of code"

@@ -314,3 +314,13 @@ def test_strategy_file_location_honours_attune_home_and_platformdirs(tmp_path):
     default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                              check=True).stdout.strip()
     assert default == str(tmp_path / "xdg" / "attune" / "auth_strategy.json")
+
+
+def test_estimate_cost_for_exact_tokens_matches_the_line_estimate():
+    s = pro()
+    by_lines = s.estimate_cost(1000, "api")
+    by_tokens = s.estimate_cost_for_tokens(4000, "api")
+    assert by_tokens["monetary_cost"] == by_lines["monetary_cost"]
+    assert s.estimate_cost_for_tokens(4000, "subscription")["quota_cost"] == by_lines["tokens_used"]
+    with pytest.raises(ValueError, match="api' or 'subscription"):
+        s.estimate_cost_for_tokens(4000, "auto")

@@ -228,7 +228,19 @@ class AuthStrategy(BaseModel):
         resolved = AuthMode(mode) if mode is not None else AuthMode.AUTO
         if resolved is AuthMode.AUTO:
             resolved = self.get_recommended_mode(lines)
-        tokens = self.estimate_tokens(lines)
+        return {
+            **self.estimate_cost_for_tokens(self.estimate_tokens(lines), resolved),
+            "lines": lines,
+            "category": self.get_module_size_category(lines),
+        }
+
+    def estimate_cost_for_tokens(self, tokens: int, mode: AuthMode | str) -> dict[str, Any]:
+        """``estimate_cost`` for a module whose token count is known exactly (e.g. from
+        the API's count_tokens) rather than estimated from lines. ``mode`` must be
+        ``api`` or ``subscription``: auto decides from lines, which this does not have."""
+        resolved = AuthMode(mode)
+        if resolved is AuthMode.AUTO:
+            raise ValueError("estimate_cost_for_tokens needs mode 'api' or 'subscription'")
         stages = price_pipeline(tokens)
         on_api = resolved is AuthMode.API
         tokens_used = sum(s.input_tokens + s.output_tokens for s in stages)
@@ -236,8 +248,6 @@ class AuthStrategy(BaseModel):
         window = API_CONTEXT_WINDOW if on_api else SUBSCRIPTION_CONTEXT_WINDOW
         return {
             "mode": resolved.value,
-            "lines": lines,
-            "category": self.get_module_size_category(lines),
             "tokens": tokens,
             "monetary_cost": round(api_cost, 6) if on_api else 0.0,
             "api_equivalent_cost": round(api_cost, 6),

@@ -19,16 +19,6 @@ SHOW_DETAILS = "attune.server.showDetails"
 _MODE_LABELS = {"subscription": "Subscription", "api": "API", "auto": "Auto"}
 
 
-def cost_for_module_tokens(module_tokens: int) -> tuple[float, int]:
-    """(API cost, tokens charged to a subscription's quota) of the core's documented
-    pipeline for a module of ``module_tokens`` tokens — used for an exact count, where
-    ``estimate_cost`` (which takes lines) does not apply. Same sums as estimate_cost."""
-    from attune.models.cost_model import price_pipeline
-
-    stages = price_pipeline(module_tokens)
-    return (sum(s.api_cost for s in stages), sum(s.input_tokens + s.output_tokens for s in stages))
-
-
 def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
                settings: "LensSettings", exact_tokens: int | None = None) -> list[str]:
     """The lens lines, top to bottom; never empty, never a blank line."""
@@ -53,9 +43,11 @@ def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
         texts.append(f"Recommended: {_MODE_LABELS.get(rec.mode.value, rec.mode.value)} — {rec.reason}")
     if "cost" in settings.show:
         if exact_tokens is not None:
-            api_cost, quota = cost_for_module_tokens(exact_tokens)
-            texts.append(f"API ≈ {format_money(api_cost)} · subscription $0 "
-                         f"(≈{format_count(quota)} tokens of quota · module {format_count(exact_tokens)} tokens, exact)")
+            api = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.API)
+            sub = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.SUBSCRIPTION)
+            texts.append(f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
+                         f"(≈{format_count(sub['quota_cost'])} tokens of quota · module "
+                         f"{format_count(exact_tokens)} tokens, exact)")
         else:
             api = strategy.estimate_cost(lines, AuthMode.API)
             sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)

@@ -8,7 +8,7 @@
 // Prints a Markdown table of figures; exits 1 on failure after saving screenshots.
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -59,22 +59,24 @@ try {
 }
 if (plainHasAttune) throw new Error(`${plainPython} has attune installed; give a plain python3 in ATTUNE_E2E_PYTHON`);
 
-writeFileSync(
-  join(userData, "User", "settings.json"),
-  JSON.stringify(
-    {
-      "security.workspace.trust.enabled": false,
-      "workbench.startupEditor": "none",
-      "workbench.tips.enabled": false,
-      "extensions.autoCheckUpdates": false,
-      "extensions.autoUpdate": false,
-      "telemetry.telemetryLevel": "off",
-      "attune.interpreter": plainPython,
-    },
-    null,
-    2,
-  ),
-);
+const settingsFile = join(userData, "User", "settings.json");
+let settings = {
+  "security.workspace.trust.enabled": false,
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "telemetry.telemetryLevel": "off",
+  // The test types settings.json as text: no auto-inserted brackets or quotes.
+  "editor.autoClosingBrackets": "never",
+  "editor.autoClosingQuotes": "never",
+  "editor.autoSurround": "never",
+  "attune.interpreter": plainPython,
+};
+function writeSettings() {
+  writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+}
+writeSettings();
 
 const freePort = () =>
   new Promise((res, rej) => {
@@ -123,6 +125,25 @@ async function screenshot(name) {
 }
 
 // ---- workbench helpers ------------------------------------------------------------
+/** Edits settings the way a user does: in the settings.json editor, then saves. */
+async function updateSettings(patch) {
+  settings = { ...settings, ...patch };
+  await runPaletteCommand("Preferences: Open User Settings (JSON)");
+  const editor = page.locator(".editor-group-container.active .monaco-editor", { has: page.locator(".view-lines") }).first();
+  await page.locator(".tab.active", { hasText: "settings.json" }).waitFor({ state: "visible", timeout: LONG });
+  await editor.locator(".view-lines").click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.insertText(JSON.stringify(settings));
+  await page.keyboard.press("Control+S");
+  const wanted = JSON.stringify(settings);
+  const deadline = Date.now() + LONG;
+  while (readFileSync(settingsFile, "utf8").trim() !== wanted) {
+    if (Date.now() > deadline) throw new Error(`settings.json was not saved as typed: ${readFileSync(settingsFile, "utf8")}`);
+    await new Promise((r) => setTimeout(r, 100)); // polling the file VS Code writes
+  }
+  await page.keyboard.press("Control+W");
+}
+
 async function runPaletteCommand(title) {
   await page.keyboard.press("Escape");
   await page.locator(".monaco-editor, .monaco-workbench").first().click({ position: { x: 5, y: 5 } }).catch(() => {});
@@ -154,10 +175,10 @@ async function openFile(name) {
   const input = page.locator(".quick-input-widget input.input");
   await input.waitFor({ state: "visible", timeout: LONG });
   await input.fill(name);
-  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first();
+  const row = page.locator(".quick-input-list .monaco-list-row .label-name", { hasText: new RegExp(`^${name.replace(/\./g, "\\.")}$`) }).first();
   await row.waitFor({ state: "visible", timeout: LONG });
   const t0 = performance.now();
-  await page.keyboard.press("Enter");
+  await row.click();
   await page.locator(`.tab.active`, { hasText: name }).waitFor({ state: "visible", timeout: LONG });
   return t0;
 }
@@ -227,6 +248,20 @@ try {
   check("status bar item shows the healthy text once the bundled server reports", true,
     `${(await healthy.innerText()).trim()} (id ${await healthy.getAttribute("id")})`);
 
+  const extLog = () => {
+    const logs = join(userData, "logs");
+    for (const session of readdirSync(logs).sort().reverse()) {
+      for (const host of readdirSync(join(logs, session)).filter((h) => h.startsWith("exthost"))) {
+        const f = join(logs, session, host, "attune.attune-companion", "Attune.log");
+        if (existsSync(f)) return readFileSync(f, "utf8");
+      }
+    }
+    return "";
+  };
+  const startLine = extLog().split("\n").find((l) => l.includes("Starting the Attune server")) ?? "";
+  check("the server runs on attune.interpreter (a plain python3 without the project: the bundled libs)",
+    startLine.includes(`: ${plainPython} (setting)`), startLine.replace(/^.*\] /, ""));
+
   // ---- lenses ----
   let t0 = await openFile("small_module.py");
   const smallLens = await waitForLens("lines of code");
@@ -243,6 +278,15 @@ try {
   figures.push(["Open → first lens, 100-line file", `${Math.round(smallMs)} ms`, "< 3 s"]);
   figures.push(["Open → first lens, 3,000-line file", `${Math.round(largeMs)} ms`, "< 3 s"]);
   void smallLens;
+
+  // ---- a lens click opens the details view (pros/cons, formula, thresholds) ----
+  await page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "Large module" }).first().click();
+  await page.locator(".tab", { hasText: "Attune — large_module.py" }).first().waitFor({ state: "visible", timeout: LONG });
+  const detailsText = (await page.locator(".editor-group-container.active .view-lines").first().innerText()).replace(/\u00a0/g, " ");
+  check("clicking a lens opens a read-only details view with the size and each mode's pros and cons",
+    detailsText.includes("Large module") && detailsText.includes("3,000 lines of code") && detailsText.includes("Subscription, API or auto"),
+    detailsText.slice(0, 120).replace(/\s+/g, " "));
+  await page.keyboard.press("Control+W").catch(() => {});
 
   // ---- setup wizard: Pro, then Auto, skip the key ----
   await openFile("small_module.py");
@@ -286,6 +330,31 @@ try {
   check("reset: the backup file named in the message exists under $ATTUNE_HOME/backups", !!backup && existsSync(backup) && backup.startsWith(join(attuneHome, "backups")), backup ?? toastText);
   check("reset: the backup holds the Pro strategy, and the message offers Undo",
     JSON.parse(readFileSync(backup, "utf8")).subscription_tier === "pro" && /Undo/.test(toastText), toastText);
+
+  // ---- lens settings reach the running server without a restart ----
+  await updateSettings({ "attune.lens.show": ["size"] });
+  await openFile("small_module.py");
+  await page.waitForFunction(
+    () => {
+      const texts = [...document.querySelectorAll(".editor-group-container.active .codelens-decoration")].map((e) => e.textContent ?? "");
+      return texts.some((t) => t.includes("Small module")) && !texts.some((t) => t.includes("Recommended:"));
+    },
+    undefined,
+    { timeout: LONG },
+  );
+  check("attune.lens.show = [size] in settings.json: only the size lens remains, server not restarted", true, await activeLensTexts());
+
+  // ---- a too-old or missing interpreter: an error with actions, no crash loop ----
+  const oldPython = ["/root/.pyenv/versions/3.9.18/bin/python3.9"].find((p) => existsSync(p)) ?? "/nonexistent/python3";
+  await updateSettings({ "attune.interpreter": oldPython });
+  const errorToast = page.locator(".notification-toast", { hasText: oldPython }).first();
+  await errorToast.waitFor({ state: "visible", timeout: LONG });
+  const errorText = (await errorToast.innerText()).replace(/\s+/g, " ");
+  check("a Python older than 3.10 (or missing) gives an error with Select Interpreter and Show Logs",
+    /too old|not found/.test(errorText) && errorText.includes("Select Interpreter") && errorText.includes("Show Logs"), errorText);
+  await errorToast.locator(".monaco-button", { hasText: "Show Logs" }).click();
+  await page.locator(".part.panel .monaco-editor .view-lines", { hasText: oldPython }).first().waitFor({ state: "visible", timeout: LONG });
+  check("Show Logs opens the Attune output channel naming the interpreter", true);
 } catch (err) {
   failed = true;
   console.error(`E2E FAILED: ${err?.stack ?? err}`);

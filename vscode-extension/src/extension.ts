@@ -326,6 +326,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("attune")) output.info("Attune settings changed");
       // Lens settings reach the running server through didChangeConfiguration;
       // only the interpreter needs a new process.
       if (RESTART_SETTINGS.some((s) => e.affectsConfiguration(s))) void server.restart();

@@ -260,11 +260,11 @@ try {
   };
   const startLine = extLog().split("\n").find((l) => l.includes("Starting the Attune server")) ?? "";
   check("the server runs on attune.interpreter (a plain python3 without the project: the bundled libs)",
-    startLine.includes(`: ${plainPython} (setting)`), startLine.replace(/^.*\] /, ""));
+    startLine.includes(`: ${plainPython} (setting), bundled libraries`), startLine.replace(/^.*\] /, ""));
 
   // ---- lenses ----
   let t0 = await openFile("small_module.py");
-  const smallLens = await waitForLens("lines of code");
+  await waitForLens("lines of code");
   const smallMs = performance.now() - t0;
   const small = await activeLensTexts();
   check("100-line file: its lens reads 'Small module · 100 lines of code'", small.includes("Small module · 100 lines of code"), small);
@@ -277,7 +277,6 @@ try {
   check("3,000-line file: its lens reads 'Large module · 3,000 lines of code'", large.includes("Large module · 3,000 lines of code"), large);
   figures.push(["Open → first lens, 100-line file", `${Math.round(smallMs)} ms`, "< 3 s"]);
   figures.push(["Open → first lens, 3,000-line file", `${Math.round(largeMs)} ms`, "< 3 s"]);
-  void smallLens;
 
   // ---- a lens click opens the details view (pros/cons, formula, thresholds) ----
   await page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "Large module" }).first().click();
@@ -332,6 +331,8 @@ try {
     JSON.parse(readFileSync(backup, "utf8")).subscription_tier === "pro" && /Undo/.test(toastText), toastText);
 
   // ---- lens settings reach the running server without a restart ----
+  const starts = () => extLog().split("\n").filter((l) => l.includes("Starting the Attune server")).length;
+  const startsBefore = starts();
   await updateSettings({ "attune.lens.show": ["size"] });
   await openFile("small_module.py");
   await page.waitForFunction(
@@ -342,7 +343,8 @@ try {
     undefined,
     { timeout: LONG },
   );
-  check("attune.lens.show = [size] in settings.json: only the size lens remains, server not restarted", true, await activeLensTexts());
+  check("attune.lens.show = [size] in settings.json: only the size lens remains, server not restarted",
+    starts() === startsBefore, `${await activeLensTexts()} (server starts: ${startsBefore} before, ${starts()} after)`);
 
   // ---- a too-old or missing interpreter: an error with actions, no crash loop ----
   const oldPython = ["/root/.pyenv/versions/3.9.18/bin/python3.9"].find((p) => existsSync(p)) ?? "/nonexistent/python3";
@@ -355,6 +357,26 @@ try {
   await errorToast.locator(".monaco-button", { hasText: "Show Logs" }).click();
   await page.locator(".part.panel .monaco-editor .view-lines", { hasText: oldPython }).first().waitFor({ state: "visible", timeout: LONG });
   check("Show Logs opens the Attune output channel naming the interpreter", true);
+
+  // ---- other Python versions: the bundle carries 3.12/3.13 binaries; 3.10 gets a clear error ----
+  const py310 = "/root/.pyenv/versions/3.10.13/bin/python3.10";
+  if (existsSync(py310)) {
+    await updateSettings({ "attune.interpreter": py310 });
+    const toast310 = page.locator(".notification-toast", { hasText: "cannot run the libraries bundled" }).first();
+    await toast310.waitFor({ state: "visible", timeout: LONG });
+    check("Python 3.10 without the project: an error naming the bundle's Python versions and the pip fallback",
+      /Python 3\.10 cannot run .*pip install attune-companion/.test((await toast310.innerText()).replace(/\s+/g, " ")),
+      (await toast310.innerText()).replace(/\s+/g, " ").slice(0, 200));
+  }
+  const py312 = "/root/.pyenv/versions/3.12.1/bin/python3.12";
+  if (existsSync(py312)) {
+    await updateSettings({ "attune.interpreter": py312, "attune.lens.show": ["size", "mode", "cost"] });
+    await openFile("large_module.py");
+    await waitForLens("Recommended:");
+    const lines = extLog().split("\n").filter((l) => l.includes("Starting the Attune server"));
+    check("Python 3.12 (not the bundling 3.11) runs the bundled server: lenses are back",
+      lines.at(-1)?.includes(`Python 3.12`) && lines.at(-1)?.includes("bundled libraries"), lines.at(-1)?.replace(/^.*\] /, ""));
+  }
 } catch (err) {
   failed = true;
   console.error(`E2E FAILED: ${err?.stack ?? err}`);

@@ -2,7 +2,8 @@
 // ships), as Microsoft's Python tool extensions do, then trims what never runs.
 // The repo root (..) is the attune-companion project. Python: $ATTUNE_BUNDLE_PYTHON
 // or python3. Compiled wheels (pydantic-core, jiter) match that interpreter's
-// version and platform, which makes the .vsix platform-specific.
+// version and platform (plus $ATTUNE_BUNDLE_EXTRA_PYTHONS, default "3.12 3.13"),
+// which makes the .vsix platform-specific.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,6 +23,10 @@ execFileSync(
   ],
   { stdio: "inherit", env: { ...process.env, PIP_NO_INPUT: "1" } },
 );
+
+// More Python versions' binaries next to this one's (see add_python_abis.py).
+const extra = (process.env.ATTUNE_BUNDLE_EXTRA_PYTHONS ?? "3.12 3.13").split(/\s+/).filter(Boolean);
+execFileSync(python, [join(here, "scripts", "add_python_abis.py"), libs, ...extra], { stdio: "inherit" });
 
 // Trim: byte-code caches, console scripts (they point at the build machine's
 // Python), type stubs and the packages' own test suites never run in the server.

@@ -10,7 +10,7 @@ export interface Interpreter {
 }
 
 export type InterpreterCheck =
-  | { ok: true; interpreter: Interpreter; version: string }
+  | { ok: true; interpreter: Interpreter; version: string; parsed: [number, number, number] }
   | { ok: false; interpreter: Interpreter; problem: string };
 
 interface PythonExtensionApi {
@@ -71,8 +71,20 @@ export function checkInterpreter(interpreter: Interpreter): Promise<InterpreterC
           });
           return;
         }
-        resolve({ ok: true, interpreter, version: version!.join(".") });
+        resolve({ ok: true, interpreter, version: version!.join("."), parsed: version! });
       },
+    );
+  });
+}
+
+/** Whether the interpreter itself has the server installed (pip install attune-companion). */
+export function hasInstalledServer(interpreter: Interpreter): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(
+      interpreter.command,
+      ["-c", "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('attune.lsp') else 1)"],
+      { timeout: 15000, windowsHide: true },
+      (error) => resolve(!error),
     );
   });
 }

@@ -1,6 +1,7 @@
 // The language client: starts the bundled server on the chosen interpreter, keeps
 // one output channel, reports health in a language status item, and never
 // restarts in a loop (3 crashes in 3 minutes and it stays stopped).
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import {
@@ -16,8 +17,8 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { checkInterpreter, findInterpreter } from "./interpreter";
-import { serverSettings } from "./settings";
+import { checkInterpreter, findInterpreter, hasInstalledServer } from "./interpreter";
+import { launchPlan, serverSettings } from "./settings";
 
 export const SECRET_KEY = "attune.anthropicApiKey";
 const MAX_RESTARTS = 3;
@@ -95,9 +96,29 @@ export class AttuneServer implements vscode.Disposable {
       });
       return;
     }
-    this.output.info(`Starting the Attune server with Python ${check.version}: ${interpreter.command} (${interpreter.source})`);
+    const bundle = this.bundleManifest();
+    const plan = launchPlan(
+      check.parsed,
+      bundle?.pythons,
+      bundle?.pythons.includes(check.parsed.slice(0, 2).join(".")) ? false : await hasInstalledServer(interpreter),
+      bundle?.platform ?? process.platform,
+    );
+    if (plan.kind === "error") {
+      this.output.error(plan.problem);
+      this.setHealth("no interpreter", plan.problem);
+      void vscode.window.showErrorMessage(`Attune: ${plan.problem}`, "Select Interpreter", "Show Logs").then((pick) => {
+        if (pick === "Select Interpreter") void vscode.commands.executeCommand("attune.selectInterpreter");
+        if (pick === "Show Logs") this.output.show();
+      });
+      return;
+    }
+    this.output.info(
+      `Starting the Attune server with Python ${check.version}: ${interpreter.command} (${interpreter.source}), ` +
+        (plan.kind === "bundled" ? "bundled libraries" : "the interpreter's own attune-companion"),
+    );
 
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
+    if (plan.kind === "installed") env.ATTUNE_LSP_USE_INSTALLED = "1";
     const key = await this.context.secrets.get(SECRET_KEY);
     if (key) env.ANTHROPIC_API_KEY = key; // through the environment only; never logged
 
@@ -132,6 +153,16 @@ export class AttuneServer implements vscode.Disposable {
       void vscode.window.showErrorMessage("Attune: the language server did not start.", "Show Logs").then((pick) => {
         if (pick === "Show Logs") this.output.show();
       });
+    }
+  }
+
+  /** bundled/libs/attune_bundle.json, written by npm run package; undefined in a dev checkout. */
+  private bundleManifest(): { pythons: string[]; platform: string } | undefined {
+    try {
+      const raw = JSON.parse(readFileSync(this.context.asAbsolutePath(path.join("bundled", "libs", "attune_bundle.json")), "utf8"));
+      return Array.isArray(raw?.pythons) ? { pythons: raw.pythons.map(String), platform: String(raw.platform ?? "") } : undefined;
+    } catch {
+      return undefined;
     }
   }
 

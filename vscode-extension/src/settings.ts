@@ -51,3 +51,30 @@ export const MIN_PYTHON: [number, number] = [3, 10];
 export function isSupportedPython(v: [number, number, number] | undefined): boolean {
   return !!v && (v[0] > MIN_PYTHON[0] || (v[0] === MIN_PYTHON[0] && v[1] >= MIN_PYTHON[1]));
 }
+
+export type LaunchPlan =
+  | { kind: "bundled" }
+  | { kind: "installed" }
+  | { kind: "error"; problem: string };
+
+/**
+ * Whether the server runs from bundled/libs or from the interpreter's own
+ * attune-companion. `bundlePythons`: the "major.minor" versions bundled/libs has
+ * binaries for (bundled/libs/attune_bundle.json); undefined when there is no
+ * bundle (a development checkout).
+ */
+export function launchPlan(
+  version: [number, number, number],
+  bundlePythons: string[] | undefined,
+  hasInstalledServer: boolean,
+  platform: string,
+): LaunchPlan {
+  const mm = `${version[0]}.${version[1]}`;
+  if (bundlePythons?.includes(mm)) return { kind: "bundled" };
+  if (hasInstalledServer) return { kind: "installed" };
+  const problem = bundlePythons
+    ? `Python ${mm} cannot run the libraries bundled in this extension (built for Python ${bundlePythons.join(", ")} on ${platform}). ` +
+      "Select one of those interpreters, or install the server into this one: pip install attune-companion."
+    : `This extension has no bundled libraries and Python ${mm} does not have attune-companion: pip install attune-companion.`;
+  return { kind: "error", problem };
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderAuthStatus, renderDetails } from "../src/documents";
-import { isSupportedPython, parsePythonVersion, serverSettings } from "../src/settings";
+import { isSupportedPython, launchPlan, parsePythonVersion, serverSettings } from "../src/settings";
 import { apiKeyOfferItems, findProsCons, mayUseApi, modeItems, tierItems } from "../src/wizard";
 
 // The shape of AuthStrategy.get_pros_cons(100) for a Pro plan (from the core).
@@ -113,4 +113,14 @@ test("the details view shows the size, the recommendation and every mode's pros 
   assert.match(md, /### Subscription[\s\S]*✅ No per-token charge/);
   assert.match(md, /⚠️ Pay per token/);
   assert.match(md, /review \(premium\): reads the module/);
+});
+
+test("launch plan: bundled libs for their Python versions, else the installed server, else a clear error", () => {
+  const bundled = ["3.11", "3.12", "3.13"];
+  assert.deepEqual(launchPlan([3, 12, 1], bundled, false, "linux-x64"), { kind: "bundled" });
+  assert.deepEqual(launchPlan([3, 10, 13], bundled, true, "linux-x64"), { kind: "installed" });
+  const err = launchPlan([3, 10, 13], bundled, false, "linux-x64");
+  assert.equal(err.kind, "error");
+  assert.match((err as { problem: string }).problem, /Python 3\.10 cannot run .* 3\.11, 3\.12, 3\.13 on linux-x64.*pip install attune-companion/);
+  assert.deepEqual(launchPlan([3, 11, 2], undefined, true, "linux-x64"), { kind: "installed" });
 });

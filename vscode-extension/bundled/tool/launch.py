@@ -11,7 +11,9 @@ import runpy
 import sys
 
 LIBS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "libs")
-if os.path.isdir(LIBS):
+# The extension sets this when the bundle has no binaries for this Python version
+# and the interpreter has attune-companion installed itself.
+if os.path.isdir(LIBS) and os.environ.get("ATTUNE_LSP_USE_INSTALLED") != "1":
     sys.path.insert(0, LIBS)
 
 runpy.run_module("attune.lsp", run_name="__main__", alter_sys=True)

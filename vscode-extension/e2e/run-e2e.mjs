@@ -161,7 +161,7 @@ async function pickQuickPick(title, label) {
   await page.locator(".quick-input-widget .quick-input-title", { hasText: title }).waitFor({ state: "visible", timeout: LONG });
   const row = page
     .locator(".quick-input-widget .quick-input-list .monaco-list-row")
-    .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^${label.replace(/[()]/g, "\\$&")}$`) }) })
+    .filter({ has: page.locator(".label-name", { hasText: new RegExp(`^\\s*${label.replace(/[()]/g, "\\$&")}\\s*$`) }) })
     .first();
   await row.waitFor({ state: "visible", timeout: LONG });
   const text = (await row.innerText()).replace(/\s+/g, " ");
@@ -315,6 +315,12 @@ try {
   const bg = await tripped.evaluate((el) => getComputedStyle(el).backgroundColor);
   check("breaker tripped by another process: the status item names anthropic premium and a retry time", true, `${trippedText} (background ${bg}${cls.includes("error-kind") ? ", error kind" : ""})`);
 
+  // ---- clicking the status item opens the breaker QuickPick; picking one resets it ----
+  await tripped.click();
+  await pickQuickPick("circuit breakers", "anthropic premium");
+  await page.locator(".statusbar-item", { hasText: /^\s*Attune\s*$/ }).first().waitFor({ state: "visible", timeout: LONG });
+  check("status item click → breaker QuickPick → reset anthropic premium: the item is healthy again", true);
+
   // ---- reset through the modal ----
   await runPaletteCommand("Attune: Reset Authentication");
   const dialog = page.locator(".monaco-dialog-box");
@@ -329,6 +335,20 @@ try {
   check("reset: the backup file named in the message exists under $ATTUNE_HOME/backups", !!backup && existsSync(backup) && backup.startsWith(join(attuneHome, "backups")), backup ?? toastText);
   check("reset: the backup holds the Pro strategy, and the message offers Undo",
     JSON.parse(readFileSync(backup, "utf8")).subscription_tier === "pro" && /Undo/.test(toastText), toastText);
+  check("reset: the Pro strategy is gone (no file, or the defaults)",
+    !existsSync(strategyFile) || JSON.parse(readFileSync(strategyFile, "utf8")).subscription_tier !== "pro");
+  await toast.locator(".monaco-button", { hasText: "Undo" }).click();
+  await page.locator(".notification-toast", { hasText: "strategy restored" }).first().waitFor({ state: "visible", timeout: LONG });
+  check("Undo restores the backup: the strategy file says pro again", JSON.parse(readFileSync(strategyFile, "utf8")).subscription_tier === "pro");
+
+  // ---- the read-only status view ----
+  await runPaletteCommand("Attune: Show Auth Status");
+  await page.locator(".tab", { hasText: "Attune Auth Status" }).first().waitFor({ state: "visible", timeout: LONG });
+  const statusView = (await page.locator(".editor-group-container.active .view-lines").first().innerText()).replace(/\u00a0/g, " ");
+  check("Show Auth Status: a read-only view with the strategy file path and the tier",
+    statusView.replace(/\s+/g, "").includes(strategyFile) && statusView.includes("pro (Pro)"), // the view word-wraps
+    statusView.replace(/\s+/g, " ").slice(0, 160));
+  await page.keyboard.press("Control+W");
 
   // ---- lens settings reach the running server without a restart ----
   const starts = () => extLog().split("\n").filter((l) => l.includes("Starting the Attune server")).length;

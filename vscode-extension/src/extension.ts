@@ -13,6 +13,7 @@ import {
   type BreakerPickItem,
 } from "./breakerStatus";
 import { renderAuthStatus, renderDetails } from "./documents";
+import { pythonExtensionApi } from "./interpreter";
 import { AttuneServer, SECRET_KEY } from "./server";
 import { RESTART_SETTINGS } from "./settings";
 import {
@@ -334,7 +335,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
-  const api = await import("./interpreter").then((m) => m.pythonExtensionApi()).catch(() => undefined);
+  // Not awaited: activation stays quick; commands wait for the start themselves.
+  void server.start();
+
+  // Follow the Python extension's interpreter when attune.interpreter is not set.
+  const api = await pythonExtensionApi();
   const changed = api?.environments?.onDidChangeActiveEnvironmentPath;
   if (changed) {
     context.subscriptions.push(
@@ -343,8 +348,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }),
     );
   }
-
-  await server.start();
 }
 
 export function deactivate(): void {

@@ -117,6 +117,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
   });
   context.subscriptions.push(output, server, vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, views));
+  // Breaker states from a server that is gone would be stale: back to "waiting".
+  context.subscriptions.push(
+    server.onHealth((health) => {
+      if (health !== "running" && breakers) {
+        breakers = undefined;
+        render();
+      }
+    }),
+  );
 
   const fail = (what: string, err: unknown) => {
     const msg = err instanceof Error ? err.message : String(err);

@@ -144,9 +144,10 @@ export class AttuneServer implements vscode.Disposable {
       else if (e.newState === State.Stopped && this.health !== "crashed") this.setHealth("stopped");
     });
     this.client = client;
+    // Before start: the server sends attune/breakerStatus right after `initialized`.
+    this.hooks.onNotification(client);
     try {
       await client.start();
-      this.hooks.onNotification(client);
     } catch (err) {
       this.output.error(`The Attune server did not start: ${String(err)}`);
       this.setHealth("crashed", String(err));

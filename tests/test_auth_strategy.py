@@ -324,3 +324,9 @@ def test_estimate_cost_for_exact_tokens_matches_the_line_estimate():
     assert s.estimate_cost_for_tokens(4000, "subscription")["quota_cost"] == by_lines["tokens_used"]
     with pytest.raises(ValueError, match="api' or 'subscription"):
         s.estimate_cost_for_tokens(4000, "auto")
+
+
+def test_reason_says_line_or_lines_correctly():
+    assert "(1 line)" in pro().recommend(1).reason
+    assert "(0 lines)" in pro().recommend(0).reason
+    assert "(2 lines)" in pro().recommend(2).reason

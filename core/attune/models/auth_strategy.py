@@ -25,7 +25,7 @@ from . import paths
 from .atomic_file import atomic_write_json
 from .cost_model import PRICES_AS_OF, price_pipeline
 from .errors import AttuneError
-from .formatting import format_count, format_money, format_tokens_short
+from .formatting import format_count, format_money, format_tokens_short, plural
 
 SUBSCRIPTION_CONTEXT_WINDOW = 200_000
 API_CONTEXT_WINDOW = 1_000_000
@@ -180,7 +180,7 @@ class AuthStrategy(BaseModel):
         """The rules of the mode comparison (seed 003), in order; the first that applies decides."""
         category = self.get_module_size_category(lines)
         tokens = self.estimate_tokens(lines)
-        size = f"{category.capitalize()} module ({format_count(lines)} lines)"
+        size = f"{category.capitalize()} module ({plural(lines, 'line')})"
 
         def decide(mode: AuthMode, rule: str, reason: str) -> Recommendation:
             return Recommendation(mode=mode, reason=reason, rule=rule, lines=lines, category=category, tokens=tokens)

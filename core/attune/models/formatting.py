@@ -24,3 +24,8 @@ def format_tokens_short(tokens: int) -> str:
     if tokens >= 1_000 and tokens % 1_000 == 0:
         return f"{tokens // 1_000}K"
     return format_count(tokens)
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """plural(1, 'line') -> '1 line'; plural(1234, 'line') -> '1,234 lines'."""
+    return f"{format_count(n)} {singular if n == 1 else (plural_form or singular + 's')}"

@@ -23,7 +23,7 @@ def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
                settings: "LensSettings", exact_tokens: int | None = None) -> list[str]:
     """The lens lines, top to bottom; never empty, never a blank line."""
     from attune.models.auth_strategy import AuthMode
-    from attune.models.formatting import format_count, format_money
+    from attune.models.formatting import format_count, format_money, plural
 
     if strategy_problem is not None:
         return [f"Attune: strategy file invalid — {strategy_problem}; "
@@ -34,7 +34,7 @@ def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
     texts: list[str] = []
     if "size" in settings.show:
         category = strategy.get_module_size_category(lines)
-        size = f"{category.capitalize()} module · {format_count(lines)} lines of code"
+        size = f"{category.capitalize()} module · {plural(lines, 'line')} of code"
         if analysis.loc.generated:
             size += " · generated"
         texts.append(size)

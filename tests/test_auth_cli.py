@@ -159,3 +159,12 @@ def test_usage_errors_exit_2_and_help_works(attune_cmd, cli_env):
     assert run(attune_cmd, cli_env).returncode == 2
     r = run(attune_cmd, cli_env, "--help")
     assert r.returncode == 0 and "auth" in r.stdout
+
+
+def test_setup_over_a_corrupt_file_keeps_it_aside_and_saves(attune_cmd, cli_env, attune_home):
+    (attune_home / "auth_strategy.json").write_text("{half a file")
+    r = run(attune_cmd, cli_env, "auth", "setup", "--tier", "pro", "--json")
+    assert r.returncode == 0, r.stderr
+    moved = Path(json.loads(r.stdout)["corrupt_moved_to"])
+    assert moved.read_text() == "{half a file"
+    assert strategy_file(attune_home)["subscription_tier"] == "pro"

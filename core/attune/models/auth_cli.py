@@ -50,11 +50,9 @@ def _args(args: argparse.Namespace | None, command: str) -> argparse.Namespace:
 # ---- attune auth setup ----------------------------------------------------------
 
 def cmd_auth_setup(args: argparse.Namespace | None = None) -> int:
-    from .auth_strategy import AuthStrategy
-    from .strategy_backups import save_with_backup
+    from .strategy_backups import apply_setup
 
     args = _args(args, "setup")
-    current = AuthStrategy.load()
     given = {field: getattr(args, dest) for dest, field in _SETUP_FIELDS.items()
              if getattr(args, dest, None) is not None}
     if not given:
@@ -63,18 +61,23 @@ def cmd_auth_setup(args: argparse.Namespace | None = None) -> int:
                 "no terminal to ask on. Pass the choices as flags, e.g. "
                 "`attune auth setup --tier pro --mode auto` (see `attune auth setup --help`)."
             )
+        from .auth_strategy import AuthStrategy, StrategyFileError
         from .setup_wizard import SetupCancelled, run_interactive_setup
 
+        try:
+            current = AuthStrategy.load()
+        except StrategyFileError as exc:
+            print(f"{exc.problem}: starting from the defaults; the old file will be kept aside.")
+            current = AuthStrategy()
         try:
             run_interactive_setup(current)
         except SetupCancelled:
             raise CliError("setup cancelled; nothing was changed") from None
         return EXIT_OK
     try:
-        chosen = AuthStrategy.from_dict({**current.to_dict(), **given, "setup_completed": True})
+        result = apply_setup(given)
     except ValueError as exc:
         raise UsageError(f"invalid setting: {exc}") from None
-    result = save_with_backup(chosen)
     if args.json:
         print_json(result.to_dict())
         return EXIT_OK
@@ -83,7 +86,7 @@ def cmd_auth_setup(args: argparse.Namespace | None = None) -> int:
         print(f"Previous strategy backed up to {result.backup}")
     if result.corrupt_moved_to:
         print(f"The unreadable previous file was kept as {result.corrupt_moved_to}")
-    _print_strategy(chosen.to_dict())
+    _print_strategy(result.current or {})
     return EXIT_OK
 
 

@@ -66,7 +66,7 @@ def run_interactive_setup(current: AuthStrategy | None = None,
                           ask: Callable[[str], str] = input,
                           out: Callable[[str], None] = print) -> AuthStrategy:
     """Ask, save (backing up what it replaces) and return the new strategy."""
-    from .strategy_backups import save_with_backup
+    from .strategy_backups import apply_setup
 
     current = current or AuthStrategy()
     out("Attune setup: how do you pay for Claude?")
@@ -77,9 +77,9 @@ def run_interactive_setup(current: AuthStrategy | None = None,
     _show_tradeoffs(draft, out)
     mode_index = _choose(ask, out, "\nHow should Attune choose?", [label for _, label in MODE_CHOICES],
                          [m for m, _ in MODE_CHOICES].index(current.default_mode))
-    chosen = AuthStrategy.model_validate({**draft.model_dump(), "default_mode": MODE_CHOICES[mode_index][0],
-                                          "setup_completed": True})
-    result = save_with_backup(chosen)
+    result = apply_setup({"subscription_tier": draft.subscription_tier.value,
+                          "default_mode": MODE_CHOICES[mode_index][0].value})
+    chosen = AuthStrategy.from_dict(result.current or {})
     out(f"\nSaved to {result.path}")
     if result.backup:
         out(f"Previous strategy backed up to {result.backup}")

@@ -136,3 +136,20 @@ def restore_strategy(backup: Path | str | None = None, path: Path | None = None)
         previous_backup, previous, corrupt = _backup_current(target)
         restored.save(target)
     return ChangeResult(target, previous_backup, previous, corrupt, restored.to_dict())
+
+
+def apply_setup(changes: dict[str, Any], path: Path | None = None) -> ChangeResult:
+    """What every setup (CLI flags, the wizard, the editor) does: the given fields over
+    the current strategy, ``setup_completed`` set, validated, saved with a backup.
+
+    A corrupt current file counts as the defaults here; ``save_with_backup`` keeps it
+    aside as ``.corrupt-<time>``, so choosing a setup is also the way out of one.
+    Raises ValueError naming the field when the result is invalid (nothing is saved).
+    """
+    target = path or paths.auth_strategy_path()
+    try:
+        current = AuthStrategy.load(target).to_dict()
+    except StrategyFileError:
+        current = AuthStrategy().to_dict()
+    chosen = AuthStrategy.from_dict({**current, **changes, "setup_completed": True})
+    return save_with_backup(chosen, target)

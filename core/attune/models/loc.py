@@ -40,6 +40,8 @@ __all__ = [
     "count_lines_of_code",
     "detect_language",
     "is_source_name",
+    "looks_binary",
+    "read_source",
 ]
 
 #: Files larger than this are refused by ``analyze_file`` (FileTooLargeError)
@@ -63,6 +65,11 @@ class BinaryFileError(LocError):
 
 class FileTooLargeError(LocError):
     """The file is larger than the byte limit; it was not read."""
+
+    def __init__(self, message: str, *, size: int | None = None, limit: int | None = None):
+        super().__init__(message)
+        self.size = size  # bytes, when known
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -248,7 +255,8 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 _CODING_RE = re.compile(rb"^[ \t\f]*(?:#|//|/\*|--|;).*?coding[:=][ \t]*([-\w.]+)", re.M)
 
 
-def _looks_binary(head: bytes) -> bool:
+def looks_binary(head: bytes) -> bool:
+    """True for the head of a binary file: a NUL byte, or many control bytes."""
     if b"\0" in head:
         return True
     if not head:
@@ -265,7 +273,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
                 return data.decode(codec), codec
             except UnicodeDecodeError:
                 break  # a BOM-like start that is not text: judge the bytes
-    if _looks_binary(data[:_SNIFF_BYTES]):
+    if looks_binary(data[:_SNIFF_BYTES]):
         raise BinaryFileError(f"{name}: binary file (not text), not counted")
     try:
         return data.decode("utf-8"), "utf-8"
@@ -321,29 +329,30 @@ _PY_GROUP_DEPTH = 3
 
 
 def _py_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    common = [
-        r"[^'\"#\n\\()\[\]{}]++",  # code: everything but strings, comments, brackets
-        _PY_PLAIN,
-        r"#[^\n]*+",  # trailing comment (a comment line stops the loop earlier)
-        # escapes outside strings, line continuations (a comment line after a
-        # continuation is still a comment line, as tokenize says)
-        r"\\(?!\n[ \t\f]*+#).?",
-    ]
-    nl_plain = r"\n(?![ \t\f]*+#)"
+    code = r"[^'\"#\n\\()\[\]{}]++"  # everything but strings, comments, brackets
+    comment = r"#[^\n]*+"  # a trailing comment (a comment line stops the loop before)
+    # escapes outside strings and line continuations; a comment line after a
+    # continuation is still a comment line, as tokenize says
+    backslash = r"\\(?!\n[ \t\f]*+#).?"
+
+    def loop(newline: str, *more: str) -> str:
+        # alternatives by frequency; a newline takes the next line's indentation
+        return "(?:" + "|".join([code, newline, _PY_PLAIN, *more, comment, backslash]) + ")*+"
+
+    nl_plain = r"\n[ \t\f]*+(?!#)"
     # A bracketed group consumed whole, unless a comment line is inside it.
-    group = r"[(\[{](?:" + "|".join([*common, nl_plain]) + r")*+[)\]}]"
+    group = r"[(\[{]" + loop(nl_plain) + r"[)\]}]"
     for _ in range(_PY_GROUP_DEPTH):
-        group = r"[(\[{](?:" + "|".join([*common, nl_plain, group]) + r")*+[)\]}]"
+        group = r"[(\[{]" + loop(nl_plain, group) + r"[)\]}]"
     doc_tail = rf"(?:[ \t\f]*+(?:{_PY_SINGLE}))*+[ \t\f]*+(?:#[^\n]*+)?(?=\n|\Z)"
     docstring = rf"[rRbBuU]{{0,2}}{_PY_PLAIN}"
-    nl_top = rf"\n(?![ \t\f]*+(?:#|{docstring}{doc_tail}))"
+    nl_top = rf"\n[ \t\f]*+(?!#|{docstring}{doc_tail})"
     comment_run = r"\n[ \t\f]*+(?P<c>#[^\n]*+(?:\n[ \t\f]*+#[^\n]*+)*+)"
     brackets = r"(?P<o>[(\[{])|(?P<x>[)\]}])"
-    top = (
-        r"(?:" + "|".join([*common, nl_top, group]) + r")*+"
+    top = loop(nl_top, group) + (
         rf"(?:{comment_run}|\n[ \t\f]*+(?P<d>{docstring})(?={doc_tail})|{brackets})?"
     )
-    nested = r"(?:" + "|".join([*common, nl_plain, group]) + rf")*+(?:{comment_run}|{brackets})?"
+    nested = loop(nl_plain, group) + rf"(?:{comment_run}|{brackets})?"
     return re.compile(top, re.S), re.compile(nested, re.S)
 
 
@@ -486,6 +495,7 @@ def _generic_counter(syn: _Syntax) -> Counter:
             pos = m.end()
         return comments
 
+    count.pattern = pattern  # type: ignore[attr-defined]  # for debugging tools
     return count
 
 
@@ -527,10 +537,13 @@ _CS_STRINGS = (
 )
 _HASH = _Syntax(line="#", strings=(_DQ, _SQ), special="#\"'")
 _C_LIKE = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _CHAR), special="/\"'")
+# "..." with $(...) inside, whose own quotes do not end the string (one level)
+_SHELL_SUBST = r"""\$\((?:[^()'"\\]++|\\.|'[^']*+'|"(?:[^"\\]++|\\.)*+"|\([^()]*+\))*+\)"""
+_SHELL_DQ = rf'"(?:[^"\\$]++|\\.|{_SHELL_SUBST}|\$)*+"?'
 _SHELL = _Syntax(
     line="#",
     line_mid=r"(?<=[\s;|&()<>])#",  # '#' starts a comment only at a word start
-    strings=(_SHELL_HEREDOC, r"\$'(?:[^'\\]++|\\.)*+'?", r"'[^']*+'?", _DQ_ML,
+    strings=(_SHELL_HEREDOC, r"\$'(?:[^'\\]++|\\.)*+'?", r"'[^']*+'?", _SHELL_DQ,
              r"`(?:[^`\\]++|\\.)*+`?", r"\$#|\$\{#"),
     special="#\"'`<$",
 )
@@ -691,7 +704,14 @@ def _count(text: str, language: str) -> tuple[int, int, int, int]:
     t = _prepare(text)
     total = t.count("\n") - 1
     blank = _count_blank(t)
-    comments = _counter_for(language)(t) if language not in _PLAIN_LANGUAGES else 0
+    comments = 0
+    if language not in _PLAIN_LANGUAGES:
+        counter = _counter_for(language)
+        comments = counter(t)
+        if t.startswith("\n#!"):
+            # cloc's rule: a first-line #! is code (it tells the OS what to
+            # run), also in languages where '#' starts a comment
+            comments -= counter(t[: t.find("\n", 1) + 1])
     code = total - blank - comments
     return code, comments, blank, total
 
@@ -739,12 +759,14 @@ def read_source(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MA
         size = os.fstat(fh.fileno()).st_size
         if max_bytes is not None and size > max_bytes:
             raise FileTooLargeError(
-                f"{name}: {size} bytes is over the {max_bytes}-byte limit, not counted"
+                f"{name}: {size:,} bytes is over the {max_bytes:,}-byte limit, not counted",
+                size=size,
+                limit=max_bytes,
             )
         data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:  # grew while we looked
         raise FileTooLargeError(
-            f"{name}: over {max_bytes} bytes (the limit), not counted"
+            f"{name}: over the {max_bytes:,}-byte limit, not counted", limit=max_bytes
         )
     text, encoding = _decode(data, name)
     return text, encoding, len(data)

@@ -41,6 +41,7 @@ __all__ = [
     "detect_language",
     "is_source_name",
     "looks_binary",
+    "prepare_language",
     "read_source",
 ]
 
@@ -337,7 +338,7 @@ def _py_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
     def loop(newline: str, *more: str) -> str:
         # alternatives by frequency; a newline takes the next line's indentation
-        return "(?:" + "|".join([code, newline, _PY_PLAIN, *more, comment, backslash]) + ")*+"
+        return "(?:" + "|".join([code, newline, *more, _PY_PLAIN, comment, backslash]) + ")*+"
 
     nl_plain = r"\n[ \t\f]*+(?!#)"
     # A bracketed group consumed whole, unless a comment line is inside it.
@@ -346,7 +347,8 @@ def _py_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
         group = r"[(\[{]" + loop(nl_plain, group) + r"[)\]}]"
     doc_tail = rf"(?:[ \t\f]*+(?:{_PY_SINGLE}))*+[ \t\f]*+(?:#[^\n]*+)?(?=\n|\Z)"
     docstring = rf"[rRbBuU]{{0,2}}{_PY_PLAIN}"
-    nl_top = rf"\n[ \t\f]*+(?!#|{docstring}{doc_tail})"
+    # a line that starts with neither '#' nor a (prefixed) string is decided at once
+    nl_top = rf"\n[ \t\f]*+(?:(?=[^#'\"rRbBuU\n])|(?!#|{docstring}{doc_tail}))"
     comment_run = r"\n[ \t\f]*+(?P<c>#[^\n]*+(?:\n[ \t\f]*+#[^\n]*+)*+)"
     brackets = r"(?P<o>[(\[{])|(?P<x>[)\]}])"
     top = loop(nl_top, group) + (
@@ -619,6 +621,12 @@ _NAMES_LOWER: dict[str, str] = {
 _COUNTERS: dict[str, Counter] = {}
 
 
+def prepare_language(language: str) -> None:
+    """Compile ``language``'s scanner now (it is otherwise compiled on first use),
+    e.g. before forking worker processes so they share it."""
+    _counter_for(language)
+
+
 def _counter_for(language: str) -> Counter:
     counter = _COUNTERS.get(language)
     if counter is None:
@@ -755,15 +763,27 @@ def read_source(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MA
     ``max_bytes``, BinaryFileError for binary content, OSError if unreadable.
     """
     name = os.fspath(path)
-    with open(name, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # no buffered file object
+    try:
+        size = os.fstat(fd).st_size
         if max_bytes is not None and size > max_bytes:
             raise FileTooLargeError(
                 f"{name}: {size:,} bytes is over the {max_bytes:,}-byte limit, not counted",
                 size=size,
                 limit=max_bytes,
             )
-        data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+        want = size + 1 if max_bytes is None else min(size, max_bytes) + 1
+        data = os.read(fd, want)  # one call: a short read is the end of the file
+        if len(data) == want:  # it grew since fstat (or is not a regular file)
+            chunks = [data]
+            while max_bytes is None or sum(map(len, chunks)) <= max_bytes:
+                more = os.read(fd, 1 << 20)
+                if not more:
+                    break
+                chunks.append(more)
+            data = b"".join(chunks)
+    finally:
+        os.close(fd)
     if max_bytes is not None and len(data) > max_bytes:  # grew while we looked
         raise FileTooLargeError(
             f"{name}: over the {max_bytes:,}-byte limit, not counted", limit=max_bytes

@@ -11,7 +11,8 @@ What is walked: everything under the root except ``.gitignore``d paths (every
 ``.gitignore`` applies to its own subtree; those between the repository root
 and the scanned directory, and ``.git/info/exclude``, apply too), version
 control and cache directories (``SKIP_DIRS``), virtualenvs (any directory
-holding ``pyvenv.cfg``) and symbolic links (so nothing is counted twice and no
+holding ``pyvenv.cfg``; ``venv``/``.venv`` unless they are a Python package)
+and symbolic links (so nothing is counted twice and no
 link cycle is followed).
 
 Speed: files are counted in worker processes, one per core, once a tree has
@@ -37,6 +38,7 @@ from .loc import (
     analyze_file,
     is_source_name,
     looks_binary,
+    prepare_language,
 )
 
 if TYPE_CHECKING:  # pathspec is imported only when a tree has a .gitignore
@@ -46,7 +48,9 @@ if TYPE_CHECKING:  # pathspec is imported only when a tree has a .gitignore
 
 __all__ = [
     "PARALLEL_MIN_FILES",
+    "ReportBuilder",
     "SKIP_DIRS",
+    "VENV_NAMES",
     "ScanResult",
     "SkippedFile",
     "scan_report",
@@ -54,11 +58,14 @@ __all__ = [
 ]
 
 # Directories that never hold the user's own source: VCS metadata, caches,
-# installed dependencies, virtualenvs by their usual names.
+# installed dependencies.
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".venv", "venv",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache",
 })
+# Virtualenvs: any directory holding pyvenv.cfg, and these names unless the
+# directory is a Python package (the standard library has a package "venv").
+VENV_NAMES = frozenset({".venv", "venv"})
 PARALLEL_MIN_FILES = 200
 _SNIFF_BYTES = 512  # head read from an extensionless file to look for "#!"
 _CHUNKS_PER_WORKER = 12  # more, smaller chunks balance big and small files
@@ -171,8 +178,9 @@ def _walk(root: Path, result: ScanResult, exclude: list[_Ignore]) -> list[_Candi
             result.skipped.append(SkippedFile(rel.rstrip("/") or ".", f"unreadable directory ({exc.strerror or exc})"))
             continue
         names = {entry.name for entry in entries}
-        if rel and "pyvenv.cfg" in names:
-            continue  # a virtualenv, whatever its name
+        if rel and ("pyvenv.cfg" in names or (
+                os.path.basename(directory) in VENV_NAMES and "__init__.py" not in names)):
+            continue  # a virtualenv
         if ".gitignore" in names:
             ignore = _load_ignore(os.path.join(directory, ".gitignore"), strip=len(rel))
             if ignore is not None:
@@ -255,6 +263,7 @@ def scan_tree(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     while_counting: Callable[[], None] | None = None,
+    on_file: Callable[[str, LocResult], None] | None = None,
 ) -> ScanResult:
     """Count every source file under ``root`` (or ``root`` itself if a file).
 
@@ -263,7 +272,9 @@ def scan_tree(
     what they exclude. ``workers``: processes to count with (default: one per core; 1 counts in
     this process). ``progress(done, total)`` is called as files are counted.
     ``while_counting()`` runs in this process while the workers count, so the
-    caller can do its own slow set-up (loading the strategy) in parallel.
+    caller can do its own slow set-up (loading the strategy) in parallel;
+    ``on_file(path, counts)`` is then called here for each file as it is
+    counted (in no particular order).
     Raises FileNotFoundError when ``root`` does not exist.
     """
     base = Path(root).resolve()
@@ -284,6 +295,8 @@ def scan_tree(
     outcomes: Iterable[list[_Outcome]]
     pool = None
     if workers > 1 and total >= PARALLEL_MIN_FILES:
+        if any(c[1].endswith(".py") for c in candidates):
+            prepare_language("Python")  # compile once here; forked workers inherit it
         pool = _pool_context().Pool(min(workers, total))
         outcomes = pool.imap_unordered(
             partial(_count_batch, max_bytes=max_bytes), _chunks(candidates, workers)
@@ -298,6 +311,8 @@ def scan_tree(
             for rel, outcome, payload in batch:
                 if outcome == "ok":
                     result.files.append((rel, payload))
+                    if on_file is not None:
+                        on_file(rel, payload)
                 elif outcome == "skipped":
                     result.skipped.append(SkippedFile(rel, payload))
                 else:
@@ -334,36 +349,55 @@ def _rounded(total: dict[str, Any]) -> dict[str, Any]:
     return {**total, "monetary_cost": round(total["monetary_cost"], 6)}
 
 
-def scan_report(result: ScanResult, strategy: AuthStrategy) -> dict[str, Any]:
-    """The JSON document of `attune scan --json`: root, one row per file (the
-    same row `attune auth recommend` prints), totals per size category and per
-    mode, and the skipped files with their reasons."""
-    from .reports import report_for_loc  # noqa: PLC0415 - pydantic; imported on use
+class ReportBuilder:
+    """Rows and totals of `attune scan --json`, built file by file, so the CLI
+    can price files while the workers are still counting.
 
-    # A row depends only on the code lines and the generated flag (and the
-    # strategy): price each distinct pair once, then copy it per path.
-    priced: dict[tuple[int, bool], dict[str, Any]] = {}
-    rows = []
-    for rel, loc in result.files:
+    A row is ``reports.report_for_loc`` (the same row `attune auth recommend`
+    prints). It depends only on the code lines and the generated flag (and the
+    strategy), so each distinct pair is priced once and copied per path."""
+
+    def __init__(self, strategy: AuthStrategy) -> None:
+        from .reports import report_for_loc  # noqa: PLC0415 - pydantic; imported on use
+
+        self._report_for_loc = report_for_loc
+        self._strategy = strategy
+        self._priced: dict[tuple[int, bool], dict[str, Any]] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, rel: str, loc: LocResult) -> None:
         key = (loc.code_lines, loc.generated)
-        row = priced.get(key)
+        row = self._priced.get(key)
         if row is None:
-            row = priced[key] = report_for_loc(rel, loc, strategy)
-        rows.append({**row, "path": rel})
-    by_category: dict[str, dict[str, Any]] = {c: _empty_total() for c in ("small", "medium", "large")}
-    by_mode: dict[str, dict[str, Any]] = {m: _empty_total() for m in ("subscription", "api")}
-    overall = _empty_total()
-    for row in rows:
-        _add(by_category.setdefault(row["category"], _empty_total()), row)
-        _add(by_mode.setdefault(row["mode"], _empty_total()), row)
-        _add(overall, row)
-    return {
-        "root": str(result.root),
-        "files": rows,
-        "totals": {
-            "by_category": {k: _rounded(v) for k, v in by_category.items()},
-            "by_mode": {k: _rounded(v) for k, v in by_mode.items()},
-            **_rounded(overall),
-        },
-        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-    }
+            row = self._priced[key] = self._report_for_loc(rel, loc, self._strategy)
+        self.rows.append({**row, "path": rel})
+
+    def finish(self, result: ScanResult) -> dict[str, Any]:
+        """The document: root, rows sorted by path, totals per size category
+        and per mode (and overall), skipped files with their reasons."""
+        rows = sorted(self.rows, key=lambda row: row["path"])
+        by_category = {c: _empty_total() for c in ("small", "medium", "large")}
+        by_mode = {m: _empty_total() for m in ("subscription", "api")}
+        overall = _empty_total()
+        for row in rows:
+            _add(by_category.setdefault(row["category"], _empty_total()), row)
+            _add(by_mode.setdefault(row["mode"], _empty_total()), row)
+            _add(overall, row)
+        return {
+            "root": str(result.root),
+            "files": rows,
+            "totals": {
+                "by_category": {k: _rounded(v) for k, v in by_category.items()},
+                "by_mode": {k: _rounded(v) for k, v in by_mode.items()},
+                **_rounded(overall),
+            },
+            "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+        }
+
+
+def scan_report(result: ScanResult, strategy: AuthStrategy) -> dict[str, Any]:
+    """The JSON document of `attune scan --json` for a finished scan."""
+    builder = ReportBuilder(strategy)
+    for rel, loc in result.files:
+        builder.add(rel, loc)
+    return builder.finish(result)

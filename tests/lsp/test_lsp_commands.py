@@ -143,6 +143,37 @@ async def test_show_details_message_can_be_turned_off(start_session, tmp_path: P
     assert session.client.messages == []
 
 
+async def test_show_details_for_a_tier_being_chosen_saves_nothing(start_session, tmp_path: Path):
+    saved = AuthStrategy(subscription_tier="api_only", default_mode="auto", setup_completed=True)
+    saved.save()
+    source = tmp_path / "mod.py"
+    source.write_text(python_source(1000))
+    session = await start_session(init_options={"details": {"showMessage": False}})
+    uri = source.as_uri()
+
+    as_saved = await session.command("attune.server.showDetails", {"uri": uri})
+    assert as_saved["pros_cons"]["auto"]["recommended_mode"] == "api"
+    assert "no subscription quota" in " ".join(as_saved["pros_cons"]["subscription"]["cons"])
+    assert as_saved["what_if"] is None
+
+    # The wizard asks for the plan picked in its first step (Pro) before anything is saved.
+    as_pro = await session.command("attune.server.showDetails", {"uri": uri, "tier": "pro"})
+    assert as_pro["pros_cons"]["auto"]["recommended_mode"] == "subscription"
+    assert as_pro["report"]["mode"] == "subscription"
+    assert "no subscription quota" not in " ".join(as_pro["pros_cons"]["subscription"]["cons"])
+    assert as_pro["what_if"] == {"subscription_tier": "pro"}
+    as_pro_api = await session.command("attune.server.showDetails", {"uri": uri, "tier": "pro", "mode": "api"})
+    assert as_pro_api["report"]["mode"] == "api"  # an explicit mode is what runs
+    assert AuthStrategy.load().to_dict() == saved.to_dict()
+
+    for bad_args, field in (({"uri": uri, "tier": "platinum"}, "tier"), ({"uri": uri, "mode": "cheapest"}, "mode"),
+                            ({"uri": uri, "tier": 3}, "tier")):
+        with pytest.raises(JsonRpcException) as bad:
+            await session.command("attune.server.showDetails", bad_args)
+        assert bad.value.code == INVALID_PARAMS and field in bad.value.message, bad_args
+    assert AuthStrategy.load().to_dict() == saved.to_dict()
+
+
 async def test_breaker_status_and_reset(start_session, server_env):
     session = await start_session()
     assert await session.command("attune.server.breakerStatus") == {"providers": {}, "open": 0, "half_open": 0}

@@ -18,6 +18,7 @@ import { AttuneServer, SECRET_KEY } from "./server";
 import { RESTART_SETTINGS } from "./settings";
 import {
   apiKeyOfferItems,
+  detailsArguments,
   findProsCons,
   mayUseApi,
   modeItems,
@@ -158,9 +159,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     let prosCons;
     if (uri) {
       try {
-        // Pros/cons under the saved strategy (the server has no "what if this tier"
-        // argument yet); the estimates do not depend on the tier.
-        prosCons = findProsCons(await server.execute("attune.server.showDetails", { uri: uri.toString() }));
+        // Pros/cons and Auto's recommendation for the plan just picked, not the saved one.
+        prosCons = findProsCons(await server.execute("attune.server.showDetails", detailsArguments(uri.toString(), tier.value)));
       } catch (err) {
         output.warn(`No per-file pros/cons for the wizard: ${String(err)}`);
       }

@@ -160,6 +160,15 @@ export function modeLabel(value: string): string {
   return STATIC[value as ModeValue]?.label.replace(" (recommended)", "") ?? value;
 }
 
+/**
+ * The argument object of attune.server.showDetails for QuickPick 2: the details of
+ * the active file under the saved strategy with the tier picked in QuickPick 1
+ * (the server saves nothing).
+ */
+export function detailsArguments(uri: string, tier: TierValue): { uri: string; tier: TierValue } {
+  return { uri, tier };
+}
+
 /** The argument object of attune.server.setupAuth. */
 export function setupArguments(tier: TierValue, mode: ModeValue): { tier: TierValue; mode: ModeValue } {
   return { tier, mode };

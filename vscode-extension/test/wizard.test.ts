@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderAuthStatus, renderDetails } from "../src/documents";
 import { isSupportedPython, launchPlan, parsePythonVersion, serverSettings } from "../src/settings";
-import { apiKeyOfferItems, findProsCons, mayUseApi, modeItems, tierItems } from "../src/wizard";
+import { apiKeyOfferItems, detailsArguments, findProsCons, mayUseApi, modeItems, tierItems } from "../src/wizard";
 
 // The shape of AuthStrategy.get_pros_cons(100) for a Pro plan (from the core).
 const PROS_CONS = {
@@ -61,6 +61,10 @@ test("pros/cons are found in the server's details wherever they are nested", () 
   assert.equal(findProsCons({ nothing: 1 }), undefined);
 });
 
+test("QuickPick 2's details are asked for the tier picked in QuickPick 1", () => {
+  assert.deepEqual(detailsArguments("file:///w/big.py", "pro"), { uri: "file:///w/big.py", tier: "pro" });
+});
+
 test("an API key is offered for API and Auto, not for Subscription; skipping is an item", () => {
   assert.equal(mayUseApi("api"), true);
   assert.equal(mayUseApi("auto"), true);
@@ -116,11 +120,12 @@ test("the details view shows the size, the recommendation and every mode's pros 
 });
 
 test("launch plan: bundled libs for their Python versions, else the installed server, else a clear error", () => {
-  const bundled = ["3.11", "3.12", "3.13"];
+  const bundled = ["3.10", "3.11", "3.12", "3.13"]; // what npm run package builds (attune_bundle.json)
+  assert.deepEqual(launchPlan([3, 10, 0], bundled, false, "linux-x64"), { kind: "bundled" });
   assert.deepEqual(launchPlan([3, 12, 1], bundled, false, "linux-x64"), { kind: "bundled" });
-  assert.deepEqual(launchPlan([3, 10, 13], bundled, true, "linux-x64"), { kind: "installed" });
-  const err = launchPlan([3, 10, 13], bundled, false, "linux-x64");
+  assert.deepEqual(launchPlan([3, 14, 0], bundled, true, "linux-x64"), { kind: "installed" });
+  const err = launchPlan([3, 14, 0], bundled, false, "linux-x64");
   assert.equal(err.kind, "error");
-  assert.match((err as { problem: string }).problem, /Python 3\.10 cannot run .* 3\.11, 3\.12, 3\.13 on linux-x64.*pip install attune-companion/);
+  assert.match((err as { problem: string }).problem, /Python 3\.14 cannot run .* 3\.10, 3\.11, 3\.12, 3\.13 on linux-x64.*pip install attune-companion/);
   assert.deepEqual(launchPlan([3, 11, 2], undefined, true, "linux-x64"), { kind: "installed" });
 });

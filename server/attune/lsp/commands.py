@@ -62,6 +62,14 @@ class UriArgs(_Args):
     uri: StrictStr
 
 
+class ShowDetailsArgs(UriArgs):
+    """``tier``/``mode``: details for the saved strategy with these replaced (a
+    "what if", e.g. the setup wizard's plan being chosen); nothing is saved."""
+
+    tier: Optional[SubscriptionTier] = None
+    mode: Optional[AuthMode] = None
+
+
 class ResetBreakerArgs(_Args):
     provider: Optional[StrictStr] = None
     tier: Optional[StrictStr] = None
@@ -80,7 +88,7 @@ def parse_args(command: str, model: type[_Args], arguments: tuple[Any, ...]) -> 
     raw: Any = arguments[0] if arguments else {}
     if raw is None:
         raw = {}
-    if isinstance(raw, str) and model is UriArgs:
+    if isinstance(raw, str) and issubclass(model, UriArgs):
         raw = {"uri": raw}
     if not isinstance(raw, dict):
         raise JsonRpcInvalidParams(f"{command}: expected an object argument, got {type(raw).__name__}")
@@ -180,11 +188,25 @@ async def recommend(server: "AttuneServer", args: UriArgs) -> dict[str, Any]:
     return report_for_loc(analysis.path, analysis.loc, strategy)
 
 
-async def show_details(server: "AttuneServer", args: UriArgs) -> dict[str, Any]:
+def _what_if(strategy: Any, args: ShowDetailsArgs) -> tuple[Any, dict[str, str]]:
+    """The strategy with the given tier/mode replaced (in memory only) and what was replaced."""
+    from attune.models.auth_strategy import AuthStrategy
+
+    overrides = {field: value.value for field, value in (("subscription_tier", args.tier),
+                                                         ("default_mode", args.mode)) if value is not None}
+    if not overrides:
+        return strategy, {}
+    try:
+        return AuthStrategy.from_dict({**strategy.to_dict(), **overrides}), overrides
+    except ValueError as exc:
+        raise JsonRpcInvalidParams(f"attune.server.showDetails: invalid setting: {exc}") from None
+
+
+async def show_details(server: "AttuneServer", args: ShowDetailsArgs) -> dict[str, Any]:
     from attune.models.cost_model import pipeline_description
     from attune.models.reports import GENERATED_CAUTION, report_for_loc
 
-    strategy = _strategy_or_fail(server, "attune.server.showDetails")
+    strategy, what_if = _what_if(_strategy_or_fail(server, "attune.server.showDetails"), args)
     analysis = await _analysed(server, "attune.server.showDetails", args.uri)
     lines = analysis.loc.code_lines
     exact = server.analyses.exact_for(analysis)
@@ -200,11 +222,13 @@ async def show_details(server: "AttuneServer", args: UriArgs) -> dict[str, Any]:
         },
         "exact_tokens": exact,
         "caution": GENERATED_CAUTION if analysis.loc.generated else None,
+        "what_if": what_if or None,
     }
     if server.settings.details.showMessage:
         report = details["report"]
+        unsaved = f" (if {', '.join(f'{k} = {v}' for k, v in what_if.items())}; not saved)" if what_if else ""
         server.show_info(f"Attune: {report['category']} module, {lines:,} lines of code → "
-                         f"{report['mode']}. {report['reason']}")
+                         f"{report['mode']}{unsaved}. {report['reason']}")
     return details
 
 

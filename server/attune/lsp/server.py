@@ -245,7 +245,7 @@ for _name, _model, _func, _needs_server in (
     ("attune.server.restoreAuth", "RestoreArgs", "restore_auth", False),
     ("attune.server.authStatus", None, "auth_status", False),
     ("attune.server.recommend", "UriArgs", "recommend", True),
-    (SHOW_DETAILS, "UriArgs", "show_details", True),
+    (SHOW_DETAILS, "ShowDetailsArgs", "show_details", True),
     ("attune.server.countTokens", "UriArgs", "count_tokens", True),
     ("attune.server.breakerStatus", None, "breaker_status", True),
     ("attune.server.resetBreaker", "ResetBreakerArgs", "reset_breaker", True),

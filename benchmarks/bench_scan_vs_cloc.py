@@ -29,6 +29,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,13 +44,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+def run_timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the command and its children, stdout)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return elapsed, proc.stdout
+    return elapsed, cpu, proc.stdout
 
 
 # ---- Python lines under three rules, with the tokenizer ----------------------------
@@ -132,31 +137,37 @@ def main() -> int:
                   *(x for d in excluded for x in ("--exclude", f"{d}/"))]
 
     times: dict[str, list[float]] = {"cloc": [], "attune": []}
+    cpu: dict[str, list[float]] = {"cloc": [], "attune": []}
     outputs: dict[str, str] = {}
+    load_before = os.getloadavg()[0]
     for rep in range(args.repeat):
         order = ("cloc", "attune") if rep % 2 == 0 else ("attune", "cloc")
         for tool in order:
-            elapsed, out = run_timed(cloc_cmd if tool == "cloc" else attune_cmd, env)
+            elapsed, used, out = run_timed(cloc_cmd if tool == "cloc" else attune_cmd, env)
             times[tool].append(elapsed)
+            cpu[tool].append(used)
             outputs[tool] = out
         print(f"run {rep + 1}: cloc {times['cloc'][-1]:.2f} s, attune {times['attune'][-1]:.2f} s",
               file=sys.stderr)
     cloc_json = json.loads(outputs["cloc"])
     attune_json = json.loads(outputs["attune"])
     cloc_s = statistics.median(times["cloc"])
-    attune_s = statistics.median(times["attune"])
 
     print(f"## attune scan vs cloc\n")
-    print(f"Tree: `{tree}` without {', '.join(excluded)}; {os.cpu_count()} cores; "
+    load_after = os.getloadavg()[0]
+    print(f"Tree: `{tree}` without {', '.join(excluded)}; {os.cpu_count()} cores "
+          f"(1-minute load average {load_before:.2f} before, {load_after:.2f} after); "
           f"median of {args.repeat} alternating runs; {cloc_version and 'cloc ' + cloc_version} "
           f"with `--skip-uniqueness`; Python {sys.version.split()[0]}.\n")
-    print("| tool | seconds (median) | all runs | files | code lines | speed-up |")
-    print("|---|---:|---|---:|---:|---:|")
-    print(f"| cloc | {cloc_s:.2f} | {', '.join(f'{t:.2f}' for t in times['cloc'])} | "
-          f"{cloc_json['header']['n_files']:,} | {cloc_json['SUM']['code']:,} | 1.0x |")
-    print(f"| attune scan | {attune_s:.2f} | {', '.join(f'{t:.2f}' for t in times['attune'])} | "
-          f"{attune_json['totals']['files']:,} | {attune_json['totals']['lines']:,} | "
-          f"{cloc_s / attune_s:.1f}x |")
+    print("| tool | seconds (median) | all runs | CPU seconds (median) | files | code lines | speed-up |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for tool, name, files, code in (
+        ("cloc", "cloc", cloc_json["header"]["n_files"], cloc_json["SUM"]["code"]),
+        ("attune", "attune scan", attune_json["totals"]["files"], attune_json["totals"]["lines"]),
+    ):
+        median = statistics.median(times[tool])
+        print(f"| {name} | {median:.2f} | {', '.join(f'{t:.2f}' for t in times[tool])} | "
+              f"{statistics.median(cpu[tool]):.2f} | {files:,} | {code:,} | {cloc_s / median:.1f}x |")
 
     # ---- per language, untimed ----
     sys.path.insert(0, str(REPO / "core"))

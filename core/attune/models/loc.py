@@ -11,13 +11,16 @@ places that need a decision in Python: a line that starts with a comment, a
 block comment spanning lines, a Python string statement. Counts come from those
 events plus one C-level count of blank lines; there is no per-character loop.
 
-Where we deliberately differ from cloc (see .notes/loc-and-scan.md):
-- a multi-line Python string that is *not* a statement (``x = \"\"\"...\"\"\"``,
+Where we deliberately differ from cloc (measured in .notes/loc-and-scan.md):
+- a multi-line Python string that is *not* a statement (``x = '''...'''``,
   an argument) is code; cloc turns every triple-quoted string into a comment;
-- a single-quoted Python docstring (``def f(): "doc"``) is a comment; cloc
-  only knows triple quotes;
-- ``#`` inside a Python string, or in a shell word like ``$#``, is not a comment.
-The ``#!`` line counts as a comment, as in cloc.
+- a Python docstring in ordinary quotes (``def f(): "doc"``) is a comment;
+  cloc only knows triple quotes;
+- comment markers inside strings, raw strings, heredocs and text blocks are
+  code (cloc mostly ignores strings); ``$#`` in shell is code;
+- a lone carriage return ends a line (universal newlines); a blank line after a
+  backslash continuation is blank (cloc calls it code); ``#`` starts an INI comment.
+Like cloc, a first-line ``#!`` is code, also where ``#`` starts a comment.
 """
 
 from __future__ import annotations
@@ -538,11 +541,22 @@ _CS_STRINGS = (
     r'\$?' + _DQ,
     _CHAR,
 )
-_HASH = _Syntax(line="#", strings=(_DQ, _SQ), special="#\"'")
-_C_LIKE = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _CHAR), special="/\"'")
 # "..." with $(...) inside, whose own quotes do not end the string (one level)
 _SHELL_SUBST = r"""\$\((?:[^()'"\\]++|\\.|'[^']*+'|"(?:[^"\\]++|\\.)*+"|\([^()]*+\))*+\)"""
 _SHELL_DQ = rf'"(?:[^"\\$]++|\\.|{_SHELL_SUBST}|\$)*+"?'
+
+# Syntaxes shared by several languages.
+_HASH = _Syntax(line="#", strings=(_DQ, _SQ), special="#\"'")
+_HASH_NO_STRINGS = _Syntax(line="#", special="#")  # make, Dockerfile: quotes are not strings
+_C_LIKE = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _CHAR), special="/\"'")
+_CPP = _Syntax(line="//", block=_C_BLOCK, strings=(_CPP_RAW, _DQ, _CHAR), special="/\"'", words=True)
+_JS = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _SQ, _js_template(2), _JS_REGEX), special="/\"'`")
+_SCSS = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _SQ), special="/\"'")
+_HASKELL = _Syntax(line=r"--(?![!#$%&*+./<=>?@\\^|~:])", block=(r"\{-", r"-\}", "-{"), nested=True,
+                   strings=(_DQ,), special="-{\"")
+_LISP = _Syntax(line=";", strings=(_DQ_ML,), special=";\"")
+_PERCENT = _Syntax(line="%", strings=(_DQ,), special="%\"")
+_XML = _Syntax(block=(r"<!--", r"-->", "-"), special="<")
 _SHELL = _Syntax(
     line="#",
     line_mid=r"(?<=[\s;|&()<>])#",  # '#' starts a comment only at a word start
@@ -550,67 +564,54 @@ _SHELL = _Syntax(
              r"`(?:[^`\\]++|\\.)*+`?", r"\$#|\$\{#"),
     special="#\"'`<$",
 )
-_XML = _Syntax(block=(r"<!--", r"-->", "-"), special="<")
 
+# language -> syntax; a language missing here (and not Python) counts non-blank lines
 _SYNTAX: dict[str, _Syntax] = {
-    "JavaScript": _Syntax(line="//", block=_C_BLOCK, special="/\"'`",
-                          strings=(_DQ, _SQ, _js_template(2), _JS_REGEX)),
+    "JavaScript": _JS, "JSX": _JS, "TypeScript": _JS,
     "Go": _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _CHAR, _BACKTICK_RAW), special="/\"'`"),
-    "Rust": _Syntax(line="//", block=(r"/\*", r"\*/", "*/"), nested=True, special="/\"'", words=True,
-                    strings=(_RUST_RAW, r"b?" + _DQ_ML, r"b?'(?:[^'\\\n]|\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|.))'",
-                             )),
+    "Rust": _Syntax(
+        line="//", block=(r"/\*", r"\*/", "*/"), nested=True, special="/\"'", words=True,
+        strings=(_RUST_RAW, r"b?" + _DQ_ML,
+                 r"b?'(?:[^'\\\n]|\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|.))'"),  # not 'a lifetimes
+    ),
     "Java": _Syntax(line="//", block=_C_BLOCK, special="/\"'",
                     strings=(r'"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\Z)', _DQ, _CHAR)),
-    "C": _C_LIKE,
-    "C++": _Syntax(line="//", block=_C_BLOCK, strings=(_CPP_RAW, _DQ, _CHAR), special="/\"'", words=True),
+    "C": _C_LIKE, "C++": _CPP, "C/C++ Header": _CPP,
     "C#": _Syntax(line="//", block=_C_BLOCK, strings=_CS_STRINGS, special="/\"'$@"),
     "Ruby": _Syntax(line="#", block=(r"(?<=\n)=begin\b", r"\n=end\b[^\n]*+", "\n"), special="#\"'<?",
                     strings=(_RUBY_HEREDOC, r"\?[#'\"]", r'"(?:[^"\\#]++|\\.|#\{[^}\n]*+\}|#)*+"?', _SQ_ML)),
-    "Bourne Shell": _SHELL,
-    "Python-like": _Syntax(line="#", special="#\"'",
-                           strings=(_PY_TRIPLE, _PY_SINGLE)),
+    "Bourne Shell": _SHELL, "Bourne Again Shell": _SHELL, "zsh": _SHELL, "Korn Shell": _SHELL,
+    "Fish Shell": _SHELL, "C Shell": _SHELL,
+    "Starlark": _Syntax(line="#", strings=(_PY_TRIPLE, _PY_SINGLE), special="#\"'"),
     "PHP": _Syntax(line=r"(?://|#(?!\[))", block=_C_BLOCK, strings=(_DQ_ML, _SQ_ML), special="/#\"'"),
     "CSS": _Syntax(block=_C_BLOCK, strings=(_DQ, _SQ), special="/\"'"),
-    "SCSS": _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _SQ), special="/\"'"),
+    "SCSS": _SCSS, "LESS": _SCSS, "Sass": _SCSS,
     "SQL": _Syntax(line="--", block=_C_BLOCK, strings=(_SQ_ML, _DQ), special="-/\"'"),
     "Lua": _Syntax(line=r"--(?!\[=*\[)", block=(r"--\[=*\[", r"\]=*\]", "]"), special="-\"'[",
                    strings=(r"\[(?P<ls>=*)\[(?:[^\]]++|\](?!(?P=ls)\]))*+\](?P=ls)\]", _DQ, _SQ)),
-    "Haskell": _Syntax(line=r"--(?![!#$%&*+./<=>?@\\^|~:])", block=(r"\{-", r"-\}", "-{"), nested=True,
-                       strings=(_DQ,), special="-{\""),
+    "Haskell": _HASKELL, "Elm": _HASKELL,
     "OCaml": _Syntax(block=(r"\(\*", r"\*\)", "*("), nested=True, strings=(_DQ_ML,), special="(\""),
-    "F#": _Syntax(line="//", block=(r"\(\*(?!\))", r"\*\)", "*("), nested=True, strings=(_DQ_ML,), special="/(\""),
-    "Semicolon": _Syntax(line=";", strings=(_DQ_ML,), special=";\""),
-    "Percent": _Syntax(line="%", strings=(_DQ,), special="%\""),
-    "Hash": _HASH,
-    "Hash-no-strings": _Syntax(line="#", special="#"),
+    "F#": _Syntax(line="//", block=(r"\(\*(?!\))", r"\*\)", "*("), nested=True, strings=(_DQ_ML,),
+                  special="/(\""),
+    "Clojure": _LISP, "ClojureScript": _LISP, "ClojureC": _LISP, "Lisp": _LISP, "Scheme": _LISP,
+    "Erlang": _PERCENT, "TeX": _PERCENT,
     "PowerShell": _Syntax(line="#", block=(r"<#", r"#>", "#"), strings=(_DQ_ML, _SQ_ML), special="#<\"'"),
     "INI": _Syntax(line="[;#]", special=";#"),
     "DOS Batch": _Syntax(line=r"(?i:@?rem\b|::)", special="@rR:"),
-    "Visual Basic Script": _Syntax(line=r"(?:'|(?i:rem\b))", strings=(r'"(?:[^"\n]|"")*+"?',), special="'\"rR"),
-    "XML": _XML,
-    "Vue": _Syntax(line="//", block=(r"(?:<!--|/\*)", r"(?:-->|\*/)", "-*"), strings=(_DQ, _SQ), special="/<\"'"),
+    "Visual Basic Script": _Syntax(line=r"(?:'|(?i:rem\b))", strings=(r'"(?:[^"\n]|"")*+"?',),
+                                   special="'\"rR"),
+    "Zig": _Syntax(line="//", strings=(_DQ, _CHAR), special="/\"'"),
+    "Vuejs Component": _Syntax(line="//", block=(r"(?:<!--|/\*)", r"(?:-->|\*/)", "-*"),
+                               strings=(_DQ, _SQ), special="/<\"'"),
+    **{name: _C_LIKE for name in (
+        "Objective-C", "Objective-C++", "CUDA", "Kotlin", "Swift", "Scala", "Dart", "Groovy",
+        "Gradle", "Protocol Buffers", "Solidity", "JSON5", "HCL")},
+    **{name: _HASH for name in (
+        "Perl", "R", "Tcl", "Nim", "Crystal", "awk", "Elixir", "Elixir Script", "YAML", "TOML",
+        "GraphQL", "CMake")},
+    **{name: _HASH_NO_STRINGS for name in ("make", "Dockerfile")},
+    **{name: _XML for name in ("HTML", "XML", "XSD", "XSLT", "DTD", "Svelte")},
 }
-for _name in ("Bourne Again Shell", "zsh", "Korn Shell", "Fish Shell", "C Shell"):
-    _SYNTAX[_name] = _SHELL
-_SYNTAX.update({name: _SYNTAX["JavaScript"] for name in ("JSX", "TypeScript")})
-_SYNTAX.update({name: _C_LIKE for name in (
-    "C/C++ Header", "Objective-C", "Objective-C++", "CUDA", "Kotlin", "Swift", "Scala", "Dart",
-    "Groovy", "Gradle", "Protocol Buffers", "Solidity", "JSON5", "HCL")})
-_SYNTAX["C/C++ Header"] = _SYNTAX["C++"]
-_SYNTAX.update({name: _SYNTAX["SCSS"] for name in ("LESS", "Sass")})
-_SYNTAX["Zig"] = _Syntax(line="//", strings=(_DQ, _CHAR), special="/\"'")
-_SYNTAX["Elm"] = _SYNTAX["Haskell"]
-_SYNTAX.update({name: _SYNTAX["Semicolon"] for name in ("Clojure", "ClojureScript", "ClojureC", "Lisp", "Scheme")})
-_SYNTAX.update({name: _SYNTAX["Percent"] for name in ("Erlang", "TeX")})
-_SYNTAX.update({name: _HASH for name in (
-    "Perl", "R", "Tcl", "Nim", "Crystal", "awk", "Elixir", "Elixir Script", "YAML", "TOML",
-    "GraphQL", "CMake")})
-_SYNTAX.update({name: _SYNTAX["Hash-no-strings"] for name in ("make", "Dockerfile")})
-_SYNTAX["Starlark"] = _SYNTAX["Python-like"]
-_SYNTAX.update({name: _XML for name in ("HTML", "XSD", "XSLT", "DTD", "Svelte")})
-_SYNTAX["Vuejs Component"] = _SYNTAX["Vue"]
-for _name in ("Python-like", "Semicolon", "Percent", "Hash", "Hash-no-strings", "Vue"):
-    del _SYNTAX[_name]  # helpers above, not language names
 
 # Languages counted as non-blank lines: no comment syntax worth stripping.
 _PLAIN_LANGUAGES = frozenset({"JSON", "Markdown", "reStructuredText", "Text"})
@@ -665,7 +666,7 @@ def _generated_marker(text: str) -> str | None:
     """The generator marker in the file's header comments, if any."""
     header = text[:_HEADER_CHARS]
     lower = header.lower()
-    if "generat" not in lower and "do not edit" not in lower:
+    if "generated" not in lower and "do not edit" not in lower:
         return None  # the common case, decided in C
     cut = -1
     for _ in range(_HEADER_LINES):

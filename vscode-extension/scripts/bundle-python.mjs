@@ -1,36 +1,41 @@
 // Installs the Python server and its libraries into bundled/libs (what the .vsix
 // ships), as Microsoft's Python tool extensions do, then trims what never runs.
-// The repo root (..) is the attune-companion project. Python: $ATTUNE_BUNDLE_PYTHON
-// or python3. Compiled wheels (pydantic-core, jiter) match that interpreter's
-// version and platform (plus $ATTUNE_BUNDLE_EXTRA_PYTHONS, default "3.12 3.13"),
-// which makes the .vsix platform-specific.
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+// The repo root (..) is the attune-companion project. The bundling Python is
+// $ATTUNE_BUNDLE_PYTHON or python3 (any 3.10+ with pip); the bundle is built for
+// the versions in $ATTUNE_BUNDLE_PYTHONS (default "3.10 3.11 3.12 3.13") on this
+// platform (scripts/bundle_libs.py says how), which makes the .vsix
+// platform-specific. Each listed version whose interpreter is found here then
+// must run the server's imports and a line count from the bundle alone
+// (scripts/smoke_bundle.py), or it is left out of attune_bundle.json.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
 const here = resolve(import.meta.dirname, "..");
 const libs = join(here, "bundled", "libs");
 const repoRoot = resolve(here, "..");
 const python = process.env.ATTUNE_BUNDLE_PYTHON || "python3";
+const pythons = (process.env.ATTUNE_BUNDLE_PYTHONS ?? "3.10 3.11 3.12 3.13").split(/\s+/).filter(Boolean);
 
 rmSync(libs, { recursive: true, force: true });
 execFileSync(
   python,
-  [
-    "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-    "--no-warn-script-location", "--target", libs,
-    repoRoot,
-  ],
+  [join(here, "scripts", "bundle_libs.py"), libs, join(here, "scripts", "bundle-constraints.txt"), repoRoot, ...pythons],
   { stdio: "inherit", env: { ...process.env, PIP_NO_INPUT: "1" } },
 );
 
-// More Python versions' binaries next to this one's (see add_python_abis.py).
-const extra = (process.env.ATTUNE_BUNDLE_EXTRA_PYTHONS ?? "3.12 3.13").split(/\s+/).filter(Boolean);
-execFileSync(python, [join(here, "scripts", "add_python_abis.py"), libs, ...extra], { stdio: "inherit" });
-
 // Trim: byte-code caches, console scripts (they point at the build machine's
-// Python), type stubs and the packages' own test suites never run in the server.
+// Python), type stubs and the packages' own test suites never run in the server;
+// nor does pydantic's pydantic.v1 compatibility layer (anthropic imports it only
+// when pydantic 1 is installed; the smoke test below imports the rest).
 let removed = 0;
+for (const unused of [join(libs, "pydantic", "v1")]) {
+  if (existsSync(unused)) {
+    rmSync(unused, { recursive: true, force: true });
+    removed++;
+  }
+}
 function walk(dir, depth) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
@@ -59,3 +64,45 @@ function size(dir) {
 }
 if (!existsSync(join(libs, "attune", "lsp"))) throw new Error("bundled/libs has no attune/lsp: the install went wrong");
 console.log(`bundled/libs: ${(size(libs) / 1e6).toFixed(1)} MB after trimming ${removed} caches/tests/stubs (python: ${python})`);
+
+// Smoke test: each supported version found on this machine (python3.X on PATH, or
+// pyenv's) imports the server's whole import graph with no site-packages (-I -S).
+function interpreterFor(version) {
+  const candidates = [`python${version}`];
+  const pyenv = join(process.env.PYENV_ROOT ?? join(homedir(), ".pyenv"), "versions");
+  if (existsSync(pyenv)) {
+    for (const d of readdirSync(pyenv).filter((d) => d.startsWith(`${version}.`)).sort().reverse()) {
+      candidates.push(join(pyenv, d, "bin", `python${version}`));
+    }
+  }
+  return candidates.find((c) => spawnSync(c, ["-c", ""], { stdio: "ignore" }).status === 0);
+}
+// A version that fails is left out of attune_bundle.json (with the reason, and
+// loudly here), like a version without wheels: the extension then tells its users
+// to pick another interpreter rather than starting a server that breaks.
+const manifestPath = join(libs, "attune_bundle.json");
+const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+const untested = [];
+const leftOut = {};
+for (const version of manifest.pythons) {
+  const interpreter = interpreterFor(version);
+  if (!interpreter) {
+    untested.push(version);
+    continue;
+  }
+  const smoke = spawnSync(interpreter, ["-I", "-S", "-B", join(here, "scripts", "smoke_bundle.py"), libs], { encoding: "utf8" });
+  process.stdout.write(smoke.stdout);
+  if (smoke.status !== 0) {
+    leftOut[version] = (smoke.stderr || smoke.error?.message || "failed").trim();
+    console.warn(`\n*** Python ${version} LEFT OUT of the bundle: ${interpreter} cannot run it:\n${leftOut[version]}\n`);
+  }
+}
+if (untested.length) console.log(`smoke_bundle: no interpreter here for Python ${untested.join(", ")}; not smoke-tested`);
+if (Object.keys(leftOut).length) {
+  manifest.pythons = manifest.pythons.filter((v) => !(v in leftOut));
+  manifest.left_out = leftOut;
+  if (!manifest.pythons.length) throw new Error("the bundle runs on none of its Python versions");
+  writeFileSync(manifestPath + ".tmp", JSON.stringify(manifest, null, 2) + "\n");
+  renameSync(manifestPath + ".tmp", manifestPath);
+}
+console.log(`bundled/libs runs on Python ${manifest.pythons.join(", ")}`);

@@ -17,4 +17,5 @@ run(join(here, "node_modules", ".bin", "vsce"), [
   // cores); keys never live in this tree (SecretStorage only), so skip it.
   "--allow-package-all-secrets",
 ]);
+run(process.env.ATTUNE_BUNDLE_PYTHON || "python3", [join(here, "scripts", "repack_vsix.py"), out]);
 console.log(`attune-companion.vsix (${target}): ${(statSync(out).size / 1e6).toFixed(2)} MB`);

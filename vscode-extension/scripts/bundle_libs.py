@@ -1,0 +1,219 @@
+"""Installs the project and its dependencies into bundled/libs for several Python
+versions at once (run by bundle-python.mjs).
+
+pip resolves and installs for the OLDEST version (``--python-version``, wheels
+only, with bundle-constraints.txt), so every release picked honours the oldest
+``Requires-Python`` and has its wheels. Two things pip leaves out, which this
+script then adds for each version:
+
+* Dependencies behind an environment marker (``exceptiongroup; python_version <
+  "3.11"``, ``async-timeout; python_full_version < "3.11.3"``): pip evaluates
+  markers for the interpreter running it, not for ``--python-version``. They are
+  found by walking the installed metadata from the project with each version's
+  markers (``python_full_version`` is taken as ``X.Y.0``, the earliest patch
+  release) and installed with ``--no-deps`` until nothing is missing.
+* The compiled modules (pydantic-core, jiter) of the other versions: extension
+  module names carry their ABI tag (``_pydantic_core.cpython-312-x86_64-linux-gnu.so``),
+  so the same release's binaries for several versions sit side by side.
+
+A version for which a compiled wheel is missing, or whose ``Requires-Python`` a
+bundled release excludes, is left out with a message. Writes
+``attune_bundle.json`` ({"pythons": [...], "platform": ..., "compiled": [...]})
+so the extension can tell which interpreters the bundle runs on.
+
+Usage: python bundle_libs.py <libs dir> <constraints file> <project dir> <3.10 3.11 ...>
+(oldest version first).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import zipfile
+from email.parser import HeaderParser
+from pathlib import Path
+
+try:
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.tags import platform_tags
+    from packaging.utils import canonicalize_name
+except ImportError:  # pip always vendors packaging
+    from pip._vendor.packaging.markers import default_environment  # type: ignore[no-redef]
+    from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef]
+    from pip._vendor.packaging.specifiers import SpecifierSet  # type: ignore[no-redef]
+    from pip._vendor.packaging.tags import platform_tags  # type: ignore[no-redef]
+    from pip._vendor.packaging.utils import canonicalize_name  # type: ignore[no-redef]
+
+
+class BundleError(Exception):
+    pass
+
+
+def installed(libs: Path) -> dict[str, tuple[str, Path]]:
+    """Canonical name -> (version, .dist-info folder) of what bundled/libs holds."""
+    found: dict[str, tuple[str, Path]] = {}
+    for meta in libs.glob("*.dist-info/METADATA"):
+        headers = HeaderParser().parsestr(meta.read_text(encoding="utf-8"))
+        found[canonicalize_name(headers["Name"])] = (headers["Version"], meta.parent)
+    return found
+
+
+def _metadata(dist_info: Path):
+    return HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
+
+
+def marker_environment(version: str) -> dict[str, str]:
+    env = dict(default_environment())
+    env.update(python_version=version, python_full_version=f"{version}.0",
+               implementation_name="cpython", platform_python_implementation="CPython")
+    return env
+
+
+def missing_requirements(libs: Path, project: str, version: str) -> list[Requirement]:
+    """Requirements that apply on ``version`` (from the project down, with the extras
+    each parent asked for) but are not installed. Raises when an installed release
+    does not satisfy a requirement or excludes ``version`` by Requires-Python."""
+    have = installed(libs)
+    env = marker_environment(version)
+    missing: dict[str, Requirement] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo: list[tuple[str, frozenset[str]]] = [(canonicalize_name(project), frozenset())]
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        dist_version, dist_info = have[name]
+        meta = _metadata(dist_info)
+        requires_python = meta.get("Requires-Python")
+        if requires_python and not SpecifierSet(requires_python).contains(f"{version}.0", prereleases=True):
+            raise BundleError(f"{meta['Name']} {dist_version} requires Python {requires_python}")
+        for line in meta.get_all("Requires-Dist") or []:
+            req = Requirement(line)
+            if req.marker is not None and not any(
+                req.marker.evaluate({**env, "extra": extra}) for extra in ("", *extras)
+            ):
+                continue
+            dep = canonicalize_name(req.name)
+            if dep not in have:
+                missing.setdefault(dep, req)
+                continue
+            if not req.specifier.contains(have[dep][0], prereleases=True):
+                raise BundleError(f"{meta['Name']} needs {req}, the bundle has {have[dep][0]}")
+            todo.append((dep, frozenset(req.extras)))
+    return list(missing.values())
+
+
+def _pip_target_args(version: str, platforms: list[str]) -> list[str]:
+    return ["--only-binary=:all:", "--python-version", version, "--implementation", "cp",
+            *[arg for p in platforms for arg in ("--platform", p)]]
+
+
+def add_marker_dependencies(libs: Path, project: str, version: str, constraints: str,
+                            platforms: list[str]) -> list[str]:
+    """Installs (``--no-deps``, repeatedly) what ``version`` needs and the bundle lacks."""
+    added: list[str] = []
+    while reqs := missing_requirements(libs, project, version):
+        # Markers dropped: they were evaluated here, pip would evaluate them for its own Python.
+        specs = [f"{r.name}{r.specifier}" for r in reqs]
+        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+               "--no-compile", "--no-deps", "--no-warn-script-location", "--target", str(libs),
+               "-c", constraints, *_pip_target_args(version, platforms), *specs]
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            raise BundleError(f"cannot install {', '.join(specs)}: {proc.stderr.strip()[-400:]}")
+        added += specs
+    return added
+
+
+def compiled_dists(libs: Path) -> list[tuple[str, str]]:
+    found = []
+    for wheel in libs.glob("*.dist-info/WHEEL"):
+        if "Root-Is-Purelib: false" in wheel.read_text():
+            name, version = wheel.parent.name[: -len(".dist-info")].rsplit("-", 1)
+            found.append((name, version))
+    return sorted(found)
+
+
+def add_compiled_modules(libs: Path, version: str, dists: list[tuple[str, str]], platforms: list[str]) -> int:
+    """Copies ``version``'s extension modules of the bundled compiled releases into libs."""
+    tag = "cpython-" + version.replace(".", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+               "--no-deps", "--dest", tmp, *_pip_target_args(version, platforms),
+               *[f"{name}=={ver}" for name, ver in dists]]
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            raise BundleError(f"no wheels of {', '.join(f'{n} {v}' for n, v in dists)} for this platform")
+        copied = 0
+        for wheel in Path(tmp).glob("*.whl"):
+            with zipfile.ZipFile(wheel) as zf:
+                for member in zf.namelist():
+                    if tag in member and member.endswith((".so", ".pyd")):
+                        target = libs / member
+                        if not target.exists():
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            target.write_bytes(zf.read(member))
+                            target.chmod(0o755)
+                            copied += 1
+        return copied
+
+
+def _pip(*args: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"bundle_libs: pip {args[0]} failed:\n{proc.stderr.strip()}")
+
+
+def install_project(libs: Path, constraints: str, project_dir: str, oldest: str, platforms: list[str]) -> str:
+    """Builds the project's wheel, installs it with its dependencies for ``oldest``; returns its name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _pip("wheel", "--no-deps", "--wheel-dir", tmp, project_dir)
+        wheel = next(Path(tmp).glob("*.whl"))
+        # --python-version needs --only-binary=:all:, hence the wheel built above.
+        _pip("install", "--no-compile", "--no-warn-script-location", "--target", str(libs),
+             "-c", constraints, *_pip_target_args(oldest, platforms), str(wheel))
+    return wheel.name.split("-")[0]
+
+
+def main(argv: list[str]) -> int:
+    libs, constraints, project_dir = Path(argv[0]), argv[1], argv[2]
+    versions = sorted(set(argv[3:]), key=lambda v: tuple(map(int, v.split("."))))
+    if not versions:
+        print("usage: bundle_libs.py <libs> <constraints> <project dir> <oldest version> [more versions]",
+              file=sys.stderr)
+        return 2
+    platforms = list(platform_tags())
+    project = install_project(libs, constraints, project_dir, versions[0], platforms)
+    supported: list[str] = []
+    for i, version in enumerate(versions):
+        try:
+            added = add_marker_dependencies(libs, project, version, constraints, platforms)
+            dists = compiled_dists(libs)
+            # The first version's binaries are what pip installed; the others are copied in.
+            copied = add_compiled_modules(libs, version, dists, platforms) if i and dists else 0
+        except BundleError as exc:
+            if i == 0:
+                raise SystemExit(f"bundle_libs: Python {version} (the version pip installed for): {exc}")
+            print(f"bundle_libs: Python {version} left out: {exc}", file=sys.stderr)
+            continue
+        supported.append(version)
+        print(f"bundle_libs: Python {version}: {len(added)} marker-only dependencies added "
+              f"({', '.join(added) or 'none'}), {copied} extension modules added", file=sys.stderr)
+    # The marker-only dependencies (backports) are pure Python and unused on the
+    # versions that do not need them.
+    manifest = {"pythons": supported, "platform": sysconfig.get_platform(),
+                "compiled": [n for n, _ in compiled_dists(libs)]}
+    (libs / "attune_bundle.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"bundle_libs: bundle runs on Python {', '.join(supported)} ({manifest['platform']})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -251,8 +251,10 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _chunks(items: list[_Candidate], workers: int) -> list[list[_Candidate]]:
-    size = max(8, len(items) // (workers * _CHUNKS_PER_WORKER) + 1)
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    """Round-robin, so the big files of one directory (a test suite) spread over
+    all chunks and no worker is left with the heavy tail."""
+    count = max(1, min(workers * _CHUNKS_PER_WORKER, len(items) // 8))
+    return [items[k::count] for k in range(count)]
 
 
 def scan_tree(

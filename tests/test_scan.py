@@ -179,6 +179,8 @@ def test_enclosing_repository_ignores_apply_unless_you_scan_inside_them(tmp_path
     write(repo, "vendor/lib.py", "v = 1\n")
     sub = scan_json(attune_cmd, cli_env, str(repo / "sub"))
     assert [row["path"] for row in sub["files"]] == ["a.py"]
+    whole = scan_json(attune_cmd, cli_env, str(repo))
+    assert [row["path"] for row in whole["files"]] == ["sub/a.py"]
     # asked for explicitly, an ignored directory is scanned
     vendor = scan_json(attune_cmd, cli_env, str(repo / "vendor"))
     assert [row["path"] for row in vendor["files"]] == ["lib.py"]

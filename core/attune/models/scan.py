@@ -124,7 +124,8 @@ def _is_ignored(ignores: list[_Ignore], rel: str, is_dir: bool) -> bool:
 
 
 def _ignores_above(root: Path) -> list[_Ignore]:
-    """Ignore files of the enclosing repository that lie above ``root``.
+    """Ignore files of the enclosing repository that the walk does not see:
+    ``.gitignore`` files above ``root`` and ``.git/info/exclude``.
 
     None when ``root`` itself lies in an ignored directory: the user named it,
     so only the ignore files inside it apply (say, scanning a checkout's
@@ -137,28 +138,27 @@ def _ignores_above(root: Path) -> list[_Ignore]:
     chain = [root, *root.parents]
     chain = list(reversed(chain[: chain.index(repo) + 1]))  # repo ... root
     loaded: list[tuple[Path, _Ignore]] = []  # (directory of the file, its rules)
+
+    def relative(directory: Path, where: Path) -> str:
+        rel = directory.relative_to(where).as_posix()
+        return "" if rel == "." else rel + "/"
+
     for directory in chain:
         if loaded:  # on the way down: is this directory ignored already?
-            here = [
-                _Ignore(ignore.spec, prefix=directory.relative_to(where).as_posix() + "/")
-                for where, ignore in loaded
-            ]
+            here = [_Ignore(ignore.spec, prefix=relative(directory, where)) for where, ignore in loaded]
             if _is_ignored(here, "", is_dir=False):
                 return []
-        if directory == root:
-            break
-        files = [directory / ".gitignore"]
-        if directory == repo:
-            files.insert(0, repo / ".git" / "info" / "exclude")
+        files = []
+        if directory == repo:  # lowest precedence, so first
+            files.append(repo / ".git" / "info" / "exclude")
+        if directory != root:  # root's own .gitignore is read by the walk
+            files.append(directory / ".gitignore")
         for path in files:
             if path.is_file():
                 ignore = _load_ignore(str(path))
                 if ignore is not None:
                     loaded.append((directory, ignore))
-    return [
-        _Ignore(ignore.spec, prefix=root.relative_to(where).as_posix() + "/")
-        for where, ignore in loaded
-    ]
+    return [_Ignore(ignore.spec, prefix=relative(root, where)) for where, ignore in loaded]
 
 
 # ---- walking ----------------------------------------------------------------------

@@ -272,6 +272,13 @@ def test_generated_markers_in_the_header(name, text, marker):
     assert result.generated_marker == marker
 
 
+def test_lockfiles_are_generated_by_name():
+    result = analyze_text('{\n  "lockfileVersion": 3\n}\n', filename="web/package-lock.json")
+    assert (result.language, result.code_lines, result.generated, result.generated_marker) == (
+        "JSON", 3, True, "lockfile")
+    assert not analyze_text("{}\n", filename="package.json").generated
+
+
 def test_generated_phrase_outside_the_header_comments_is_not_flagged():
     deep = "x = 1\n" * 60 + "# DO NOT EDIT this constant by hand\n"
     assert not analyze_text(deep, filename="deep.py").generated

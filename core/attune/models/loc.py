@@ -662,6 +662,14 @@ _LEADING_BLOCK_RE = re.compile(
 _BLOCK_CLOSERS = {2: "*/", 3: "-->", 4: "=end", 5: "-}", 6: "*)"}  # group -> closer
 
 
+# Written by package managers, never by hand, and they carry no marker.
+_LOCKFILES = frozenset({
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock",
+    "Cargo.lock", "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "composer.lock",
+    "Gemfile.lock", "go.sum", "mix.lock", "pubspec.lock", "Podfile.lock", "flake.lock",
+})
+
+
 def _generated_marker(text: str) -> str | None:
     """The generator marker in the file's header comments, if any."""
     header = text[:_HEADER_CHARS]
@@ -742,7 +750,8 @@ def analyze_text(
     """
     lang = detect_language(filename, text, language)
     code, comments, blank, total = _count(text, lang)
-    marker = _generated_marker(text)
+    name = os.path.basename(os.fspath(filename)) if filename is not None else ""
+    marker = "lockfile" if name in _LOCKFILES else _generated_marker(text)
     if size_bytes is None:
         size_bytes = len(text.encode("utf-8", "surrogatepass"))
     return LocResult(

@@ -102,30 +102,18 @@ def parse_args(command: str, model: type[_Args], arguments: tuple[Any, ...]) -> 
 
 # ---- strategy -----------------------------------------------------------------
 
-def _current_strategy_or_defaults() -> Any:
-    from attune.models.auth_strategy import AuthStrategy, StrategyFileError
-
-    try:
-        return AuthStrategy.load()
-    except StrategyFileError:
-        return AuthStrategy()  # save_with_backup sets the unreadable file aside, never deletes it
-
-
 def setup_auth(args: SetupArgs) -> dict[str, Any]:
-    from attune.models.auth_strategy import AuthStrategy
-    from attune.models.strategy_backups import save_with_backup
+    from attune.models.strategy_backups import apply_setup
 
     given = args.model_dump(mode="json", exclude_none=True)
     given["subscription_tier"] = given.pop("tier")
     given["default_mode"] = given.pop("mode")
     try:
-        chosen = AuthStrategy.from_dict({**_current_strategy_or_defaults().to_dict(), **given,
-                                         "setup_completed": True})
+        result = apply_setup(given)  # a corrupt current file is kept aside, never deleted
     except ValueError as exc:
         raise JsonRpcInvalidParams(f"attune.server.setupAuth: invalid setting: {exc}") from None
-    result = save_with_backup(chosen)
     logger.info("Strategy saved to %s (previous backed up to %s)", result.path, result.backup)
-    return chosen.to_dict()
+    return result.current or {}
 
 
 def reset_auth(args: ResetArgs) -> dict[str, Any]:

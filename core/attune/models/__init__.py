@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     # lines of code (issue 2)
     "count_lines_of_code": "loc",
     "analyze_file": "loc",
+    "analyze_text": "loc",
+    "LocError": "loc",
     "LocResult": "loc",
     "BinaryFileError": "loc",
     "FileTooLargeError": "loc",

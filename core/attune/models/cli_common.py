@@ -31,8 +31,8 @@ class UsageError(CliError):
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
-    sys.stdout.write("\n")
+    # one write: json.dump to a stream writes every token separately
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def stdin_is_terminal() -> bool:

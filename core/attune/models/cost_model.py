@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .registry import DEFAULT_PROVIDER, PRICES_AS_OF, get_model
+from .registry import DEFAULT_PROVIDER, PRICES_AS_OF, effective_registry
 from .tasks import TaskType, get_tier_for_task
 
 PROMPT_OVERHEAD_TOKENS = 300
@@ -74,8 +74,9 @@ def price_pipeline(module_tokens: int, provider: str = DEFAULT_PROVIDER) -> list
     """Token counts and API dollars for each stage, for a module of ``module_tokens``."""
     stages: list[StageCost] = []
     previous_output = 0
+    models = effective_registry().get(provider, {})  # once per pipeline: it stats pricing.json
     for stage in PIPELINE:
-        model = get_model(provider, stage.tier)
+        model = models.get(stage.tier)
         if model is None:
             raise LookupError(f"no {provider} model is registered for the {stage.tier} tier")
         input_tokens = (

@@ -9,6 +9,7 @@ the change; ``AUTH_STRATEGY_FILE`` in ``auth_strategy`` is the value at import.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 APP_NAME = "attune"
@@ -20,24 +21,25 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+@lru_cache(maxsize=None)
+def _platform_dirs() -> tuple[Path, Path]:
+    # platformdirs' answer does not change within a process; asking it costs enough
+    # to show when a scan prices thousands of files.
+    from platformdirs import user_config_path, user_state_path
+
+    return user_config_path(APP_NAME), user_state_path(APP_NAME)
+
+
 def config_dir() -> Path:
     """Holds ``auth_strategy.json``, ``pricing.json`` and ``backups/``."""
     home = _home()
-    if home is not None:
-        return home
-    from platformdirs import user_config_path
-
-    return user_config_path(APP_NAME)
+    return home if home is not None else _platform_dirs()[0]
 
 
 def state_dir() -> Path:
     """Holds the SQLite stores shared by every process of the user."""
     home = _home()
-    if home is not None:
-        return home / "state"
-    from platformdirs import user_state_path
-
-    return user_state_path(APP_NAME)
+    return home / "state" if home is not None else _platform_dirs()[1]
 
 
 def auth_strategy_path() -> Path:

@@ -1,14 +1,14 @@
 // Installs the Python server and its libraries into bundled/libs (what the .vsix
 // ships), as Microsoft's Python tool extensions do, then trims what never runs.
 // The repo root (..) is the attune-companion project. The bundling Python is
-// $ATTUNE_BUNDLE_PYTHON or python3 (any 3.10+ with pip); the bundle is built for
-// the versions in $ATTUNE_BUNDLE_PYTHONS (default "3.10 3.11 3.12 3.13") on this
-// platform (scripts/bundle_libs.py says how), which makes the .vsix
-// platform-specific. Each listed version whose interpreter is found here then
-// must run the server's imports and a line count from the bundle alone
-// (scripts/smoke_bundle.py), or it is left out of attune_bundle.json.
+// $ATTUNE_BUNDLE_PYTHON or python3 (any 3.11+ with pip); the bundle is built for
+// the versions in $ATTUNE_BUNDLE_PYTHONS (default "3.11 3.12 3.13": 3.11 is the
+// project's minimum) on this platform (scripts/bundle_libs.py says how), which
+// makes the .vsix platform-specific. Each listed version whose interpreter is
+// found here then must run the server's imports and a line count from the bundle
+// alone (scripts/smoke_bundle.py), or the build fails.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -16,12 +16,12 @@ const here = resolve(import.meta.dirname, "..");
 const libs = join(here, "bundled", "libs");
 const repoRoot = resolve(here, "..");
 const python = process.env.ATTUNE_BUNDLE_PYTHON || "python3";
-const pythons = (process.env.ATTUNE_BUNDLE_PYTHONS ?? "3.10 3.11 3.12 3.13").split(/\s+/).filter(Boolean);
+const pythons = (process.env.ATTUNE_BUNDLE_PYTHONS ?? "3.11 3.12 3.13").split(/\s+/).filter(Boolean);
 
 rmSync(libs, { recursive: true, force: true });
 execFileSync(
   python,
-  [join(here, "scripts", "bundle_libs.py"), libs, join(here, "scripts", "bundle-constraints.txt"), repoRoot, ...pythons],
+  [join(here, "scripts", "bundle_libs.py"), libs, repoRoot, ...pythons],
   { stdio: "inherit", env: { ...process.env, PIP_NO_INPUT: "1" } },
 );
 
@@ -77,13 +77,12 @@ function interpreterFor(version) {
   }
   return candidates.find((c) => spawnSync(c, ["-c", ""], { stdio: "ignore" }).status === 0);
 }
-// A version that fails is left out of attune_bundle.json (with the reason, and
-// loudly here), like a version without wheels: the extension then tells its users
-// to pick another interpreter rather than starting a server that breaks.
-const manifestPath = join(libs, "attune_bundle.json");
-const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+// Every bundled version is a supported one, so a failure fails the build (all
+// failures reported, not just the first). A version with no interpreter on this
+// machine cannot be tested here: a warning, not a failure.
+const manifest = JSON.parse(readFileSync(join(libs, "attune_bundle.json"), "utf8"));
 const untested = [];
-const leftOut = {};
+const failures = [];
 for (const version of manifest.pythons) {
   const interpreter = interpreterFor(version);
   if (!interpreter) {
@@ -91,18 +90,14 @@ for (const version of manifest.pythons) {
     continue;
   }
   const smoke = spawnSync(interpreter, ["-I", "-S", "-B", join(here, "scripts", "smoke_bundle.py"), libs], { encoding: "utf8" });
-  process.stdout.write(smoke.stdout);
+  process.stdout.write(smoke.stdout ?? "");
   if (smoke.status !== 0) {
-    leftOut[version] = (smoke.stderr || smoke.error?.message || "failed").trim();
-    console.warn(`\n*** Python ${version} LEFT OUT of the bundle: ${interpreter} cannot run it:\n${leftOut[version]}\n`);
+    failures.push(`Python ${version} (${interpreter}): ${(smoke.stderr || smoke.error?.message || "failed").trim()}`);
   }
 }
-if (untested.length) console.log(`smoke_bundle: no interpreter here for Python ${untested.join(", ")}; not smoke-tested`);
-if (Object.keys(leftOut).length) {
-  manifest.pythons = manifest.pythons.filter((v) => !(v in leftOut));
-  manifest.left_out = leftOut;
-  if (!manifest.pythons.length) throw new Error("the bundle runs on none of its Python versions");
-  writeFileSync(manifestPath + ".tmp", JSON.stringify(manifest, null, 2) + "\n");
-  renameSync(manifestPath + ".tmp", manifestPath);
+if (untested.length) console.warn(`WARNING: no interpreter here for Python ${untested.join(", ")}: bundled but not smoke-tested`);
+if (failures.length) {
+  console.error(`\nbundle-python: the bundle does not run on every Python it is built for:\n${failures.join("\n")}`);
+  process.exit(1);
 }
 console.log(`bundled/libs runs on Python ${manifest.pythons.join(", ")}`);

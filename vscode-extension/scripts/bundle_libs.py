@@ -2,13 +2,12 @@
 versions at once (run by bundle-python.mjs).
 
 pip resolves and installs for the OLDEST version (``--python-version``, wheels
-only, with bundle-constraints.txt), so every release picked honours the oldest
-``Requires-Python`` and has its wheels. Two things pip leaves out, which this
-script then adds for each version:
+only), so every release picked honours the oldest ``Requires-Python`` and has its
+wheels. Two things pip leaves out, which this script then adds for each version:
 
-* Dependencies behind an environment marker (``exceptiongroup; python_version <
-  "3.11"``, ``async-timeout; python_full_version < "3.11.3"``): pip evaluates
-  markers for the interpreter running it, not for ``--python-version``. They are
+* Dependencies behind an environment marker (``async-timeout;
+  python_full_version < "3.11.3"``, which redis needs on Debian 12's 3.11.2): pip
+  evaluates markers for the interpreter running it, not for ``--python-version``. They are
   found by walking the installed metadata from the project with each version's
   markers (``python_full_version`` is taken as ``X.Y.0``, the earliest patch
   release) and installed with ``--no-deps`` until nothing is missing.
@@ -16,13 +15,12 @@ script then adds for each version:
   module names carry their ABI tag (``_pydantic_core.cpython-312-x86_64-linux-gnu.so``),
   so the same release's binaries for several versions sit side by side.
 
-A version for which a compiled wheel is missing, or whose ``Requires-Python`` a
-bundled release excludes, is left out with a message. Writes
-``attune_bundle.json`` ({"pythons": [...], "platform": ..., "compiled": [...]})
-so the extension can tell which interpreters the bundle runs on.
+Every version asked for must be bundled: one for which a compiled wheel is
+missing, or whose ``Requires-Python`` a bundled release excludes, fails the build
+with the reason. Writes ``attune_bundle.json`` ({"pythons": [...], "platform": ...,
+"compiled": [...]}) so the extension can tell which interpreters the bundle runs on.
 
-Usage: python bundle_libs.py <libs dir> <constraints file> <project dir> <3.10 3.11 ...>
-(oldest version first).
+Usage: python bundle_libs.py <libs dir> <project dir> <3.11 3.12 ...>
 """
 
 from __future__ import annotations
@@ -114,8 +112,7 @@ def _pip_target_args(version: str, platforms: list[str]) -> list[str]:
             *[arg for p in platforms for arg in ("--platform", p)]]
 
 
-def add_marker_dependencies(libs: Path, project: str, version: str, constraints: str,
-                            platforms: list[str]) -> list[str]:
+def add_marker_dependencies(libs: Path, project: str, version: str, platforms: list[str]) -> list[str]:
     """Installs (``--no-deps``, repeatedly) what ``version`` needs and the bundle lacks."""
     added: list[str] = []
     while reqs := missing_requirements(libs, project, version):
@@ -123,7 +120,7 @@ def add_marker_dependencies(libs: Path, project: str, version: str, constraints:
         specs = [f"{r.name}{r.specifier}" for r in reqs]
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "--no-compile", "--no-deps", "--no-warn-script-location", "--target", str(libs),
-               "-c", constraints, *_pip_target_args(version, platforms), *specs]
+               *_pip_target_args(version, platforms), *specs]
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             raise BundleError(f"cannot install {', '.join(specs)}: {proc.stderr.strip()[-400:]}")
@@ -171,38 +168,34 @@ def _pip(*args: str) -> None:
         raise SystemExit(f"bundle_libs: pip {args[0]} failed:\n{proc.stderr.strip()}")
 
 
-def install_project(libs: Path, constraints: str, project_dir: str, oldest: str, platforms: list[str]) -> str:
+def install_project(libs: Path, project_dir: str, oldest: str, platforms: list[str]) -> str:
     """Builds the project's wheel, installs it with its dependencies for ``oldest``; returns its name."""
     with tempfile.TemporaryDirectory() as tmp:
         _pip("wheel", "--no-deps", "--wheel-dir", tmp, project_dir)
         wheel = next(Path(tmp).glob("*.whl"))
         # --python-version needs --only-binary=:all:, hence the wheel built above.
         _pip("install", "--no-compile", "--no-warn-script-location", "--target", str(libs),
-             "-c", constraints, *_pip_target_args(oldest, platforms), str(wheel))
+             *_pip_target_args(oldest, platforms), str(wheel))
     return wheel.name.split("-")[0]
 
 
 def main(argv: list[str]) -> int:
-    libs, constraints, project_dir = Path(argv[0]), argv[1], argv[2]
-    versions = sorted(set(argv[3:]), key=lambda v: tuple(map(int, v.split("."))))
-    if not versions:
-        print("usage: bundle_libs.py <libs> <constraints> <project dir> <oldest version> [more versions]",
-              file=sys.stderr)
+    if len(argv) < 3:
+        print("usage: bundle_libs.py <libs> <project dir> <version> [more versions]", file=sys.stderr)
         return 2
+    libs, project_dir = Path(argv[0]), argv[1]
+    versions = sorted(set(argv[2:]), key=lambda v: tuple(map(int, v.split("."))))
     platforms = list(platform_tags())
-    project = install_project(libs, constraints, project_dir, versions[0], platforms)
+    project = install_project(libs, project_dir, versions[0], platforms)
     supported: list[str] = []
     for i, version in enumerate(versions):
         try:
-            added = add_marker_dependencies(libs, project, version, constraints, platforms)
+            added = add_marker_dependencies(libs, project, version, platforms)
             dists = compiled_dists(libs)
             # The first version's binaries are what pip installed; the others are copied in.
             copied = add_compiled_modules(libs, version, dists, platforms) if i and dists else 0
         except BundleError as exc:
-            if i == 0:
-                raise SystemExit(f"bundle_libs: Python {version} (the version pip installed for): {exc}")
-            print(f"bundle_libs: Python {version} left out: {exc}", file=sys.stderr)
-            continue
+            raise SystemExit(f"bundle_libs: cannot bundle for Python {version}: {exc}") from None
         supported.append(version)
         print(f"bundle_libs: Python {version}: {len(added)} marker-only dependencies added "
               f"({', '.join(added) or 'none'}), {copied} extension modules added", file=sys.stderr)

@@ -15,7 +15,7 @@ import {
 import { renderAuthStatus, renderDetails } from "./documents";
 import { pythonExtensionApi } from "./interpreter";
 import { AttuneServer, SECRET_KEY } from "./server";
-import { RESTART_SETTINGS } from "./settings";
+import { MIN_PYTHON_TEXT, RESTART_SETTINGS } from "./settings";
 import {
   apiKeyOfferItems,
   detailsArguments,
@@ -328,7 +328,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await vscode.commands.executeCommand("python.setInterpreter");
       return;
     }
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: "Python 3.10+ interpreter for Attune" });
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: `Python ${MIN_PYTHON_TEXT}+ interpreter for Attune` });
     if (picked?.[0]) {
       await vscode.workspace.getConfiguration("attune").update("interpreter", picked[0].fsPath, vscode.ConfigurationTarget.Global);
     }

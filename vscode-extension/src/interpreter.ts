@@ -2,7 +2,7 @@
 // active interpreter (when it is installed), then `python3` on PATH.
 import { execFile } from "node:child_process";
 import * as vscode from "vscode";
-import { isSupportedPython, parsePythonVersion } from "./settings";
+import { isSupportedPython, parsePythonVersion, tooOldProblem } from "./settings";
 
 export interface Interpreter {
   command: string;
@@ -64,11 +64,7 @@ export function checkInterpreter(interpreter: Interpreter): Promise<InterpreterC
         }
         const version = parsePythonVersion(stdout);
         if (!isSupportedPython(version)) {
-          resolve({
-            ok: false,
-            interpreter,
-            problem: `Python ${version ? version.join(".") : "(unknown version)"} at "${interpreter.command}" is too old: Attune needs Python 3.10 or newer.`,
-          });
+          resolve({ ok: false, interpreter, problem: tooOldProblem(version, interpreter.command) });
           return;
         }
         resolve({ ok: true, interpreter, version: version!.join("."), parsed: version! });

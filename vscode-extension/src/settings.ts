@@ -46,10 +46,18 @@ export function parsePythonVersion(output: string): [number, number, number] | u
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }
 
-export const MIN_PYTHON: [number, number] = [3, 10];
+/** The oldest Python the server runs on (pyproject's requires-python): the line
+ * counter's patterns use atomic groups and possessive quantifiers, new in 3.11's re. */
+export const MIN_PYTHON: [number, number] = [3, 11];
+export const MIN_PYTHON_TEXT = MIN_PYTHON.join(".");
 
 export function isSupportedPython(v: [number, number, number] | undefined): boolean {
   return !!v && (v[0] > MIN_PYTHON[0] || (v[0] === MIN_PYTHON[0] && v[1] >= MIN_PYTHON[1]));
+}
+
+/** The error shown for an interpreter older than MIN_PYTHON (or whose version is unreadable). */
+export function tooOldProblem(version: [number, number, number] | undefined, command: string): string {
+  return `Python ${version ? version.join(".") : "(unknown version)"} at "${command}" is too old: Attune needs Python ${MIN_PYTHON_TEXT} or newer.`;
 }
 
 export type LaunchPlan =

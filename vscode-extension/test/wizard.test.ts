@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { renderAuthStatus, renderDetails } from "../src/documents";
-import { isSupportedPython, launchPlan, parsePythonVersion, serverSettings } from "../src/settings";
+import { isSupportedPython, launchPlan, parsePythonVersion, serverSettings, tooOldProblem } from "../src/settings";
 import { apiKeyOfferItems, detailsArguments, findProsCons, mayUseApi, modeItems, tierItems } from "../src/wizard";
 
 // The shape of AuthStrategy.get_pros_cons(100) for a Pro plan (from the core).
@@ -82,12 +82,24 @@ test("server settings: documented defaults, partial and invalid values fall back
   assert.deepEqual(s.lens, { enabled: false, debounceMs: 300, maxFileSizeMB: 5, show: ["cost"] });
 });
 
-test("python version check: 3.10 and newer only", () => {
+test("python version check: 3.11 and newer only; older ones get the 'needs 3.11' message", () => {
   assert.deepEqual(parsePythonVersion("3.11.2\n"), [3, 11, 2]);
-  assert.equal(isSupportedPython(parsePythonVersion("3.10.0")), true);
+  assert.equal(isSupportedPython(parsePythonVersion("3.11.0")), true);
+  assert.equal(isSupportedPython(parsePythonVersion("3.11.2")), true); // Debian 12's python3
+  assert.equal(isSupportedPython(parsePythonVersion("3.13.0")), true);
+  assert.equal(isSupportedPython(parsePythonVersion("3.10.13")), false);
   assert.equal(isSupportedPython(parsePythonVersion("3.9.18")), false);
+  assert.equal(isSupportedPython(parsePythonVersion("2.7.18")), false);
   assert.equal(isSupportedPython(parsePythonVersion("4.0.0")), true);
   assert.equal(isSupportedPython(parsePythonVersion("garbage")), false);
+});
+
+test("too-old message names the interpreter, its version and the minimum, 3.11", () => {
+  assert.equal(
+    tooOldProblem([3, 10, 13], "/opt/py310/bin/python3.10"),
+    'Python 3.10.13 at "/opt/py310/bin/python3.10" is too old: Attune needs Python 3.11 or newer.',
+  );
+  assert.match(tooOldProblem(undefined, "python3"), /^Python \(unknown version\) at "python3" is too old: Attune needs Python 3\.11 or newer\.$/);
 });
 
 test("the auth status view shows the strategy, its file, thresholds and formulas", () => {
@@ -120,12 +132,12 @@ test("the details view shows the size, the recommendation and every mode's pros 
 });
 
 test("launch plan: bundled libs for their Python versions, else the installed server, else a clear error", () => {
-  const bundled = ["3.10", "3.11", "3.12", "3.13"]; // what npm run package builds (attune_bundle.json)
-  assert.deepEqual(launchPlan([3, 10, 0], bundled, false, "linux-x64"), { kind: "bundled" });
+  const bundled = ["3.11", "3.12", "3.13"]; // what npm run package builds (attune_bundle.json)
+  assert.deepEqual(launchPlan([3, 11, 2], bundled, false, "linux-x64"), { kind: "bundled" });
   assert.deepEqual(launchPlan([3, 12, 1], bundled, false, "linux-x64"), { kind: "bundled" });
   assert.deepEqual(launchPlan([3, 14, 0], bundled, true, "linux-x64"), { kind: "installed" });
   const err = launchPlan([3, 14, 0], bundled, false, "linux-x64");
   assert.equal(err.kind, "error");
-  assert.match((err as { problem: string }).problem, /Python 3\.14 cannot run .* 3\.10, 3\.11, 3\.12, 3\.13 on linux-x64.*pip install attune-companion/);
+  assert.match((err as { problem: string }).problem, /Python 3\.14 cannot run .* 3\.11, 3\.12, 3\.13 on linux-x64.*pip install attune-companion/);
   assert.deepEqual(launchPlan([3, 11, 2], undefined, true, "linux-x64"), { kind: "installed" });
 });

@@ -3,7 +3,7 @@
 Expected counts were made by hand, line by line (the fixtures say why each
 tricky line is what it is). cloc agrees on sample.c, sample.cpp and sample.tsx;
 on the others it reads comment markers inside strings as comments, which we do
-not (see .notes/loc-and-scan.md). Python is also checked against the tokenizer
+not (see README, "Where Attune deliberately differs from cloc"). Python is also checked against the tokenizer
 on real standard-library modules.
 """
 

@@ -11,7 +11,7 @@ places that need a decision in Python: a line that starts with a comment, a
 block comment spanning lines, a Python string statement. Counts come from those
 events plus one C-level count of blank lines; there is no per-character loop.
 
-Where we deliberately differ from cloc (measured in .notes/loc-and-scan.md):
+Where we deliberately differ from cloc (measured in README, "Lines of code and `attune scan`"):
 - a multi-line Python string that is *not* a statement (``x = '''...'''``,
   an argument) is code; cloc turns every triple-quoted string into a comment;
 - a Python docstring in ordinary quotes (``def f(): "doc"``) is a comment;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from manual_clock import ManualClock
+
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -281,22 +283,13 @@ def test_decision_serialises_for_the_cli(store: TelemetryStore) -> None:
 
 # --- circuit breaker --------------------------------------------------------------
 
-class Clock:
-    """Seconds the test moves by hand (the breaker's injectable clock)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 def test_an_open_breaker_excludes_its_model_and_only_that_key(store: TelemetryStore) -> None:
     from attune.models import CircuitBreaker
 
     seed(store, HAIKU, 40, latency=300, cost=0.001)  # the best by far
     seed(store, SONNET, 40, failures=4, latency=1200, cost=0.01)
-    clock = Clock()
+    clock = ManualClock(1_000_000.0)
     breaker = CircuitBreaker(failure_threshold=2, recovery_timeout_seconds=60, clock=clock)
     router = AdaptiveModelRouter(store, breaker=breaker)
     assert router.get_best_model("docs", "review") == HAIKU
@@ -317,7 +310,7 @@ def test_routing_does_not_take_the_half_open_probe(store: TelemetryStore) -> Non
     from attune.models import CircuitBreaker
 
     seed(store, HAIKU, 40, latency=300, cost=0.001)
-    clock = Clock()
+    clock = ManualClock(1_000_000.0)
     breaker = CircuitBreaker(failure_threshold=1, recovery_timeout_seconds=60,
                              half_open_calls=1, clock=clock)
     breaker.record_failure("anthropic", "cheap")
@@ -335,7 +328,7 @@ def test_every_breaker_open_falls_back_with_a_warning(store: TelemetryStore,
 
     seed(store, HAIKU, 20)
     seed(store, OPUS, 20)
-    breaker = CircuitBreaker(failure_threshold=1, clock=Clock())
+    breaker = CircuitBreaker(failure_threshold=1, clock=ManualClock(1_000_000.0))
     breaker.record_failure("anthropic", "cheap")
     breaker.record_failure("anthropic", "premium")
     caplog.set_level(logging.DEBUG, logger=LOGGER)

@@ -4,6 +4,8 @@ Time moves through an injected clock; nothing here sleeps."""
 
 from __future__ import annotations
 
+from manual_clock import ManualClock
+
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -16,17 +18,6 @@ from attune.models import CircuitBreaker, CircuitBreakerState, get_circuit_break
 T0 = 1_700_000_000.0
 
 
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "memory":
@@ -37,12 +28,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def make_breaker(store_url: str, clock: Clock):  # type: ignore[no-untyped-def]
+def make_breaker(store_url: str, clock: ManualClock):  # type: ignore[no-untyped-def]
     made: list[CircuitBreaker] = []
 
     def make(**kwargs) -> CircuitBreaker:  # type: ignore[no-untyped-def]
@@ -91,7 +82,7 @@ def test_success_clears_the_count(make_breaker) -> None:
     assert cb.peek_state("anthropic", "premium") == "closed"
 
 
-def test_open_becomes_half_open_after_the_timeout(make_breaker, clock: Clock) -> None:
+def test_open_becomes_half_open_after_the_timeout(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker(recovery_timeout_seconds=30)
     trip(cb)
     clock.advance(29.9)
@@ -101,7 +92,7 @@ def test_open_becomes_half_open_after_the_timeout(make_breaker, clock: Clock) ->
     assert cb.peek_state("anthropic", "premium") == "half_open"
 
 
-def test_half_open_grants_exactly_half_open_calls_permits(make_breaker, clock: Clock) -> None:
+def test_half_open_grants_exactly_half_open_calls_permits(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker(half_open_calls=2)
     trip(cb)
     clock.advance(60)
@@ -109,7 +100,7 @@ def test_half_open_grants_exactly_half_open_calls_permits(make_breaker, clock: C
     assert answers == [True, True, False, False, False]
 
 
-def test_peek_state_takes_no_permit(make_breaker, clock: Clock) -> None:
+def test_peek_state_takes_no_permit(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker()
     trip(cb)
     clock.advance(60)
@@ -118,7 +109,7 @@ def test_peek_state_takes_no_permit(make_breaker, clock: Clock) -> None:
     assert cb.is_available("anthropic", "premium")  # the permit was still there
 
 
-def test_successful_probe_closes(make_breaker, clock: Clock) -> None:
+def test_successful_probe_closes(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker()
     trip(cb)
     clock.advance(60)
@@ -130,7 +121,7 @@ def test_successful_probe_closes(make_breaker, clock: Clock) -> None:
     assert status["failure_count"] == 0 and status["opened_at"] is None and status["retry_at"] is None
 
 
-def test_failed_probe_reopens_for_a_full_timeout(make_breaker, clock: Clock) -> None:
+def test_failed_probe_reopens_for_a_full_timeout(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker(recovery_timeout_seconds=60)
     trip(cb)
     clock.advance(100)  # well past the first timeout
@@ -143,7 +134,7 @@ def test_failed_probe_reopens_for_a_full_timeout(make_breaker, clock: Clock) -> 
     assert cb.is_available("anthropic", "premium")
 
 
-def test_late_failure_while_open_does_not_extend_the_timeout(make_breaker, clock: Clock) -> None:
+def test_late_failure_while_open_does_not_extend_the_timeout(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker(recovery_timeout_seconds=60)
     trip(cb)
     clock.advance(30)
@@ -152,7 +143,7 @@ def test_late_failure_while_open_does_not_extend_the_timeout(make_breaker, clock
     assert cb.peek_state("anthropic", "premium") == "half_open"
 
 
-def test_a_probe_that_never_reports_frees_its_permit_after_a_timeout(make_breaker, clock: Clock) -> None:
+def test_a_probe_that_never_reports_frees_its_permit_after_a_timeout(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker(recovery_timeout_seconds=60)
     trip(cb)
     clock.advance(60)
@@ -198,7 +189,7 @@ def test_reset_with_a_tier_but_no_provider_is_refused(make_breaker) -> None:
         make_breaker().reset(tier="premium")
 
 
-def test_get_status_format(make_breaker, clock: Clock) -> None:
+def test_get_status_format(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker(recovery_timeout_seconds=60)
     trip(cb, "anthropic", "premium")
     cb.record_failure("anthropic", "cheap", error_type="timeout")
@@ -221,7 +212,7 @@ def test_get_status_format(make_breaker, clock: Clock) -> None:
     assert cb.get_status()["anthropic:premium"]["state"] == "half_open"
 
 
-def test_change_token_changes_on_every_write_and_not_on_reads(make_breaker, clock: Clock) -> None:
+def test_change_token_changes_on_every_write_and_not_on_reads(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker()
     t0 = cb.change_token()
     cb.is_available("anthropic", "premium")
@@ -241,7 +232,7 @@ def test_change_token_changes_on_every_write_and_not_on_reads(make_breaker, cloc
         seen.add(token)
 
 
-def test_16_threads_racing_in_half_open_get_exactly_one_probe(make_breaker, clock: Clock) -> None:
+def test_16_threads_racing_in_half_open_get_exactly_one_probe(make_breaker, clock: ManualClock) -> None:
     cb = make_breaker()
     trip(cb)
     clock.advance(60)
@@ -316,7 +307,7 @@ def test_state_is_a_dataclass_with_the_seed_fields() -> None:
 
 # --- SQLite: the state survives a restart (the seeds' "per-process, lost on restart")
 
-def test_sqlite_state_survives_a_new_breaker_instance(tmp_path: Path, clock: Clock) -> None:
+def test_sqlite_state_survives_a_new_breaker_instance(tmp_path: Path, clock: ManualClock) -> None:
     url = f"sqlite:///{tmp_path}/breaker.db"
     first = CircuitBreaker(store=url, clock=clock)
     trip(first)

@@ -5,6 +5,8 @@ The fake counts one token per whitespace-separated word of every text
 
 from __future__ import annotations
 
+from manual_clock import ManualClock
+
 import pytest
 from fake_anthropic import (  # noqa: F401 - fake_api is a fixture
     COUNT_TOKENS_PATH,
@@ -23,18 +25,10 @@ from attune.models.executor import CircuitOpenError, MissingAPIKeyError, Provide
 SOURCE = "def add(a, b):\n    return a + b\n"  # 7 words
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def breaker() -> CircuitBreaker:
     return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://",
-                          clock=Clock())
+                          clock=ManualClock())
 
 
 def _count(fake: FakeAnthropic, breaker: CircuitBreaker, text: str = SOURCE, **kw) -> int:

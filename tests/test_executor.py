@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from manual_clock import ManualClock
+
 import logging
 import subprocess
 import sys
@@ -32,26 +34,13 @@ CHEAP = get_model("anthropic", "cheap")
 PREMIUM = get_model("anthropic", "premium")
 
 
-class Clock:
-    """A clock the tests move by hand (the breaker's recovery timeout without sleeping)."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def breaker(clock: Clock) -> CircuitBreaker:
+def breaker(clock: ManualClock) -> CircuitBreaker:
     return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://",
                           clock=clock)
 

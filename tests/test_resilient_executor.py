@@ -5,6 +5,8 @@ injected sleep instead of being slept."""
 
 from __future__ import annotations
 
+from manual_clock import ManualClock
+
 from pathlib import Path
 
 import pytest
@@ -35,14 +37,6 @@ CAPABLE = get_model("anthropic", "capable")
 PREMIUM = get_model("anthropic", "premium")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class SleepRecorder:
     """Stands in for asyncio.sleep: records each requested delay, returns at once."""
 
@@ -56,7 +50,7 @@ class SleepRecorder:
 @pytest.fixture
 def breaker() -> CircuitBreaker:
     return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://",
-                          clock=Clock())
+                          clock=ManualClock())
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .breaker_stores import BreakerStoreUnavailable, CircuitBreakerState, TransactionalStore
+from .sqlite_tx import immediate_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ CREATE TABLE IF NOT EXISTS breaker_meta (
 );
 INSERT OR IGNORE INTO breaker_meta (name, value) VALUES ('version', 0);
 """
+
 
 
 class _Connection(sqlite3.Connection):
@@ -134,13 +136,8 @@ class SQLiteBreakerStore(TransactionalStore):
             logger.warning("breaker store %s: journal_mode is %s, not wal", self.path, mode)
         conn.execute("PRAGMA synchronous = NORMAL")
         if not self._schema_ready:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(conn):
                 self._create_schema(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
             self._schema_ready = True
 
     @staticmethod
@@ -190,18 +187,12 @@ class SQLiteBreakerStore(TransactionalStore):
                  ) -> T:
         with self._errors():
             conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(conn):
                 row = conn.execute(_SELECT + " WHERE key = ?", (key,)).fetchone()
                 result, new = rule(_row_to_state(row) if row else None)
                 if new is not None:
                     conn.execute(_UPSERT, _state_to_row(new))
                     conn.execute(_BUMP)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             return result
 
     def get(self, key: str) -> CircuitBreakerState | None:
@@ -224,17 +215,11 @@ class SQLiteBreakerStore(TransactionalStore):
             where, params = " WHERE key = ?", (key,)
         with self._errors():
             conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(conn):
                 gone = [r[0] for r in conn.execute("SELECT key FROM breaker_state" + where, params)]
                 if gone:
                     conn.execute("DELETE FROM breaker_state" + where, params)
                     conn.execute(_BUMP)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         return sorted(gone)
 
     def change_token(self) -> int:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from .errors import AttuneError
+from .sqlite_tx import immediate_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -380,13 +381,8 @@ class TelemetryStore:
         """Store one call (its own transaction)."""
         row = _row(record)
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(conn):
             conn.execute(_INSERT, row)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         self._maybe_prune()
 
     def record_calls(self, records: Iterable[LLMCallRecord]) -> int:
@@ -395,13 +391,8 @@ class TelemetryStore:
         if not rows:
             return 0
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(conn):
             conn.executemany(_INSERT, rows)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         self._maybe_prune()
         return len(rows)
 
@@ -415,8 +406,7 @@ class TelemetryStore:
         now_ms = to_epoch_ms(_utc_now())
         cutoff_ms = _floor_hour(now_ms - int(older_than_days * 86_400_000))
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(conn):
             # the rollup names every (workflow, stage) with old rows, so each delete is
             # an index range on (workflow, stage, ts_ms) rather than a full-table scan
             pairs = conn.execute(
@@ -430,10 +420,6 @@ class TelemetryStore:
                     (workflow, stage, cutoff_ms),
                 ).rowcount
             conn.execute("DELETE FROM llm_calls_hourly WHERE bucket_ms < ?", (cutoff_ms,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         if deleted:
             logger.debug("telemetry: pruned %d calls older than %s", deleted, from_epoch_ms(cutoff_ms))
         return deleted

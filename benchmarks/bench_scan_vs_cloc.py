@@ -3,8 +3,11 @@
     python benchmarks/bench_scan_vs_cloc.py [TREE] [--repeat N] [--exclude-dir NAME ...]
 
 TREE defaults to this interpreter's standard library, without site-packages
-(``--exclude-dir site-packages``, given to both tools). Both commands run as a
+(``--exclude-dir site-packages``, given to both tools). The commands run as a
 user would run them, alternately, ``--repeat`` times; the median wall time counts.
+attune runs twice: as installed (Python counted by the C counter, when setup.py
+could build it) and with ``ATTUNE_LOC_PURE_PYTHON=1`` (regular expressions only,
+what an install without a C compiler gets); their rows must agree.
 cloc runs with ``--skip-uniqueness`` because attune counts every file, duplicates
 included (cloc by default hashes every file and drops identical ones).
 
@@ -136,21 +139,33 @@ def main() -> int:
     attune_cmd = [sys.executable, "-m", "attune.models.auth_cli", "scan", str(tree), "--json",
                   *(x for d in excluded for x in ("--exclude", f"{d}/"))]
 
-    times: dict[str, list[float]] = {"cloc": [], "attune": []}
-    cpu: dict[str, list[float]] = {"cloc": [], "attune": []}
+    # attune as installed (with the C counter of Python when it was built), and
+    # with only its regular expressions: what a machine without a compiler gets
+    commands = {"cloc": (cloc_cmd, env), "attune": (attune_cmd, env),
+                "attune-pure": (attune_cmd, {**env, "ATTUNE_LOC_PURE_PYTHON": "1"})}
+    from attune.models import loc as attune_loc  # noqa: PLC0415
+
+    if attune_loc._count_python_c is None:
+        print("note: the C counter is not built here; both attune rows are the regular expressions",
+              file=sys.stderr)
+    times: dict[str, list[float]] = {tool: [] for tool in commands}
+    cpu: dict[str, list[float]] = {tool: [] for tool in commands}
     outputs: dict[str, str] = {}
     load_before = os.getloadavg()[0]
     for rep in range(args.repeat):
-        order = ("cloc", "attune") if rep % 2 == 0 else ("attune", "cloc")
+        order = list(commands) if rep % 2 == 0 else list(reversed(commands))
         for tool in order:
-            elapsed, used, out = run_timed(cloc_cmd if tool == "cloc" else attune_cmd, env)
+            cmd, tool_env = commands[tool]
+            elapsed, used, out = run_timed(cmd, tool_env)
             times[tool].append(elapsed)
             cpu[tool].append(used)
             outputs[tool] = out
-        print(f"run {rep + 1}: cloc {times['cloc'][-1]:.2f} s, attune {times['attune'][-1]:.2f} s",
+        print(f"run {rep + 1}: " + ", ".join(f"{tool} {times[tool][-1]:.2f} s" for tool in commands),
               file=sys.stderr)
     cloc_json = json.loads(outputs["cloc"])
     attune_json = json.loads(outputs["attune"])
+    if json.loads(outputs["attune-pure"])["files"] != attune_json["files"]:
+        sys.exit("the C counter and the regular expressions disagree")
     cloc_s = statistics.median(times["cloc"])
 
     print(f"## attune scan vs cloc\n")
@@ -164,6 +179,8 @@ def main() -> int:
     for tool, name, files, code in (
         ("cloc", "cloc", cloc_json["header"]["n_files"], cloc_json["SUM"]["code"]),
         ("attune", "attune scan", attune_json["totals"]["files"], attune_json["totals"]["lines"]),
+        ("attune-pure", "attune scan, no C counter", attune_json["totals"]["files"],
+         attune_json["totals"]["lines"]),
     ):
         median = statistics.median(times[tool])
         print(f"| {name} | {median:.2f} | {', '.join(f'{t:.2f}' for t in times[tool])} | "

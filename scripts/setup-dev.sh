@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the project and its tests need on a fresh Debian machine:
-# the Debian packages (redis-server for the Redis breaker tests), then the Python
-# package with its dev extras. Safe to run again.
+# the Debian packages (redis-server for the Redis breaker tests; a C compiler and
+# Python's headers for the C line counter), then the Python package with its dev
+# extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || need_apt+=(python3-dev)  # Debian's own python3 ships without its headers
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
     echo "setup-dev: please install: ${need_apt[*]} (needs root)" >&2; exit 1

@@ -129,9 +129,12 @@ def add_marker_dependencies(libs: Path, project: str, version: str, platforms: l
 
 
 def compiled_dists(libs: Path) -> list[tuple[str, str]]:
+    """Releases with version-specific binaries. abi3 ones (our own line
+    counter) run on every version as they are."""
     found = []
     for wheel in libs.glob("*.dist-info/WHEEL"):
-        if "Root-Is-Purelib: false" in wheel.read_text():
+        text = wheel.read_text()
+        if "Root-Is-Purelib: false" in text and "-abi3-" not in text:
             name, version = wheel.parent.name[: -len(".dist-info")].rsplit("-", 1)
             found.append((name, version))
     return sorted(found)

@@ -32,6 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+# The Python counter in C (setup.py builds it when a compiler is there): exactly
+# the numbers of the regular expressions below, several times faster.
+# ATTUNE_LOC_PURE_PYTHON=1 leaves it out (benchmarks, tests of the fallback).
+_count_python_c: Callable[[bytes], tuple[int, int, int, int]] | None = None
+if not os.environ.get("ATTUNE_LOC_PURE_PYTHON"):
+    try:
+        from ._pycount import count as _count_python_c
+    except ImportError:
+        pass
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "BinaryFileError",
@@ -716,7 +726,8 @@ def _prepare(text: str) -> str:
 
 
 def _count(text: str, language: str) -> tuple[int, int, int, int]:
-    """(code, comment, blank, total) lines of ``text``."""
+    """(code, comment, blank, total) lines of ``text``, with the regular
+    expressions: the reference, and the counter when the C one is missing."""
     if not text:
         return 0, 0, 0, 0
     t = _prepare(text)
@@ -734,6 +745,13 @@ def _count(text: str, language: str) -> tuple[int, int, int, int]:
     return code, comments, blank, total
 
 
+def _count_lines(text: str, language: str) -> tuple[int, int, int, int]:
+    """``_count``, through the C counter for Python when it is built."""
+    if language == "Python" and _count_python_c is not None:
+        return _count_python_c(text.encode("utf-8", "surrogatepass"))
+    return _count(text, language)
+
+
 def analyze_text(
     text: str,
     *,
@@ -749,13 +767,24 @@ def analyze_text(
     it the language comes from ``filename`` and then from a ``#!`` line.
     """
     lang = detect_language(filename, text, language)
-    code, comments, blank, total = _count(text, lang)
-    name = os.path.basename(os.fspath(filename)) if filename is not None else ""
-    marker = "lockfile" if name in _LOCKFILES else _generated_marker(text)
     if size_bytes is None:
         size_bytes = len(text.encode("utf-8", "surrogatepass"))
+    return _result(lang, _count_lines(text, lang), text, filename, size_bytes, encoding)
+
+
+def _result(
+    language: str,
+    counted: tuple[int, int, int, int],
+    text: str,  # the file's text, or at least its header
+    filename: str | os.PathLike[str] | None,
+    size_bytes: int,
+    encoding: str,
+) -> LocResult:
+    code, comments, blank, total = counted
+    name = os.path.basename(os.fspath(filename)) if filename is not None else ""
+    marker = "lockfile" if name in _LOCKFILES else _generated_marker(text)
     return LocResult(
-        language=lang,
+        language=language,
         code_lines=code,
         comment_lines=comments,
         blank_lines=blank,
@@ -767,13 +796,9 @@ def analyze_text(
     )
 
 
-def read_source(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[str, str, int]:
-    """(text, encoding, size in bytes) of a file, read once.
-
-    Raises FileTooLargeError (before reading) when the file exceeds
-    ``max_bytes``, BinaryFileError for binary content, OSError if unreadable.
-    """
-    name = os.fspath(path)
+def _read_bytes(name: str, max_bytes: int | None) -> bytes:
+    """A file's bytes, read once. FileTooLargeError (before reading) when it is
+    over ``max_bytes``; OSError when unreadable."""
     fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # no buffered file object
     try:
         size = os.fstat(fd).st_size
@@ -799,6 +824,17 @@ def read_source(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MA
         raise FileTooLargeError(
             f"{name}: over the {max_bytes:,}-byte limit, not counted", limit=max_bytes
         )
+    return data
+
+
+def read_source(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MAX_BYTES) -> tuple[str, str, int]:
+    """(text, encoding, size in bytes) of a file, read once.
+
+    Raises FileTooLargeError (before reading) when the file exceeds
+    ``max_bytes``, BinaryFileError for binary content, OSError if unreadable.
+    """
+    name = os.fspath(path)
+    data = _read_bytes(name, max_bytes)
     text, encoding = _decode(data, name)
     return text, encoding, len(data)
 
@@ -813,8 +849,18 @@ def analyze_file(
     when the file cannot be read. Non-UTF-8 text is decoded with its coding
     cookie, else cp1252, else latin-1 (``LocResult.encoding`` says which).
     """
-    text, encoding, size = read_source(path, max_bytes)
-    return analyze_text(text, filename=path, size_bytes=size, encoding=encoding)
+    name = os.fspath(path)
+    data = _read_bytes(name, max_bytes)
+    if (
+        _count_python_c is not None
+        and data.isascii()  # most source: valid UTF-8 as it is, no decoding needed
+        and _language_for_name(os.path.basename(name)) == "Python"
+        and not looks_binary(data[:_SNIFF_BYTES])
+    ):
+        header = data[:_HEADER_CHARS].decode("ascii")
+        return _result("Python", _count_python_c(data), header, name, len(data), "utf-8")
+    text, encoding = _decode(data, name)
+    return analyze_text(text, filename=path, size_bytes=len(data), encoding=encoding)
 
 
 def count_lines_of_code(path: str | os.PathLike[str] | Path) -> int:

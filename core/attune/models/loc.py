@@ -28,6 +28,7 @@ Like cloc, a first-line ``#!`` is code, also where ``#`` starts a comment.
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -344,6 +345,7 @@ _PY_PLAIN = f"(?:{_PY_TRIPLE}|{_PY_SINGLE})"
 _PY_GROUP_DEPTH = 3
 
 
+@functools.cache  # compiled once per process, on first use or by prepare_language
 def _py_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     code = r"[^'\"#\n\\()\[\]{}]++"  # everything but strings, comments, brackets
     comment = r"#[^\n]*+"  # a trailing comment (a comment line stops the loop before)
@@ -373,18 +375,10 @@ def _py_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(top, re.S), re.compile(nested, re.S)
 
 
-_PY_TOP: re.Pattern[str] | None = None
-_PY_NESTED: re.Pattern[str] | None = None
-
-
 def _python_comments(t: str) -> int:
     """Comment-only lines of Python: comment lines, and the non-blank lines of
     string statements (docstrings) outside brackets."""
-    global _PY_TOP, _PY_NESTED
-    if _PY_TOP is None:
-        _PY_TOP, _PY_NESTED = _py_patterns()
-    top, nested = _PY_TOP, _PY_NESTED
-    assert nested is not None
+    top, nested = _py_patterns()
     comments = depth = pos = 0
     end = len(t)
     while pos < end:
@@ -638,6 +632,8 @@ _COUNTERS: dict[str, Counter] = {}
 def prepare_language(language: str) -> None:
     """Compile ``language``'s scanner now (it is otherwise compiled on first use),
     e.g. before forking worker processes so they share it."""
+    if language == "Python" and _count_python_c is not None:
+        return  # counted in C (_count_lines): nothing to compile
     _counter_for(language)
 
 
@@ -645,6 +641,7 @@ def _counter_for(language: str) -> Counter:
     counter = _COUNTERS.get(language)
     if counter is None:
         if language == "Python":
+            _py_patterns()
             counter = _python_comments
         elif language in _SYNTAX:
             counter = _generic_counter(_SYNTAX[language])

@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # redis_server helper
 
 from attune.models import CircuitBreaker  # noqa: E402
-from attune.models.breaker_store_sqlite import SQLiteBreakerStore  # noqa: E402
-from attune.models.breaker_stores import BreakerStore  # noqa: E402
+from attune.models.breaker.stores.sqlite import SQLiteBreakerStore  # noqa: E402
+from attune.models.breaker.stores import BreakerStore  # noqa: E402
 
 
 class Clock:

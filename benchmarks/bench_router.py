@@ -33,8 +33,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from attune.models.adaptive_routing import AdaptiveModelRouter
-from attune.models.telemetry import LLMCallRecord, TelemetryStore, to_epoch_ms
+from attune.models.routing.router import AdaptiveModelRouter
+from attune.models.telemetry.store import LLMCallRecord, TelemetryStore, to_epoch_ms
 
 MODELS = (("cheap", "claude-haiku-4-5", 400.0, 0.001),
           ("capable", "claude-sonnet-4-6", 900.0, 0.008),

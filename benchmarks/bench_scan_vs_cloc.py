@@ -136,14 +136,14 @@ def main() -> int:
     env = {**os.environ, "ATTUNE_HOME": home}
     cloc_cmd = [cloc_bin, "--quiet", "--json", "--skip-uniqueness",
                 *(f"--exclude-dir={d}" for d in excluded), str(tree)]
-    attune_cmd = [sys.executable, "-m", "attune.models.auth_cli", "scan", str(tree), "--json",
+    attune_cmd = [sys.executable, "-m", "attune.cli.auth", "scan", str(tree), "--json",
                   *(x for d in excluded for x in ("--exclude", f"{d}/"))]
 
     # attune as installed (with the C counter of Python when it was built), and
     # with only its regular expressions: what a machine without a compiler gets
     commands = {"cloc": (cloc_cmd, env), "attune": (attune_cmd, env),
                 "attune-pure": (attune_cmd, {**env, "ATTUNE_LOC_PURE_PYTHON": "1"})}
-    from attune.models import loc as attune_loc  # noqa: PLC0415
+    from attune.models.loc import counter as attune_loc  # noqa: PLC0415
 
     if attune_loc._count_python_c is None:
         print("note: the C counter is not built here; both attune rows are the regular expressions",
@@ -188,7 +188,7 @@ def main() -> int:
 
     # ---- per language, untimed ----
     sys.path.insert(0, str(REPO / "core"))
-    from attune.models.scan import scan_tree  # noqa: PLC0415
+    from attune.models.loc.scan import scan_tree  # noqa: PLC0415
 
     ours = scan_tree(tree, exclude=[f"{d}/" for d in excluded])
     by_lang: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -249,7 +249,7 @@ def main() -> int:
 
     if args.no_explain:
         return 0
-    from attune.models.loc import read_source  # noqa: PLC0415
+    from attune.models.loc.counter import read_source  # noqa: PLC0415
 
     totals = defaultdict(int)
     worst_r: list[tuple[int, str]] = []

@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from attune.models.telemetry import LLMCallRecord, TelemetryStore, _row
+from attune.models.telemetry.store import LLMCallRecord, TelemetryStore, _row
 
 
 def make_records(n: int) -> list[LLMCallRecord]:

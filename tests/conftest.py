@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# The shared test support: fixtures of the fake Anthropic API, the real redis-server
+# and the LSP session; ManualClock is imported where it is used.
+pytest_plugins = ["support.fake_anthropic", "support.redis_server", "support.lsp_session"]
+
 
 @pytest.fixture(autouse=True)
 def attune_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -32,4 +36,4 @@ def cli_env(attune_home: Path) -> dict[str, str]:
 @pytest.fixture
 def attune_cmd() -> list[str]:
     """How to invoke the CLI: the interpreter running the tests, so it matches."""
-    return [sys.executable, "-m", "attune.models.auth_cli"]
+    return [sys.executable, "-m", "attune.cli"]

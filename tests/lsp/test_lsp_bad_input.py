@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
+from support.lsp_session import python_source
 
-from test_lsp_lenses import python_source
 
 INVALID_PARAMS = -32602
 
@@ -133,5 +133,5 @@ async def test_anthropic_is_not_imported_until_a_command_needs_it(start_session,
     await session.client.shutdown_session()
 
     modules = set(dump.read_text().split())
-    assert {"pygls", "attune.models.auth_strategy", "attune.models.circuit_breaker"} <= modules
+    assert {"pygls", "attune.models.strategy.model", "attune.models.breaker.circuit_breaker"} <= modules
     assert "anthropic" not in modules

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from attune.models.circuit_breaker import CircuitBreaker
+from attune.models.breaker.circuit_breaker import CircuitBreaker
 from attune.lsp.watchers import BreakerWatcher, ReportOnce
 
 

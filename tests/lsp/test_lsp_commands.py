@@ -11,23 +11,15 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from attune.models.auth_strategy import AuthStrategy
-from attune.models.cost_model import pipeline_description
-from attune.models.strategy_backups import list_backups
+from attune.models.strategy.model import AuthStrategy
+from attune.models.pricing.pipeline import pipeline_description
+from attune.models.strategy.backups import list_backups
 
-from lsp_session import eventually
-from fake_anthropic import TEST_API_KEY, fake_api  # noqa: F401 - fake_api is a fixture
-from test_lsp_lenses import python_source
+from support.fake_anthropic import TEST_API_KEY, fake_api  # noqa: F401 - fake_api is a fixture
+from support.lsp_session import eventually, python_source, trip_breaker
 
 INVALID_PARAMS = -32602
 REQUEST_FAILED = -32803
-
-
-def trip_breaker(env: dict[str, str], provider: str = "anthropic", tier: str = "cheap", times: int = 5) -> None:
-    """Another process records failures on the shared store."""
-    code = ("from attune.models.circuit_breaker import get_circuit_breaker\n"
-            f"b = get_circuit_breaker()\nfor _ in range({times}): b.record_failure({provider!r}, {tier!r})\n")
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
 
 
 async def test_setup_auth_saves_validates_and_backs_up(start_session, attune_home: Path):

@@ -6,16 +6,10 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from attune.models.auth_strategy import AuthMode, AuthStrategy, SubscriptionTier
+from attune.models.strategy.model import AuthMode, AuthStrategy, SubscriptionTier
 from attune.models.formatting import format_count, format_money
+from support.lsp_session import eventually, python_source
 
-from lsp_session import eventually
-
-
-def python_source(code_lines: int) -> str:
-    """``code_lines`` lines of code plus a comment, a docstring and blanks that must not count."""
-    body = "\n".join(f"value_{i} = {i}  # trailing comment" for i in range(code_lines))
-    return f'"""Module docstring."""\n\n# a comment line\n\n{body}\n'
 
 
 def expected_cost_line(strategy: AuthStrategy, lines: int) -> str:
@@ -34,7 +28,7 @@ async def test_breaker_status_is_sent_once_after_initialized(start_session):
 async def test_initialize_result(start_session, server_env):
     from pytest_lsp import ClientServerConfig
 
-    from conftest import SERVER, capabilities
+    from support.lsp_session import SERVER, capabilities
 
     client = await ClientServerConfig(server_command=SERVER, server_env=server_env).start()
     try:

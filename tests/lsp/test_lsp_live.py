@@ -5,11 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from attune.models.auth_strategy import AuthStrategy
+from attune.models.strategy.model import AuthStrategy
+from support.lsp_session import eventually, python_source, trip_breaker
 
-from lsp_session import eventually
-from test_lsp_commands import trip_breaker
-from test_lsp_lenses import python_source
 
 
 async def test_cli_setup_in_another_process_refreshes_the_lenses(

@@ -1,6 +1,11 @@
 """attune.models: auth strategy, module sizing, pricing, tasks, circuit breaker,
 telemetry, adaptive routing and the Anthropic executor.
 
+One subpackage per concept, imported in one direction (lower never imports higher):
+``strategy``, ``loc``, ``pricing``; then ``breaker`` < ``telemetry`` < ``routing`` <
+``llm``. ``_internal`` holds private helpers. ``auth_strategy``, ``adaptive_routing``
+and ``auth_cli`` are the module paths the seed documents name, kept as re-exports.
+
 Public names are loaded lazily (PEP 562) so that ``import attune.models`` stays
 cheap: the CLI must answer in well under 300 ms, and nothing here may import
 ``anthropic`` or ``pygls`` until a caller actually needs them.
@@ -13,64 +18,64 @@ from typing import Any
 
 # public name -> submodule that defines it. One place; __all__ is derived from it.
 _EXPORTS: dict[str, str] = {
-    # auth strategy (issue 2)
-    "AuthStrategy": "auth_strategy",
-    "AuthMode": "auth_strategy",
-    "SubscriptionTier": "auth_strategy",
-    "Recommendation": "auth_strategy",
-    "AUTH_STRATEGY_FILE": "auth_strategy",
-    "StrategyFileError": "auth_strategy",
-    "get_auth_strategy": "auth_strategy",
-    "get_module_size_category": "auth_strategy",
-    "SUBSCRIPTION_CONTEXT_WINDOW": "auth_strategy",
-    "API_CONTEXT_WINDOW": "auth_strategy",
-    # lines of code (issue 2)
-    "count_lines_of_code": "loc",
-    "analyze_file": "loc",
-    "analyze_text": "loc",
-    "LocError": "loc",
-    "LocResult": "loc",
-    "BinaryFileError": "loc",
-    "FileTooLargeError": "loc",
-    # registry and tasks (issue 2)
-    "ModelInfo": "registry",
-    "MODEL_REGISTRY": "registry",
-    "get_model": "registry",
-    "get_pricing_for_model": "registry",
-    "TaskType": "tasks",
-    "CHEAP_TASKS": "tasks",
-    "CAPABLE_TASKS": "tasks",
-    "PREMIUM_TASKS": "tasks",
-    "REALTIME_REQUIRED_TASKS": "tasks",
-    "TASK_TIER_MAP": "tasks",
-    "get_tier_for_task": "tasks",
-    "normalize_task_type": "tasks",
-    # circuit breaker (issue 3)
-    "CircuitBreaker": "circuit_breaker",
-    "CircuitBreakerState": "circuit_breaker",
-    "get_circuit_breaker": "circuit_breaker",
-    # telemetry (issue 3)
-    "LLMCallRecord": "telemetry",
-    "TelemetryBackend": "telemetry",
-    "TelemetryStore": "telemetry",
-    "get_telemetry_store": "telemetry",
-    "TelemetryStoreError": "telemetry",
-    # router (issue 3)
-    "AdaptiveModelRouter": "adaptive_routing",
-    "ModelPerformance": "adaptive_routing",
-    "RoutingDecision": "adaptive_routing",
-    # executor (issue 3)
-    "LLMResponse": "executor",
-    "EmpathyLLMExecutor": "executor",
-    "count_tokens": "executor",
-    "acount_tokens": "executor",
-    "MissingAPIKeyError": "executor",
-    "CircuitOpenError": "executor",
-    "ProviderError": "executor",
-    "ResilientExecutor": "resilient_executor",
-    "FallbackStrategy": "resilient_executor",
-    "RetryPolicy": "resilient_executor",
-    "AllProvidersFailedError": "resilient_executor",
+    # auth strategy
+    "AuthStrategy": "strategy.model",
+    "AuthMode": "strategy.model",
+    "SubscriptionTier": "strategy.model",
+    "Recommendation": "strategy.model",
+    "AUTH_STRATEGY_FILE": "strategy.model",
+    "StrategyFileError": "strategy.model",
+    "get_auth_strategy": "strategy.model",
+    "get_module_size_category": "strategy.model",
+    "SUBSCRIPTION_CONTEXT_WINDOW": "strategy.model",
+    "API_CONTEXT_WINDOW": "strategy.model",
+    # lines of code
+    "count_lines_of_code": "loc.counter",
+    "analyze_file": "loc.counter",
+    "analyze_text": "loc.counter",
+    "LocError": "loc.counter",
+    "LocResult": "loc.counter",
+    "BinaryFileError": "loc.counter",
+    "FileTooLargeError": "loc.counter",
+    # registry and tasks
+    "ModelInfo": "pricing.registry",
+    "MODEL_REGISTRY": "pricing.registry",
+    "get_model": "pricing.registry",
+    "get_pricing_for_model": "pricing.registry",
+    "TaskType": "pricing.tasks",
+    "CHEAP_TASKS": "pricing.tasks",
+    "CAPABLE_TASKS": "pricing.tasks",
+    "PREMIUM_TASKS": "pricing.tasks",
+    "REALTIME_REQUIRED_TASKS": "pricing.tasks",
+    "TASK_TIER_MAP": "pricing.tasks",
+    "get_tier_for_task": "pricing.tasks",
+    "normalize_task_type": "pricing.tasks",
+    # circuit breaker
+    "CircuitBreaker": "breaker.circuit_breaker",
+    "CircuitBreakerState": "breaker.rules",
+    "get_circuit_breaker": "breaker.circuit_breaker",
+    # telemetry
+    "LLMCallRecord": "telemetry.records",
+    "TelemetryBackend": "telemetry.records",
+    "TelemetryStore": "telemetry.store",
+    "get_telemetry_store": "telemetry.store",
+    "TelemetryStoreError": "telemetry.records",
+    # router
+    "AdaptiveModelRouter": "routing.router",
+    "ModelPerformance": "routing.router",
+    "RoutingDecision": "routing.router",
+    # executor
+    "LLMResponse": "llm.executor",
+    "EmpathyLLMExecutor": "llm.executor",
+    "count_tokens": "llm.executor",
+    "acount_tokens": "llm.executor",
+    "MissingAPIKeyError": "llm.executor",
+    "CircuitOpenError": "llm.errors",
+    "ProviderError": "llm.errors",
+    "ResilientExecutor": "llm.resilient",
+    "FallbackStrategy": "llm.resilient",
+    "RetryPolicy": "llm.resilient",
+    "AllProvidersFailedError": "llm.resilient",
 }
 
 __all__ = sorted(_EXPORTS)

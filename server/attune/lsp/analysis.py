@@ -49,7 +49,7 @@ def _too_large(size: int, max_bytes: int) -> str:
 
 def _problem(exc: Exception) -> str:
     """A short reason for the 'not analysed' lens."""
-    from attune.models.loc import BinaryFileError, FileTooLargeError
+    from attune.models.loc.counter import BinaryFileError, FileTooLargeError
 
     if isinstance(exc, BinaryFileError):
         return "binary file"
@@ -65,7 +65,7 @@ def _problem(exc: Exception) -> str:
 def analyze_open_text(uri: str, version: Any, text: str, language_id: str | None,
                       max_bytes: int, digest: str | None = None) -> Analysis:
     """Count an open document's current text (unsaved edits included)."""
-    from attune.models.loc import LocError, analyze_text
+    from attune.models.loc.counter import LocError, analyze_text
 
     path = uri_path(uri)
     shown = path or uri
@@ -85,7 +85,7 @@ def analyze_disk_file(uri: str, path: str, max_bytes: int) -> Analysis:
     """Count a file the client has not opened (e.g. a lens or recommend request for it)."""
     import os
 
-    from attune.models.loc import LocError, analyze_file
+    from attune.models.loc.counter import LocError, analyze_file
 
     try:
         st = os.stat(path)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from attune.models.auth_strategy import AuthMode, SubscriptionTier
+from attune.models.strategy.model import AuthMode, SubscriptionTier
 
 from .breaker_view import breaker_payload
 
@@ -95,7 +95,7 @@ def parse_args(command: str, model: type[_Args], arguments: tuple[Any, ...]) -> 
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        from attune.models.auth_strategy import describe_validation_error
+        from attune.models.strategy.model import describe_validation_error
 
         raise JsonRpcInvalidParams(f"{command}: invalid arguments: {describe_validation_error(exc)}") from None
 
@@ -103,7 +103,7 @@ def parse_args(command: str, model: type[_Args], arguments: tuple[Any, ...]) -> 
 # ---- strategy -----------------------------------------------------------------
 
 def setup_auth(args: SetupArgs) -> dict[str, Any]:
-    from attune.models.strategy_backups import apply_setup
+    from attune.models.strategy.backups import apply_setup
 
     given = args.model_dump(mode="json", exclude_none=True)
     given["subscription_tier"] = given.pop("tier")
@@ -117,7 +117,7 @@ def setup_auth(args: SetupArgs) -> dict[str, Any]:
 
 
 def reset_auth(args: ResetArgs) -> dict[str, Any]:
-    from attune.models.strategy_backups import reset_strategy
+    from attune.models.strategy.backups import reset_strategy
 
     if not args.confirm:
         raise JsonRpcInvalidParams('attune.server.resetAuth: refusing without {"confirm": true}; '
@@ -128,8 +128,8 @@ def reset_auth(args: ResetArgs) -> dict[str, Any]:
 
 
 def restore_auth(args: RestoreArgs) -> dict[str, Any]:
-    from attune.models.auth_strategy import StrategyFileError
-    from attune.models.strategy_backups import restore_strategy
+    from attune.models.strategy.model import StrategyFileError
+    from attune.models.strategy.backups import restore_strategy
 
     try:
         result = restore_strategy(args.backup)
@@ -141,11 +141,11 @@ def restore_auth(args: RestoreArgs) -> dict[str, Any]:
 
 
 def auth_status() -> dict[str, Any]:
-    from attune.models.auth_cli import status_dict
-    from attune.models.auth_strategy import StrategyFileError
+    from attune.models.strategy.model import strategy_status
+    from attune.models.strategy.model import StrategyFileError
 
     try:
-        return status_dict()
+        return strategy_status()
     except StrategyFileError as exc:
         raise RequestFailed(f"attune.server.authStatus: {exc}") from None
 
@@ -169,7 +169,7 @@ async def _analysed(server: "AttuneServer", command: str, uri: str) -> Any:
 
 
 async def recommend(server: "AttuneServer", args: UriArgs) -> dict[str, Any]:
-    from attune.models.reports import report_for_loc
+    from attune.models.strategy.reports import report_for_loc
 
     strategy = _strategy_or_fail(server, "attune.server.recommend")
     analysis = await _analysed(server, "attune.server.recommend", args.uri)
@@ -178,7 +178,7 @@ async def recommend(server: "AttuneServer", args: UriArgs) -> dict[str, Any]:
 
 def _what_if(strategy: Any, args: ShowDetailsArgs) -> tuple[Any, dict[str, str]]:
     """The strategy with the given tier/mode replaced (in memory only) and what was replaced."""
-    from attune.models.auth_strategy import AuthStrategy
+    from attune.models.strategy.model import AuthStrategy
 
     overrides = {field: value.value for field, value in (("subscription_tier", args.tier),
                                                          ("default_mode", args.mode)) if value is not None}
@@ -191,8 +191,8 @@ def _what_if(strategy: Any, args: ShowDetailsArgs) -> tuple[Any, dict[str, str]]
 
 
 async def show_details(server: "AttuneServer", args: ShowDetailsArgs) -> dict[str, Any]:
-    from attune.models.cost_model import pipeline_description
-    from attune.models.reports import GENERATED_CAUTION, report_for_loc
+    from attune.models.pricing.pipeline import pipeline_description
+    from attune.models.strategy.reports import GENERATED_CAUTION, report_for_loc
 
     strategy, what_if = _what_if(_strategy_or_fail(server, "attune.server.showDetails"), args)
     analysis = await _analysed(server, "attune.server.showDetails", args.uri)
@@ -229,8 +229,8 @@ async def count_tokens(server: "AttuneServer", args: UriArgs) -> dict[str, Any]:
         if not analysis.analysed:
             raise RequestFailed(f"attune.server.countTokens: {args.uri} not analysed — {analysis.problem}")
         text = await asyncio.to_thread(_read_text, analysis.path)
-    from attune.models.executor import acount_tokens
-    from attune.models.provider_errors import ProviderError
+    from attune.models.llm.executor import acount_tokens
+    from attune.models.llm.errors import ProviderError
 
     try:
         tokens = await acount_tokens(text)

@@ -22,7 +22,7 @@ _MODE_LABELS = {"subscription": "Subscription", "api": "API", "auto": "Auto"}
 def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
                settings: "LensSettings", exact_tokens: int | None = None) -> list[str]:
     """The lens lines, top to bottom; never empty, never a blank line."""
-    from attune.models.auth_strategy import AuthMode
+    from attune.models.strategy.model import AuthMode
     from attune.models.formatting import format_count, format_money, plural
 
     if strategy_problem is not None:

@@ -45,7 +45,7 @@ class StrategyWatcher:
     when the file's (mtime_ns, size, inode) change."""
 
     def __init__(self, on_change: Callable[[bool], None], reports: ReportOnce) -> None:
-        from attune.models import paths
+        from attune.models._internal import paths
 
         self.path = paths.auth_strategy_path()
         self.strategy: Any = None  # AuthStrategy
@@ -74,7 +74,7 @@ class StrategyWatcher:
         return True
 
     def _load(self) -> None:
-        from attune.models.auth_strategy import AuthStrategy, StrategyFileError
+        from attune.models.strategy.model import AuthStrategy, StrategyFileError
 
         try:
             self.strategy, self.problem = AuthStrategy.load(self.path), None
@@ -111,7 +111,7 @@ class BreakerWatcher:
 
     def breaker(self) -> Any:
         if self._breaker is None:
-            from attune.models.circuit_breaker import get_circuit_breaker
+            from attune.models.breaker.circuit_breaker import get_circuit_breaker
 
             self._breaker = get_circuit_breaker()
         return self._breaker

@@ -1,0 +1,245 @@
+"""The SQLite breaker store: one file shared by every process of the user on the machine.
+
+- WAL mode: readers never wait for the writer, so ``is_available`` on a CLOSED key is
+  one indexed SELECT.
+- Every read-modify-write runs in ``BEGIN IMMEDIATE``: the write lock is taken before
+  the row is read, so exactly ``half_open_calls`` processes get a probe permit.
+- ``PRAGMA synchronous=NORMAL``: in WAL mode a commit is written to the WAL without an
+  fsync (the fsync happens at checkpoints). A crashed *process* loses nothing (the
+  write is in the OS page cache); only a power loss or kernel crash can roll back the
+  last few commits, which for breaker state (minutes of relevance) is harmless. It
+  keeps ``record_*`` well under a millisecond.
+- One connection per thread (``threading.local``), reopened after a fork.
+- A ``breaker_meta`` row ``version`` is bumped in every write transaction:
+  ``change_token()`` is one SELECT that changes whenever any process changes state.
+- A file that is not a database is moved aside (``breaker.db.corrupt-<UTC time>``) and a
+  fresh one created: breaker state is disposable, and refusing to start would take
+  down every LLM call.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypeVar
+
+from attune.models.breaker.rules import CircuitBreakerState
+from attune.models.breaker.stores.base import BreakerStoreUnavailable, TransactionalStore
+from attune.models._internal.sqlite_tx import immediate_transaction
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+_COLUMNS = ("key", "failure_count", "opened_at", "retry_at", "last_failure",
+            "last_error_type", "probes_granted", "probe_window_start")
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM breaker_state"
+_UPSERT = (
+    f"INSERT INTO breaker_state ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    "ON CONFLICT(key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+)
+_BUMP = "UPDATE breaker_meta SET value = value + 1 WHERE name = 'version'"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS breaker_state (
+    key                TEXT PRIMARY KEY,
+    failure_count      INTEGER NOT NULL DEFAULT 0,
+    opened_at          REAL,
+    retry_at           REAL,
+    last_failure       REAL,
+    last_error_type    TEXT,
+    probes_granted     INTEGER NOT NULL DEFAULT 0,
+    probe_window_start REAL
+);
+CREATE TABLE IF NOT EXISTS breaker_meta (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO breaker_meta (name, value) VALUES ('version', 0);
+"""
+
+
+
+class _Connection(sqlite3.Connection):
+    """A subclass only so the store can hold connections weakly: a thread's connection
+    is closed when the thread ends, and ``close()`` can still reach the live ones."""
+
+
+def _row_to_state(row: tuple) -> CircuitBreakerState:
+    return CircuitBreakerState(*row)
+
+
+def _state_to_row(s: CircuitBreakerState) -> tuple:
+    return (s.key, s.failure_count, s.opened_at, s.retry_at, s.last_failure,
+            s.last_error_type, s.probes_granted, s.probe_window_start)
+
+
+class SQLiteBreakerStore(TransactionalStore):
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_seconds: float = 5.0) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{str(self.path).lstrip('/')}"
+        self._busy_timeout = busy_timeout_seconds
+        self._local = threading.local()
+        self._all_conns: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
+        self._conns_lock = threading.Lock()
+        self._schema_ready = False
+
+    # --- connections
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                               check_same_thread=False, factory=_Connection)
+        try:
+            self._prepare(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            try:
+                conn = self._open()
+            except sqlite3.DatabaseError as exc:
+                if not _is_corruption(exc):
+                    raise
+                self._move_aside(exc)
+                conn = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            raise BreakerStoreUnavailable(f"cannot open {self.path}: {exc}") from exc
+        with self._conns_lock:
+            self._all_conns.add(conn)
+        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        # Switching to WAL needs a moment of exclusive access; a process racing us to
+        # create the file can make it fail once with "locked" even with busy_timeout.
+        for attempt in range(50):
+            try:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.01)
+        if str(mode).lower() != "wal":
+            logger.warning("breaker store %s: journal_mode is %s, not wal", self.path, mode)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if not self._schema_ready:
+            with immediate_transaction(conn):
+                self._create_schema(conn)
+            self._schema_ready = True
+
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
+        # executescript would COMMIT our IMMEDIATE transaction first; run statements one by one.
+        for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _move_aside(self, exc: Exception) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, target)
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    os.replace(side, target.with_name(target.name + suffix))
+        except FileNotFoundError:
+            return  # another process moved it first
+        except OSError as move_exc:
+            raise BreakerStoreUnavailable(
+                f"{self.path} is not a usable database ({exc}) and could not be moved aside: {move_exc}"
+            ) from exc
+        logger.warning("breaker store %s was not a usable database (%s); kept it as %s "
+                       "and started a fresh one", self.path, exc, target)
+
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():  # a forked child must not reuse it
+            conn = self._connect()
+            local.conn, local.pid = conn, os.getpid()
+        return conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise BreakerStoreUnavailable(f"{self.path}: {exc}") from exc
+
+    # --- TransactionalStore
+
+    def transact(self, key: str,
+                 rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
+                 ) -> T:
+        with self._errors():
+            conn = self._conn()
+            with immediate_transaction(conn):
+                row = conn.execute(_SELECT + " WHERE key = ?", (key,)).fetchone()
+                result, new = rule(_row_to_state(row) if row else None)
+                if new is not None:
+                    conn.execute(_UPSERT, _state_to_row(new))
+                    conn.execute(_BUMP)
+            return result
+
+    def get(self, key: str) -> CircuitBreakerState | None:
+        with self._errors():
+            row = self._conn().execute(_SELECT + " WHERE key = ?", (key,)).fetchone()
+        return _row_to_state(row) if row else None
+
+    def get_all(self) -> dict[str, CircuitBreakerState]:
+        with self._errors():
+            rows = self._conn().execute(_SELECT + " ORDER BY key").fetchall()
+        return {row[0]: _row_to_state(row) for row in rows}
+
+    def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:
+        if key is None:
+            where, params = "", ()
+        elif include_tiers:
+            # substr, not LIKE: keys may contain '_' or '%'.
+            where, params = " WHERE key = ? OR substr(key, 1, ?) = ?", (key, len(key) + 1, key + ":")
+        else:
+            where, params = " WHERE key = ?", (key,)
+        with self._errors():
+            conn = self._conn()
+            with immediate_transaction(conn):
+                gone = [r[0] for r in conn.execute("SELECT key FROM breaker_state" + where, params)]
+                if gone:
+                    conn.execute("DELETE FROM breaker_state" + where, params)
+                    conn.execute(_BUMP)
+        return sorted(gone)
+
+    def change_token(self) -> int:
+        with self._errors():
+            row = self._conn().execute(
+                "SELECT value FROM breaker_meta WHERE name = 'version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        with self._conns_lock:
+            conns, self._all_conns = list(self._all_conns), weakref.WeakSet()
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "file is encrypted" in text

@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .log_handler import configure_logging
+    from . import commands  # noqa: F401  (registers the attune.server.* commands)
     from .server import server
 
     configure_logging(server, getattr(logging, args.log_level))

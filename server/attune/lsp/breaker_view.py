@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-NOTIFICATION = "attune/breakerStatus"
 _NOTIFIED_FIELDS = ("state", "failure_count", "opened_at", "retry_at")
 
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .analysis import Analysis
+from .protocol import SHOW_DETAILS
 
 if TYPE_CHECKING:
     from .settings import LensSettings
 
-SHOW_DETAILS = "attune.server.showDetails"
 _MODE_LABELS = {"subscription": "Subscription", "api": "API", "auto": "Auto"}
 
 

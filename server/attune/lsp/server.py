@@ -1,5 +1,6 @@
-"""The Attune language server (pygls 2): code lenses, ``attune.server.*`` commands,
-strategy watching and ``attune/breakerStatus`` notifications.
+"""The Attune language server (pygls 2): the server object, its lifecycle, documents
+and code lenses, strategy watching and ``attune/breakerStatus`` notifications. The
+``attune.server.*`` commands register themselves on it in ``commands``.
 
 Import cost matters (spawn -> initialize is benchmarked against a bare pygls
 server), so ``attune.models``, pydantic and anthropic are imported only when a
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from .lenses import SHOW_DETAILS
 
 if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
     from .documents import DocumentAnalyses
@@ -79,10 +79,10 @@ class AttuneServer(LanguageServer):
     @property
     def breaker_watcher(self) -> BreakerWatcher:
         if self._breaker_watcher is None:
-            from .breaker_view import NOTIFICATION
+            from .protocol import BREAKER_STATUS_NOTIFICATION
             from .watchers import BreakerWatcher
 
-            self._breaker_watcher = BreakerWatcher(lambda payload: self.protocol.notify(NOTIFICATION, payload),
+            self._breaker_watcher = BreakerWatcher(lambda payload: self.protocol.notify(BREAKER_STATUS_NOTIFICATION, payload),
                                                    self.reports)
         return self._breaker_watcher
 
@@ -214,40 +214,3 @@ async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[typ
     texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens,
                        ls.analyses.exact_for(analysis))
     return make_lenses(uri, texts)
-
-
-# ---- commands (arguments: one object) ---------------------------------------------
-
-def _command(name: str, model_name: str | None, func_name: str, needs_server: bool) -> None:
-    async def handler(ls: AttuneServer, *arguments: Any) -> Any:
-        from . import commands
-
-        call = getattr(commands, func_name)
-        args = commands.parse_args(name, getattr(commands, model_name or "NoArgs"), arguments)
-        call_args = ([ls] if needs_server else []) + ([args] if model_name else [])
-        if asyncio.iscoroutinefunction(call):
-            result = await call(*call_args)
-        else:
-            result = call(*call_args)
-        if name in _CHANGES_STRATEGY:
-            ls.strategy_watcher.check()  # refresh now rather than at the next poll
-        return result
-
-    handler.__name__ = func_name
-    server.command(name)(handler)
-
-
-_CHANGES_STRATEGY = {"attune.server.setupAuth", "attune.server.resetAuth", "attune.server.restoreAuth"}
-
-for _name, _model, _func, _needs_server in (
-    ("attune.server.setupAuth", "SetupArgs", "setup_auth", False),
-    ("attune.server.resetAuth", "ResetArgs", "reset_auth", False),
-    ("attune.server.restoreAuth", "RestoreArgs", "restore_auth", False),
-    ("attune.server.authStatus", None, "auth_status", False),
-    ("attune.server.recommend", "UriArgs", "recommend", True),
-    (SHOW_DETAILS, "ShowDetailsArgs", "show_details", True),
-    ("attune.server.countTokens", "UriArgs", "count_tokens", True),
-    ("attune.server.breakerStatus", None, "breaker_status", True),
-    ("attune.server.resetBreaker", "ResetBreakerArgs", "reset_breaker", True),
-):
-    _command(_name, _model, _func, _needs_server)

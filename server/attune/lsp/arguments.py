@@ -1,0 +1,80 @@
+"""The argument models of the ``attune.server.*`` commands, and their parsing.
+
+Arguments come as one object (VS Code sends ``arguments: [{...}]``); a bare URI
+string is accepted where the command takes a URI. Bad arguments raise
+``InvalidParams`` naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
+from pygls.exceptions import JsonRpcInvalidParams
+
+from attune.models.strategy.model import AuthMode, SubscriptionTier, describe_validation_error
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoArgs(_Args):
+    pass
+
+
+class SetupArgs(_Args):
+    tier: SubscriptionTier
+    mode: AuthMode
+    prefer_subscription: Optional[StrictBool] = None
+    small_module_threshold: Optional[StrictInt] = None
+    medium_module_threshold: Optional[StrictInt] = None
+    loc_to_tokens_multiplier: Optional[StrictFloat | StrictInt] = None
+
+
+class ResetArgs(_Args):
+    confirm: StrictBool = False
+
+
+class RestoreArgs(_Args):
+    backup: Optional[StrictStr] = None
+
+
+class UriArgs(_Args):
+    uri: StrictStr
+
+
+class ShowDetailsArgs(UriArgs):
+    """``tier``/``mode``: details for the saved strategy with these replaced (a
+    "what if", e.g. the setup wizard's plan being chosen); nothing is saved."""
+
+    tier: Optional[SubscriptionTier] = None
+    mode: Optional[AuthMode] = None
+
+
+class ResetBreakerArgs(_Args):
+    provider: Optional[StrictStr] = None
+    tier: Optional[StrictStr] = None
+
+    @model_validator(mode="after")
+    def _tier_needs_provider(self) -> "ResetBreakerArgs":
+        if self.tier is not None and self.provider is None:
+            raise ValueError("tier given without provider (e.g. {\"provider\": \"anthropic\", \"tier\": \"cheap\"})")
+        return self
+
+
+def parse_args(command: str, model: type[_Args], arguments: tuple[Any, ...]) -> Any:
+    """Validate ``[{...}]`` (or ``[]``, or ``["file:///…"]`` for URI commands) into ``model``."""
+    if len(arguments) > 1:
+        raise JsonRpcInvalidParams(f"{command}: expected one argument object, got {len(arguments)} arguments")
+    raw: Any = arguments[0] if arguments else {}
+    if raw is None:
+        raw = {}
+    if isinstance(raw, str) and issubclass(model, UriArgs):
+        raw = {"uri": raw}
+    if not isinstance(raw, dict):
+        raise JsonRpcInvalidParams(f"{command}: expected an object argument, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise JsonRpcInvalidParams(f"{command}: invalid arguments: {describe_validation_error(exc)}") from None

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end test of the VS Code extension in a real VS Code (code-server) with
 # Debian's Chromium and playwright-core: installs them (scripts/setup-e2e.sh,
-# cached), builds the .vsix, runs vscode-extension/e2e/run-e2e.mjs and prints the
-# figures (open -> first lens, .vsix size) as a Markdown table on stdout (logs go
-# to stderr); it writes no file.
+# cached), runs the extension's gates (typecheck, lint, unit tests), builds the
+# .vsix, runs vscode-extension/e2e/run-e2e.mjs and prints the figures (open ->
+# first lens, .vsix size) as a Markdown table on stdout (logs go to stderr). The
+# only file it leaves (besides the build) is the lens screenshot,
+# vscode-extension/.e2e-artifacts/lenses.png (gitignored).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 EXT="$ROOT/vscode-extension"
@@ -11,7 +13,12 @@ EXT="$ROOT/vscode-extension"
 bash "$ROOT/scripts/setup-e2e.sh"
 
 cd "$EXT"
-[ -d node_modules ] || npm ci --no-audit --no-fund
+# A checkout whose node_modules predates package-lock.json (new devDependencies) is refreshed.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run typecheck
+npm run lint
 npm test
 npm run package
 

@@ -6,6 +6,7 @@
 //        playwright-core), ATTUNE_E2E_PYTHON (plain python3 for attune.interpreter),
 //        ATTUNE_REPO_PYTHON (a Python with the project installed, to trip the breaker).
 // Prints a Markdown table of figures on stdout; exits 1 on failure after saving screenshots.
+// Saves .e2e-artifacts/lenses.png: the large file's three lenses, cropped to the editor.
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -97,17 +98,17 @@ delete env.ANTHROPIC_API_KEY; // the test never needs a key, and none must leak 
 async function cleanup() {
   try {
     await browserServer?.close();
-  } catch {}
+  } catch { /* already gone */ }
   const bpid = browserServer?.process()?.pid;
   if (bpid) {
     try {
       process.kill(bpid, "SIGKILL");
-    } catch {}
+    } catch { /* already gone */ }
   }
   if (codeServer?.pid) {
     try {
       process.kill(-codeServer.pid, "SIGTERM"); // its process group: code-server, extension host, Python server
-    } catch {}
+    } catch { /* already gone */ }
   }
   if (!opts.keep) rmSync(root, { recursive: true, force: true });
 }
@@ -122,6 +123,18 @@ async function screenshot(name) {
   } catch (err) {
     log(`screenshot failed: ${err}`);
   }
+}
+
+/** Saves the top `height` pixels of the active editor group (tabs, lenses, first lines) to .e2e-artifacts/<name>. */
+async function editorScreenshot(name, height = 300) {
+  mkdirSync(artifacts, { recursive: true });
+  const file = join(artifacts, name);
+  await page.mouse.move(0, 999); // no hover over the lenses
+  const box = await page.locator(".editor-group-container.active").first().boundingBox();
+  if (!box) throw new Error("no active editor group to screenshot");
+  await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(height, box.height) } });
+  console.error(`screenshot: ${file}`);
+  return file;
 }
 
 // ---- workbench helpers ------------------------------------------------------------
@@ -232,7 +245,7 @@ try {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/healthz`);
       if (r.ok) break;
-    } catch {}
+    } catch { /* not listening yet */ }
     if (codeServer.exitCode !== null || i > 600) throw new Error(`code-server did not start:\n${serverLog}`);
     await new Promise((r) => setTimeout(r, 200)); // polling a port, not waiting on the UI
   }
@@ -284,6 +297,12 @@ try {
   const largeMs = performance.now() - t0;
   const large = await activeLensTexts();
   check("3,000-line file: its lens reads 'Large module · 3,000 lines of code'", large.includes("Large module · 3,000 lines of code"), large);
+  // The three lenses as they are drawn, cropped to the top of the editor (docs/images/lenses.png is one of these).
+  await waitForLens("Recommended:");
+  await waitForLens(/API ≈ \$/);
+  const lensShot = await editorScreenshot("lenses.png");
+  check("3,000-line file: a screenshot of its three lenses is saved", statSync(lensShot).size > 0,
+    `${lensShot} (${Math.round(statSync(lensShot).size / 1024)} KB)`);
   figures.push(["Open → first lens, 100-line file", `${Math.round(smallMs)} ms`, "< 3 s"]);
   figures.push(["Open → first lens, 3,000-line file", `${Math.round(largeMs)} ms`, "< 3 s"]);
 

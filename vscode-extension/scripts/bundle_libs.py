@@ -72,7 +72,7 @@ def marker_environment(version: str) -> dict[str, str]:
     return env
 
 
-def missing_requirements(libs: Path, project: str, version: str) -> list[Requirement]:
+def missing_requirements(libs: Path, project: str, version: str, extras: frozenset[str] = frozenset()) -> list[Requirement]:
     """Requirements that apply on ``version`` (from the project down, with the extras
     each parent asked for) but are not installed. Raises when an installed release
     does not satisfy a requirement or excludes ``version`` by Requires-Python."""
@@ -80,7 +80,7 @@ def missing_requirements(libs: Path, project: str, version: str) -> list[Require
     env = marker_environment(version)
     missing: dict[str, Requirement] = {}
     seen: set[tuple[str, frozenset[str]]] = set()
-    todo: list[tuple[str, frozenset[str]]] = [(canonicalize_name(project), frozenset())]
+    todo: list[tuple[str, frozenset[str]]] = [(canonicalize_name(project), extras)]
     while todo:
         name, extras = todo.pop()
         if (name, extras) in seen:
@@ -112,10 +112,11 @@ def _pip_target_args(version: str, platforms: list[str]) -> list[str]:
             *[arg for p in platforms for arg in ("--platform", p)]]
 
 
-def add_marker_dependencies(libs: Path, project: str, version: str, platforms: list[str]) -> list[str]:
+def add_marker_dependencies(libs: Path, project: str, version: str, platforms: list[str],
+                            extras: frozenset[str] = frozenset()) -> list[str]:
     """Installs (``--no-deps``, repeatedly) what ``version`` needs and the bundle lacks."""
     added: list[str] = []
-    while reqs := missing_requirements(libs, project, version):
+    while reqs := missing_requirements(libs, project, version, extras):
         # Markers dropped: they were evaluated here, pip would evaluate them for its own Python.
         specs = [f"{r.name}{r.specifier}" for r in reqs]
         cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -171,15 +172,31 @@ def _pip(*args: str) -> None:
         raise SystemExit(f"bundle_libs: pip {args[0]} failed:\n{proc.stderr.strip()}")
 
 
-def install_project(libs: Path, project_dir: str, oldest: str, platforms: list[str]) -> str:
-    """Builds the project's wheel, installs it with its dependencies for ``oldest``; returns its name."""
+# Optional extras of the project that the extension ships too: redis, for the
+# breakers' shared Redis store (an extra of attune-companion, always in the .vsix).
+BUNDLED_EXTRAS = ("redis",)
+
+
+def _wheel_extras(wheel: Path) -> set[str]:
+    """The extras a wheel declares (Provides-Extra)."""
+    with zipfile.ZipFile(wheel) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        meta = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
+    return set(meta.get_all("Provides-Extra") or [])
+
+
+def install_project(libs: Path, project_dir: str, oldest: str, platforms: list[str]) -> tuple[str, frozenset[str]]:
+    """Builds the project's wheel, installs it with its dependencies (and the
+    BUNDLED_EXTRAS it declares) for ``oldest``; returns its name and those extras."""
     with tempfile.TemporaryDirectory() as tmp:
         _pip("wheel", "--no-deps", "--wheel-dir", tmp, project_dir)
         wheel = next(Path(tmp).glob("*.whl"))
+        extras = frozenset(e for e in BUNDLED_EXTRAS if e in _wheel_extras(wheel))
+        spec = f"{wheel}[{','.join(sorted(extras))}]" if extras else str(wheel)
         # --python-version needs --only-binary=:all:, hence the wheel built above.
         _pip("install", "--no-compile", "--no-warn-script-location", "--target", str(libs),
-             *_pip_target_args(oldest, platforms), str(wheel))
-    return wheel.name.split("-")[0]
+             *_pip_target_args(oldest, platforms), spec)
+    return wheel.name.split("-")[0], extras
 
 
 def main(argv: list[str]) -> int:
@@ -189,11 +206,11 @@ def main(argv: list[str]) -> int:
     libs, project_dir = Path(argv[0]), argv[1]
     versions = sorted(set(argv[2:]), key=lambda v: tuple(map(int, v.split("."))))
     platforms = list(platform_tags())
-    project = install_project(libs, project_dir, versions[0], platforms)
+    project, extras = install_project(libs, project_dir, versions[0], platforms)
     supported: list[str] = []
     for i, version in enumerate(versions):
         try:
-            added = add_marker_dependencies(libs, project, version, platforms)
+            added = add_marker_dependencies(libs, project, version, platforms, extras)
             dists = compiled_dists(libs)
             # The first version's binaries are what pip installed; the others are copied in.
             copied = add_compiled_modules(libs, version, dists, platforms) if i and dists else 0

@@ -1,6 +1,10 @@
-// Pure logic behind the status bar item: from an `attune/breakerStatus` payload to
-// its text, tooltip and severity. No `vscode` import, so it is unit-tested in node.
-import { formatClockUtc, formatDuration } from "./format";
+// The status bar item of the circuit breakers: from an `attune/breakerStatus`
+// payload to its text, tooltip and colour (pure functions, unit-tested), the item
+// itself (BreakerItem), and the QuickPick items to reset a breaker.
+import * as vscode from "vscode";
+import { BREAKER_ITEM_ID, Commands } from "./common/constants";
+import { formatClockUtc, formatDuration } from "./common/format";
+import { notificationsEnabled } from "./common/settings";
 
 export type BreakerState = "closed" | "open" | "half_open";
 
@@ -174,4 +178,85 @@ export function parseBreakerPayload(value: unknown): BreakerPayload | undefined 
   }
   const count = (s: BreakerState) => Object.values(providers).filter((p) => p.state === s).length;
   return { providers, open: count("open"), half_open: count("half_open") };
+}
+
+/**
+ * The status bar item: shows the last payload the server sent, counts down to an
+ * open breaker's retry every second, and warns once per newly opened breaker.
+ */
+export class BreakerItem implements vscode.Disposable {
+  private payload: BreakerPayload | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private readonly item: vscode.StatusBarItem;
+
+  constructor(
+    private readonly output: Pick<vscode.LogOutputChannel, "warn">,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.item = vscode.window.createStatusBarItem(BREAKER_ITEM_ID, vscode.StatusBarAlignment.Right, 100);
+    this.item.name = "Attune circuit breakers";
+    this.item.command = Commands.showBreakerStatus;
+    this.render();
+    this.item.show();
+  }
+
+  /** The last payload (undefined until the server reports, or after it stopped). */
+  get current(): BreakerPayload | undefined {
+    return this.payload;
+  }
+
+  private render(): void {
+    const view = breakerStatusView(this.payload, this.now());
+    this.item.text = view.text;
+    const tip = new vscode.MarkdownString(view.tooltip);
+    tip.supportThemeIcons = true;
+    this.item.tooltip = tip;
+    this.item.backgroundColor =
+      view.severity === "error"
+        ? new vscode.ThemeColor("statusBarItem.errorBackground")
+        : view.severity === "warning"
+          ? new vscode.ThemeColor("statusBarItem.warningBackground")
+          : undefined;
+    if (view.ticking && !this.ticker) this.ticker = setInterval(() => this.render(), 1000);
+    if (!view.ticking && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  /** The `attune/breakerStatus` notification. */
+  onNotification(params: unknown): void {
+    const next = parseBreakerPayload(params);
+    if (!next) {
+      this.output.warn("Ignored an attune/breakerStatus notification of an unexpected shape.");
+      return;
+    }
+    const opened = newlyOpened(this.payload, next);
+    this.payload = next;
+    this.render();
+    if (opened.length && notificationsEnabled()) {
+      void vscode.window
+        .showWarningMessage(`Attune: circuit breaker open for ${opened.map(describeKey).join(", ")}.`, "Show Breakers")
+        .then((pick) => pick && vscode.commands.executeCommand(Commands.showBreakerStatus));
+    }
+  }
+
+  /** A fresh payload from attune.server.breakerStatus (no notification for it). */
+  update(payload: BreakerPayload): void {
+    this.payload = payload;
+    this.render();
+  }
+
+  /** Breaker states from a server that is gone would be stale: back to "waiting". */
+  clear(): void {
+    if (!this.payload) return;
+    this.payload = undefined;
+    this.render();
+  }
+
+  dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.item.dispose();
+  }
 }

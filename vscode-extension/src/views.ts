@@ -1,6 +1,9 @@
-// Read-only Markdown views: "Attune: Show Auth Status" and a lens's details.
-// Pure functions over the server's answers; unknown fields are still shown.
-import { formatCount } from "./format";
+// Read-only Markdown views: "Attune: Show Auth Status" and a lens's details. The
+// renderers are pure functions over the server's answers (unknown fields are still
+// shown); ReadOnlyViews shows their Markdown beside the editor.
+import * as vscode from "vscode";
+import { VIEW_SCHEME } from "./common/constants";
+import { asText, formatCount } from "./common/format";
 import { findProsCons, modeLabel, tierLabel, type ProsCons } from "./wizard";
 
 type Dict = Record<string, unknown>;
@@ -37,7 +40,7 @@ function formulaSection(s: Dict): string[] {
     "## Thresholds and formulas",
     "",
     `- Size: **small** below ${formatCount(Number(small))} lines of code, **medium** below ${formatCount(Number(medium))}, **large** from there on (lines of code as cloc counts them: no blank or comment lines).`,
-    `- Tokens ≈ lines of code × ${mult}.`,
+    `- Tokens ≈ lines of code × ${asText(mult)}.`,
     "- API cost: each stage of the review pipeline priced per token from the model registry; on a subscription the money is $0 and the same tokens count against the plan's quota.",
   ];
   const formula = s.formula ?? s.pipeline ?? s.pipeline_description;
@@ -99,13 +102,13 @@ export function renderDetails(details: unknown, fileLabel: string): string {
   const report = isDict(details.report) ? details.report : isDict(details.recommendation) ? details.recommendation : details;
   if (typeof report.lines === "number") {
     lines.push(
-      `**${String(report.category ?? "").replace(/^./, (c) => c.toUpperCase())} module** · ${formatCount(report.lines)} lines of code` +
+      `**${asText(report.category).replace(/^./, (c) => c.toUpperCase())} module** · ${formatCount(report.lines)} lines of code` +
         (report.generated ? " · generated" : ""),
       "",
     );
   }
   if (typeof report.mode === "string") {
-    lines.push(`Recommended: **${report.mode}**${report.reason ? " — " + String(report.reason) : ""}`, "");
+    lines.push(`Recommended: **${report.mode}**${report.reason ? " — " + asText(report.reason) : ""}`, "");
   }
   const pc = findProsCons(details);
   if (pc) lines.push(...prosConsSection(pc));
@@ -113,4 +116,33 @@ export function renderDetails(details: unknown, fileLabel: string): string {
   lines.push(...formulaSection({ ...thresholds, formula: details.formula ?? details.pipeline }));
   lines.push("", "<details><summary>Raw</summary>", "", jsonBlock(details), "", "</details>", "");
   return lines.join("\n");
+}
+
+/** Serves the views' Markdown under the attune-view: scheme; nothing is written to disk. */
+export class ReadOnlyViews implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly contents = new Map<string, string>();
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.emitter.event;
+
+  /** Registers the provider; dispose the result (or this) to unregister. */
+  register(): vscode.Disposable {
+    return vscode.workspace.registerTextDocumentContentProvider(VIEW_SCHEME, this);
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.contents.get(uri.toString()) ?? "";
+  }
+
+  async show(name: string, markdown: string): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: VIEW_SCHEME, path: `/${name}.md` });
+    this.contents.set(uri.toString(), markdown);
+    this.emitter.fire(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, "markdown");
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
 }

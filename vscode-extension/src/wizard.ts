@@ -1,7 +1,7 @@
 // Pure logic of the setup wizard's QuickPicks. The rules (which mode suits a
 // file, its pros/cons and costs) come from the server (AuthStrategy.get_pros_cons);
 // this module only turns them into items.
-import { formatCount, formatMoney } from "./format";
+import { formatCount, formatMoney } from "./common/format";
 
 export type TierValue = "free" | "pro" | "max" | "team" | "enterprise" | "api_only";
 export type ModeValue = "auto" | "subscription" | "api";
@@ -63,7 +63,7 @@ export type ProsCons = Partial<Record<ModeValue, ProsConsEntry>>;
 export function findProsCons(details: unknown): ProsCons | undefined {
   if (!details || typeof details !== "object") return undefined;
   const d = details as Record<string, unknown>;
-  if (d.subscription && d.api && typeof d.subscription === "object") return d as ProsCons;
+  if (d.subscription && d.api && typeof d.subscription === "object") return d;
   for (const key of ["pros_cons", "prosCons", "modes"]) {
     const inner = findProsCons(d[key]);
     if (inner) return inner;

@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { beforeEach, mock, test } from "node:test";
 import {
+  BreakerItem,
   breakerPickItems,
   breakerStatusView,
   newlyOpened,
   parseBreakerPayload,
   tooltipTable,
   type BreakerPayload,
-} from "../src/breakerStatus";
-import { formatDuration, formatMoney } from "../src/format";
+} from "../src/breakerItem";
+import { formatDuration, formatMoney } from "../src/common/format";
+import { fake, MarkdownString } from "./stubs/vscode";
 
 const NOW = new Date("2026-01-01T12:00:00Z");
 
@@ -121,4 +123,85 @@ test("durations and money read like the CLI", () => {
   assert.equal(formatMoney(0), "$0");
   assert.equal(formatMoney(0.04123), "$0.0412");
   assert.equal(formatMoney(1234.5), "$1,234.50");
+});
+
+// ---- the status bar item itself (against the vscode stand-in) ----------------
+
+const OPEN = {
+  providers: {
+    "anthropic:premium": { state: "open", failure_count: 5, opened_at: "2026-01-01T11:59:00Z", retry_at: "2026-01-01T12:01:05Z" },
+  },
+};
+const CLOSED = { providers: { "anthropic:premium": { state: "closed", failure_count: 0, opened_at: null, retry_at: null } } };
+
+function newItem(now: () => Date = () => NOW) {
+  const warnings: string[] = [];
+  const item = new BreakerItem({ warn: (m: string) => void warnings.push(m) }, now);
+  return { item, warnings, shown: fake.statusItems[0] };
+}
+
+beforeEach(() => fake.reset());
+
+test("the item: right-aligned, shown at once, waiting; a click opens the breaker QuickPick", () => {
+  const { item, shown } = newItem();
+  assert.equal(shown.id, "attune.breakers");
+  assert.equal(shown.visible, true);
+  assert.equal(shown.command, "attune.showBreakerStatus");
+  assert.equal(shown.text, "$(circle-outline) Attune");
+  assert.match((shown.tooltip as MarkdownString).value, /waiting/);
+  item.dispose();
+  assert.equal(shown.disposed, true);
+});
+
+test("the item: an open breaker gets the error colour and counts down every second; closed again, the colour goes", () => {
+  mock.timers.enable({ apis: ["setInterval"] });
+  try {
+    let now = NOW.getTime();
+    const { item, shown } = newItem(() => new Date(now));
+    item.onNotification(OPEN);
+    assert.equal(shown.text, "$(error) anthropic premium open · retry in 1m 05s");
+    assert.equal(shown.backgroundColor?.id, "statusBarItem.errorBackground");
+    assert.equal((shown.tooltip as MarkdownString).supportThemeIcons, true);
+    now += 1000;
+    mock.timers.tick(1000);
+    assert.equal(shown.text, "$(error) anthropic premium open · retry in 1m 04s");
+    item.onNotification(CLOSED);
+    assert.equal(shown.text, "$(pass) Attune");
+    assert.equal(shown.backgroundColor, undefined);
+    now += 5000;
+    mock.timers.tick(5000); // no ticker left to re-render
+    assert.equal(shown.text, "$(pass) Attune");
+    item.dispose();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("the item: one warning per opening, with Show Breakers; none when attune.showNotifications is false", async () => {
+  const { item } = newItem();
+  fake.answer("showWarningMessage", "Show Breakers");
+  item.onNotification(OPEN);
+  item.onNotification(OPEN); // still open: no second warning
+  await new Promise((r) => setImmediate(r));
+  const warnings = fake.callsOf("showWarningMessage");
+  assert.deepEqual(warnings, [["Attune: circuit breaker open for anthropic premium.", "Show Breakers"]]);
+  assert.deepEqual(fake.callsOf("executeCommand"), [["attune.showBreakerStatus"]]);
+  item.onNotification(CLOSED);
+  fake.config.set("attune.showNotifications", false);
+  item.onNotification(OPEN);
+  assert.equal(fake.callsOf("showWarningMessage").length, 1);
+  item.dispose();
+});
+
+test("the item: a malformed notification is logged and changes nothing; clear() goes back to waiting", () => {
+  const { item, warnings, shown } = newItem();
+  item.onNotification(CLOSED);
+  item.onNotification({ nonsense: true });
+  assert.deepEqual(warnings, ["Ignored an attune/breakerStatus notification of an unexpected shape."]);
+  assert.equal(shown.text, "$(pass) Attune");
+  assert.equal(item.current?.providers["anthropic:premium"].state, "closed");
+  item.clear();
+  assert.equal(item.current, undefined);
+  assert.equal(shown.text, "$(circle-outline) Attune");
+  item.dispose();
 });

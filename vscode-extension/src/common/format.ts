@@ -1,6 +1,22 @@
 // How numbers read in the extension's own texts. Mirrors attune.models.formatting
 // (format_count, format_money) so the wizard and the lenses read alike.
 
+/** A value from the server as text: strings as they are, objects as JSON, nothing as "". */
+export function asText(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "number":
+    case "boolean":
+    case "bigint":
+      return String(value);
+    case "undefined":
+      return "";
+    default:
+      return value === null ? "" : (JSON.stringify(value) ?? "");
+  }
+}
+
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }

@@ -15,22 +15,45 @@ import {
   type ErrorHandler,
   type ErrorHandlerResult,
   type LanguageClientOptions,
+  type Middleware,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { checkInterpreter, findInterpreter, hasInstalledServer } from "./interpreter";
-import { launchPlan, serverSettings } from "./settings";
+import {
+  BUNDLE_MANIFEST_PATH,
+  CLIENT_ID,
+  Commands,
+  CONFIG_SECTION,
+  DISPLAY_NAME,
+  ENV_API_KEY,
+  ENV_USE_INSTALLED,
+  LANGUAGE_STATUS_ID,
+  LAUNCHER_PATH,
+  SECRET_API_KEY,
+  ServerCommands,
+} from "./constants";
+import { checkInterpreter, findInterpreter, hasInstalledServer, launchPlan } from "./python";
+import { currentServerSettings } from "./settings";
 
-export const SECRET_KEY = "attune.anthropicApiKey";
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 3 * 60 * 1000;
 
 export type Health = "starting" | "running" | "stopped" | "crashed" | "no interpreter";
 
-export interface ServerHooks {
-  onNotification(client: LanguageClient): void;
-  /** Rewrites lens commands from the server to client commands (lens click -> details view). */
-  middleware: LanguageClientOptions["middleware"];
+/** Lens clicks run the client's showDetails (a details view), not the server's command. */
+function clientLens(lens: vscode.CodeLens): vscode.CodeLens {
+  if (lens.command?.command === ServerCommands.showDetails) {
+    lens.command = { ...lens.command, command: Commands.showDetails };
+  }
+  return lens;
 }
+
+const lensMiddleware: Middleware = {
+  provideCodeLenses: async (doc, token, next) => (await next(doc, token))?.map(clientLens),
+  resolveCodeLens: async (lens, token, next) => {
+    const r = await next(lens, token);
+    return r ? clientLens(r) : r;
+  },
+};
 
 export class AttuneServer implements vscode.Disposable {
   client: LanguageClient | undefined;
@@ -38,17 +61,22 @@ export class AttuneServer implements vscode.Disposable {
   private crashes: number[] = [];
   private readonly status: vscode.LanguageStatusItem;
   private readonly healthEmitter = new vscode.EventEmitter<Health>();
+  private readonly notificationHandlers: Array<[string, (params: unknown) => void]> = [];
   readonly onHealth = this.healthEmitter.event;
   health: Health = "stopped";
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly output: vscode.LogOutputChannel,
-    private readonly hooks: ServerHooks,
   ) {
-    this.status = vscode.languages.createLanguageStatusItem("attune.server", { pattern: "**" });
-    this.status.name = "Attune";
+    this.status = vscode.languages.createLanguageStatusItem(LANGUAGE_STATUS_ID, { pattern: "**" });
+    this.status.name = DISPLAY_NAME;
     this.setHealth("stopped");
+  }
+
+  /** Handles a server notification on every client this server starts (before its start). */
+  onNotification(method: string, handler: (params: unknown) => void): void {
+    this.notificationHandlers.push([method, handler]);
   }
 
   private setHealth(health: Health, detail?: string): void {
@@ -70,10 +98,10 @@ export class AttuneServer implements vscode.Disposable {
     s.detail = detail;
     s.command =
       health === "no interpreter"
-        ? { title: "Select Interpreter", command: "attune.selectInterpreter" }
+        ? { title: "Select Interpreter", command: Commands.selectInterpreter }
         : health === "crashed"
-          ? { title: "Show Logs", command: "attune.showLogs" }
-          : { title: "Restart", command: "attune.restartServer" };
+          ? { title: "Show Logs", command: Commands.showLogs }
+          : { title: "Restart", command: Commands.restartServer };
     this.healthEmitter.fire(health);
   }
 
@@ -83,17 +111,22 @@ export class AttuneServer implements vscode.Disposable {
     return this.starting;
   }
 
+  /** No usable interpreter: log, error state, and a message with the two ways out. */
+  private noInterpreter(problem: string): void {
+    this.output.error(problem);
+    this.setHealth("no interpreter", problem);
+    void vscode.window.showErrorMessage(`Attune: ${problem}`, "Select Interpreter", "Show Logs").then((pick) => {
+      if (pick === "Select Interpreter") void vscode.commands.executeCommand(Commands.selectInterpreter);
+      if (pick === "Show Logs") this.output.show();
+    });
+  }
+
   private async doStart(): Promise<void> {
     this.setHealth("starting");
     const interpreter = await findInterpreter((m) => this.output.warn(m));
     const check = await checkInterpreter(interpreter);
     if (!check.ok) {
-      this.output.error(check.problem);
-      this.setHealth("no interpreter", check.problem);
-      void vscode.window.showErrorMessage(`Attune: ${check.problem}`, "Select Interpreter", "Show Logs").then((pick) => {
-        if (pick === "Select Interpreter") void vscode.commands.executeCommand("attune.selectInterpreter");
-        if (pick === "Show Logs") this.output.show();
-      });
+      this.noInterpreter(check.problem);
       return;
     }
     const bundle = this.bundleManifest();
@@ -104,12 +137,7 @@ export class AttuneServer implements vscode.Disposable {
       bundle?.platform ?? process.platform,
     );
     if (plan.kind === "error") {
-      this.output.error(plan.problem);
-      this.setHealth("no interpreter", plan.problem);
-      void vscode.window.showErrorMessage(`Attune: ${plan.problem}`, "Select Interpreter", "Show Logs").then((pick) => {
-        if (pick === "Select Interpreter") void vscode.commands.executeCommand("attune.selectInterpreter");
-        if (pick === "Show Logs") this.output.show();
-      });
+      this.noInterpreter(plan.problem);
       return;
     }
     this.output.info(
@@ -118,34 +146,32 @@ export class AttuneServer implements vscode.Disposable {
     );
 
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
-    if (plan.kind === "installed") env.ATTUNE_LSP_USE_INSTALLED = "1";
-    const key = await this.context.secrets.get(SECRET_KEY);
-    if (key) env.ANTHROPIC_API_KEY = key; // through the environment only; never logged
+    if (plan.kind === "installed") env[ENV_USE_INSTALLED] = "1";
+    const key = await this.context.secrets.get(SECRET_API_KEY);
+    if (key) env[ENV_API_KEY] = key; // through the environment only; never logged
 
-    const launch = this.context.asAbsolutePath(path.join("bundled", "tool", "launch.py"));
     const serverOptions: ServerOptions = {
       command: interpreter.command,
-      args: [launch],
+      args: [this.context.asAbsolutePath(path.join(...LAUNCHER_PATH))],
       options: { env, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
     };
-    const config = vscode.workspace.getConfiguration("attune");
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.output,
       traceOutputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: serverSettings((k) => config.get(k)),
+      initializationOptions: currentServerSettings(),
       errorHandler: this.errorHandler(),
-      middleware: this.hooks.middleware,
+      middleware: lensMiddleware,
     };
-    const client = new LanguageClient("attune", "Attune", serverOptions, clientOptions);
+    const client = new LanguageClient(CLIENT_ID, DISPLAY_NAME, serverOptions, clientOptions);
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.setHealth("running", `Python ${check.version} · ${interpreter.command}`);
       else if (e.newState === State.Stopped && this.health !== "crashed") this.setHealth("stopped");
     });
     this.client = client;
     // Before start: the server sends attune/breakerStatus right after `initialized`.
-    this.hooks.onNotification(client);
+    for (const [method, handler] of this.notificationHandlers) client.onNotification(method, handler);
     try {
       await client.start();
     } catch (err) {
@@ -160,8 +186,10 @@ export class AttuneServer implements vscode.Disposable {
   /** bundled/libs/attune_bundle.json, written by npm run package; undefined in a dev checkout. */
   private bundleManifest(): { pythons: string[]; platform: string } | undefined {
     try {
-      const raw = JSON.parse(readFileSync(this.context.asAbsolutePath(path.join("bundled", "libs", "attune_bundle.json")), "utf8"));
-      return Array.isArray(raw?.pythons) ? { pythons: raw.pythons.map(String), platform: String(raw.platform ?? "") } : undefined;
+      const raw = JSON.parse(readFileSync(this.context.asAbsolutePath(path.join(...BUNDLE_MANIFEST_PATH)), "utf8")) as unknown;
+      if (!raw || typeof raw !== "object") return undefined;
+      const { pythons, platform } = raw as { pythons?: unknown; platform?: unknown };
+      return Array.isArray(pythons) ? { pythons: pythons.map(String), platform: typeof platform === "string" ? platform : "" } : undefined;
     } catch {
       return undefined;
     }
@@ -183,7 +211,7 @@ export class AttuneServer implements vscode.Disposable {
           .showErrorMessage("Attune: the language server keeps stopping, so it was not restarted.", "Show Logs", "Restart Server")
           .then((pick) => {
             if (pick === "Show Logs") this.output.show();
-            if (pick === "Restart Server") void vscode.commands.executeCommand("attune.restartServer");
+            if (pick === "Restart Server") void vscode.commands.executeCommand(Commands.restartServer);
           });
         return { action: CloseAction.DoNotRestart, handled: true };
       },
@@ -194,9 +222,8 @@ export class AttuneServer implements vscode.Disposable {
   async sendSettings(): Promise<void> {
     const client = this.client;
     if (!client?.isRunning()) return;
-    const config = vscode.workspace.getConfiguration("attune");
     await client.sendNotification(DidChangeConfigurationNotification.type, {
-      settings: { attune: serverSettings((k) => config.get(k)) },
+      settings: { [CONFIG_SECTION]: currentServerSettings() },
     });
   }
 
@@ -224,17 +251,17 @@ export class AttuneServer implements vscode.Disposable {
   async execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
     if (this.starting) await this.starting;
     const client = this.client;
-    if (!client || !client.isRunning()) {
+    if (!client?.isRunning()) {
       throw new Error(
         this.health === "no interpreter"
           ? "no Python interpreter: select one with “Attune: Select Interpreter”"
           : "the language server is not running (see “Attune: Show Logs”)",
       );
     }
-    return (await client.sendRequest("workspace/executeCommand", {
+    return client.sendRequest<T>("workspace/executeCommand", {
       command,
       arguments: args === undefined ? [] : [args],
-    })) as T;
+    });
   }
 
   dispose(): void {

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # redis_server helper
 
-from attune.models import CircuitBreaker  # noqa: E402
-from attune.models.breaker.stores.sqlite import SQLiteBreakerStore  # noqa: E402
-from attune.models.breaker.stores import BreakerStore  # noqa: E402
+from attune.models import CircuitBreaker
+from attune.models.breaker.stores import BreakerStore
+from attune.models.breaker.stores.sqlite import SQLiteBreakerStore
 
 
 class Clock:
@@ -78,8 +78,7 @@ def bench_store(store: str | BreakerStore, n: int) -> dict[str, list[float]]:
         succeed += timed(lambda: cb.record_success("anthropic", "capable"), 1)
     results["record_failure"] = fail
     results["record_success (clears a failure)"] = succeed
-    results["record_success (nothing to clear)"] = timed(
-        lambda: cb.record_success("anthropic", "cheap"), n)
+    results["record_success (nothing to clear)"] = timed(lambda: cb.record_success("anthropic", "cheap"), n)
 
     # Half-open probe: each round the clock passes retry_at, one caller takes the
     # permit (a write transaction) and the probe fails (reopens).
@@ -102,10 +101,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5000, help="calls per operation (default 5000)")
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis store")
-    parser.add_argument("--full-sync", action="store_true",
-                        help="also run SQLite with synchronous=FULL (an fsync per commit)")
-    parser.add_argument("--dir", help="where to put the SQLite files (default: the temp dir; "
-                                      "use a directory on the disk your state dir lives on)")
+    parser.add_argument(
+        "--full-sync", action="store_true", help="also run SQLite with synchronous=FULL (an fsync per commit)"
+    )
+    parser.add_argument(
+        "--dir",
+        help="where to put the SQLite files (default: the temp dir; "
+        "use a directory on the disk your state dir lives on)",
+    )
     args = parser.parse_args()
 
     stores: dict[str, str | BreakerStore] = {"memory (baseline)": "memory://"}
@@ -131,14 +134,15 @@ def main() -> int:
 
     ops = list(next(iter(all_results.values())))
     names = list(all_results)
-    print(f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-          f"SQLite {sqlite3.sqlite_version}; {args.n} calls per operation; times in µs "
-          f"(median / p95)\n")
+    print(
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}; {args.n} calls per operation; times in µs "
+        f"(median / p95)\n"
+    )
     print("| operation | " + " | ".join(names) + " |")
     print("|---|" + "---:|" * len(names))
     for op in ops:
-        cells = [f"{statistics.median(all_results[s][op]):.1f} / {pct(all_results[s][op], 95):.1f}"
-                 for s in names]
+        cells = [f"{statistics.median(all_results[s][op]):.1f} / {pct(all_results[s][op], 95):.1f}" for s in names]
         print(f"| {op} | " + " | ".join(cells) + " |")
     sqlite_worst = max(statistics.median(v) for v in all_results["sqlite"].values())
     verdict = "meets" if sqlite_worst < 1000 else "MISSES"

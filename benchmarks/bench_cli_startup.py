@@ -45,8 +45,10 @@ def main() -> None:
             ("attune auth recommend sample.py --json", [attune, "auth", "recommend", str(sample), "--json"]),
             ("attune auth status --json", [attune, "auth", "status", "--json"]),
         ]
-        print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"{args.runs} runs each\n")
+        print(
+            f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"{args.runs} runs each\n"
+        )
         print("| command | median ms | p90 ms |\n|---|---:|---:|")
         for label, cmd in rows:
             med, p90 = median_ms(cmd, env, args.runs)

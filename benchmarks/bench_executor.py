@@ -5,16 +5,27 @@ shared SQLite breaker and telemetry store (ATTUNE_HOME in a temp dir). Both talk
 same loopback fake server, interleaved in rounds so machine noise hits both alike.
 Run: cd /work/main && python benchmarks/bench_executor.py  (needs tests/ on sys.path)
 """
-import asyncio, os, statistics, sys, tempfile, time
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1] if (Path(__file__).resolve().parents[1] / "tests").exists() else Path("/work/main")
+ROOT = (
+    Path(__file__).resolve().parents[1]
+    if (Path(__file__).resolve().parents[1] / "tests").exists()
+    else Path("/work/main")
+)
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ["ATTUNE_HOME"] = tempfile.mkdtemp(prefix="attune-bench-")
 os.environ.pop("ATTUNE_BREAKER_URL", None)
 
 import anthropic  # noqa: E402
 from fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
+
 from attune.models import EmpathyLLMExecutor, count_tokens, get_model  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "300"))
@@ -37,7 +48,8 @@ async def main() -> None:
             r = await ex.run("fix_bug", "hi")
             ex_t.append((time.perf_counter() - t) * 1000)
             assert r.success, r.error
-        await bare.close(); await ex.aclose()
+        await bare.close()
+        await ex.aclose()
 
         sync_bare = anthropic.Anthropic(api_key=TEST_API_KEY, base_url=fake.base_url, timeout=10, max_retries=0)
         ct_bare, ct_ours = [], []
@@ -53,6 +65,7 @@ async def main() -> None:
     def row(name, xs):
         xs = sorted(xs)
         return f"| {name} | {statistics.median(xs):.2f} | {xs[int(len(xs) * 0.95)]:.2f} |"
+
     print(f"{N} calls each, interleaved; {os.cpu_count()} CPUs")
     print("| path | median ms | p95 ms |\n|---|---|---|")
     print(row("bare SDK messages.create", bare_t))

@@ -44,10 +44,14 @@ class Client:
         self._reader = asyncio.ensure_future(self._read_loop())
 
     @classmethod
-    async def spawn(cls, command: list[str], env: dict[str, str]) -> "Client":
-        proc = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.PIPE,
-                                                    stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.DEVNULL, env=env)
+    async def spawn(cls, command: list[str], env: dict[str, str]) -> Client:
+        proc = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=env,
+        )
         return cls(proc)
 
     def _write(self, message: dict[str, Any]) -> None:
@@ -87,9 +91,14 @@ class Client:
         self._write({"jsonrpc": "2.0", "method": method, "params": params})
 
     async def initialize(self) -> Any:
-        result = await self.request("initialize", {
-            "processId": os.getpid(), "rootUri": None,
-            "capabilities": {"workspace": {"codeLens": {"refreshSupport": True}}}})
+        result = await self.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": None,
+                "capabilities": {"workspace": {"codeLens": {"refreshSupport": True}}},
+            },
+        )
         self.notify("initialized", {})
         return result
 
@@ -98,7 +107,7 @@ class Client:
             await asyncio.wait_for(self.request("shutdown", None), 10)
             self.notify("exit", None)
             await asyncio.wait_for(self.proc.wait(), 10)
-        except (asyncio.TimeoutError, RuntimeError, ConnectionError):
+        except (TimeoutError, RuntimeError, ConnectionError):
             self.proc.kill()
             await self.proc.wait()
         self._reader.cancel()
@@ -140,8 +149,9 @@ async def time_startup(command: list[str], env: dict[str, str]) -> tuple[float, 
 
 
 def open_doc(client: Client, uri: str, text: str) -> None:
-    client.notify("textDocument/didOpen", {"textDocument": {
-        "uri": uri, "languageId": "python", "version": 1, "text": text}})
+    client.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}
+    )
 
 
 async def lenses(client: Client, uri: str) -> list[Any]:
@@ -191,11 +201,15 @@ async def bench_lenses(env: dict[str, str], workdir: Path) -> dict[str, Any]:
     finally:
         await client.close()
     return {
-        "first_10k": first_10k, "repeated_10k": statistics.median(repeated),
-        "first_100k": first_100k, "idle_other": statistics.median(idle_other),
+        "first_10k": first_10k,
+        "repeated_10k": statistics.median(repeated),
+        "first_100k": first_100k,
+        "idle_other": statistics.median(idle_other),
         "during_other_median": statistics.median(during) if during else float("nan"),
-        "during_other_max": max(during) if during else float("nan"), "during_count": len(during),
-        "title_10k": first[0]["command"]["title"], "title_100k": big_lenses[0]["command"]["title"],
+        "during_other_max": max(during) if during else float("nan"),
+        "during_count": len(during),
+        "title_10k": first[0]["command"]["title"],
+        "title_100k": big_lenses[0]["command"]["title"],
         "rss_after_mb": rss_after,
     }
 
@@ -225,14 +239,20 @@ async def main_async(runs: int) -> None:
     print(f"| lenses, 10,000-line file, first answer (didOpen → codeLens) | {ms(lens['first_10k'])} | — | < 150 ms |")
     print(f"| lenses, 10,000-line file, repeated | {ms(lens['repeated_10k'])} | — | < 10 ms |")
     print(f"| lenses, 100,000-line file, first answer | {ms(lens['first_100k'])} | — | < 1.5 s |")
-    print(f"| lenses of another (small) document while the 100,000-line file is counted "
-          f"({lens['during_count']} requests) | median {ms(lens['during_other_median'])}, "
-          f"max {ms(lens['during_other_max'])} | idle {ms(lens['idle_other'])} | keeps answering |")
-    print(f"| idle resident memory (VmRSS, 1 s after initialize) | {statistics.median(attune_rss):.1f} MB | "
-          f"{statistics.median(minimal_rss):.1f} MB minimal pygls server | < 80 MB |")
+    print(
+        f"| lenses of another (small) document while the 100,000-line file is counted "
+        f"({lens['during_count']} requests) | median {ms(lens['during_other_median'])}, "
+        f"max {ms(lens['during_other_max'])} | idle {ms(lens['idle_other'])} | keeps answering |"
+    )
+    print(
+        f"| idle resident memory (VmRSS, 1 s after initialize) | {statistics.median(attune_rss):.1f} MB | "
+        f"{statistics.median(minimal_rss):.1f} MB minimal pygls server | < 80 MB |"
+    )
     print(f"| resident memory after the 100,000-line file | {lens['rss_after_mb']:.1f} MB | — | — |")
-    print(f"\nLens shown for the 10,000-line file: \"{lens['title_10k']}\"; "
-          f"for the 100,000-line file: \"{lens['title_100k']}\".")
+    print(
+        f'\nLens shown for the 10,000-line file: "{lens["title_10k"]}"; '
+        f'for the 100,000-line file: "{lens["title_100k"]}".'
+    )
 
 
 def main() -> None:

@@ -30,15 +30,18 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from attune.models.routing.router import AdaptiveModelRouter
-from attune.models.telemetry.store import LLMCallRecord, TelemetryStore, to_epoch_ms
+from attune.models.telemetry.records import LLMCallRecord, to_epoch_ms
+from attune.models.telemetry.store import TelemetryStore
 
-MODELS = (("cheap", "claude-haiku-4-5", 400.0, 0.001),
-          ("capable", "claude-sonnet-4-6", 900.0, 0.008),
-          ("premium", "claude-opus-4-6", 1500.0, 0.03))
+MODELS = (
+    ("cheap", "claude-haiku-4-5", 400.0, 0.001),
+    ("capable", "claude-sonnet-4-6", 900.0, 0.008),
+    ("premium", "claude-opus-4-6", 1500.0, 0.03),
+)
 SPAN_DAYS = 29
 HOT = ("hot", "review")
 TYPICAL = ("wf2", "stage3")
@@ -53,7 +56,7 @@ def build(path: Path, rows: int) -> None:
     """Half the rows in HOT, the rest spread over 19 stages, oldest first."""
     store = TelemetryStore(path)
     others = pairs()
-    end = datetime.now(timezone.utc)
+    end = datetime.now(UTC)
     step = timedelta(days=SPAN_DAYS) / rows
     start = end - timedelta(days=SPAN_DAYS)
     batch: list[LLMCallRecord] = []
@@ -61,12 +64,23 @@ def build(path: Path, rows: int) -> None:
         workflow, stage = HOT if i % 2 == 0 else others[(i // 2) % len(others)]
         tier, model, latency, cost = MODELS[(i * 7 // 3) % 3]
         ok = (i * 13) % 17 != 0
-        batch.append(LLMCallRecord(
-            workflow=workflow, stage=stage, task_type=stage, provider="anthropic", tier=tier,
-            model_id=model, success=ok, error_type=None if ok else "server",
-            latency_ms=latency + (i % 200), tokens_input=1200, tokens_output=300, cost=cost,
-            timestamp=start + step * i,
-        ))
+        batch.append(
+            LLMCallRecord(
+                workflow=workflow,
+                stage=stage,
+                task_type=stage,
+                provider="anthropic",
+                tier=tier,
+                model_id=model,
+                success=ok,
+                error_type=None if ok else "server",
+                latency_ms=latency + (i % 200),
+                tokens_input=1200,
+                tokens_output=300,
+                cost=cost,
+                timestamp=start + step * i,
+            )
+        )
         if len(batch) == 10_000:
             store.record_calls(batch)
             batch.clear()
@@ -96,8 +110,7 @@ def sql_over_raw(conn: sqlite3.Connection, workflow: str, stage: str, since_ms: 
 
 def load_lists(path: Path) -> dict[str, list]:
     conn = sqlite3.connect(path)
-    cols: dict[str, list] = {k: [] for k in ("workflow", "stage", "ts_ms", "model_id", "success",
-                                             "latency_ms", "cost")}
+    cols: dict[str, list] = {k: [] for k in ("workflow", "stage", "ts_ms", "model_id", "success", "latency_ms", "cost")}
     for row in conn.execute(f"SELECT {', '.join(cols)} FROM llm_calls"):
         for key, value in zip(cols, row):
             cols[key].append(value)
@@ -107,9 +120,15 @@ def load_lists(path: Path) -> dict[str, list]:
 
 def python_filter(cols: dict[str, list], workflow: str, stage: str, since_ms: int) -> dict:
     sums: dict[str, list] = {}
-    for wf, st, ts, model, ok, lat, cost in zip(cols["workflow"], cols["stage"], cols["ts_ms"],
-                                                cols["model_id"], cols["success"],
-                                                cols["latency_ms"], cols["cost"]):
+    for wf, st, ts, model, ok, lat, cost in zip(
+        cols["workflow"],
+        cols["stage"],
+        cols["ts_ms"],
+        cols["model_id"],
+        cols["success"],
+        cols["latency_ms"],
+        cols["cost"],
+    ):
         if wf == workflow and st == stage and ts >= since_ms:
             acc = sums.setdefault(model, [0, 0, 0.0, 0.0])
             acc[0] += 1
@@ -137,34 +156,47 @@ def main() -> None:
         conn = sqlite3.connect(path)
         total = conn.execute("SELECT COUNT(*) FROM llm_calls").fetchone()[0]
         t0 = time.perf_counter()
-        conn.execute("CREATE INDEX IF NOT EXISTS bench_covering ON llm_calls "
-                     "(workflow, stage, ts_ms, model_id, provider, tier, success, latency_ms, cost)")
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS bench_covering ON llm_calls "
+            "(workflow, stage, ts_ms, model_id, provider, tier, success, latency_ms, cost)"
+        )
         index_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         cols = load_lists(path)
         load_s = time.perf_counter() - t0
 
-        since_ms = to_epoch_ms(datetime.now(timezone.utc) - timedelta(days=7))
+        since_ms = to_epoch_ms(datetime.now(UTC) - timedelta(days=7))
         results = []
         in_window = {}
         for name, (workflow, stage) in (("hot", HOT), ("typical", TYPICAL)):
             in_window[name] = conn.execute(
                 "SELECT COUNT(*) FROM llm_calls WHERE workflow = ? AND stage = ? AND ts_ms >= ?",
-                (workflow, stage, since_ms)).fetchone()[0]
-            results.append((name, {
-                "router": timed(lambda: router.get_best_model(workflow, stage), args.queries),
-                "sql": timed(lambda: sql_over_raw(conn, workflow, stage, since_ms), args.queries),
-                "python": timed(lambda: python_filter(cols, workflow, stage, since_ms),
-                                max(5, args.queries // 10)),
-            }))
+                (workflow, stage, since_ms),
+            ).fetchone()[0]
+            results.append(
+                (
+                    name,
+                    {
+                        "router": timed(lambda: router.get_best_model(workflow, stage), args.queries),
+                        "sql": timed(lambda: sql_over_raw(conn, workflow, stage, since_ms), args.queries),
+                        "python": timed(
+                            lambda: python_filter(cols, workflow, stage, since_ms), max(5, args.queries // 10)
+                        ),
+                    },
+                )
+            )
         conn.close()
         store.close()
 
-    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
-    print(f"{total:,} rows over {SPAN_DAYS} days; 7-day window holds {in_window['hot']:,} rows "
-          f"of the hot stage, {in_window['typical']:,} of the typical one. Covering index built "
-          f"in {index_s:.1f} s; Python lists loaded in {load_s:.1f} s (not in the query times).\n")
+    print(
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+    print(
+        f"{total:,} rows over {SPAN_DAYS} days; 7-day window holds {in_window['hot']:,} rows "
+        f"of the hot stage, {in_window['typical']:,} of the typical one. Covering index built "
+        f"in {index_s:.1f} s; Python lists loaded in {load_s:.1f} s (not in the query times).\n"
+    )
     labels = {
         "router": "AdaptiveModelRouter.get_best_model (rollup + edges)",
         "sql": "SQL aggregate over raw rows (covering index, no rollup)",

@@ -72,8 +72,15 @@ def python_rules(text: str) -> dict[str, int] | None:
     if text.endswith("\n"):
         lines.pop()
     blank = {i + 1 for i, line in enumerate(lines) if not line.strip()}
-    skip = {tokenize.ENCODING, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER, tokenize.COMMENT}
+    skip = {
+        tokenize.ENCODING,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+        tokenize.COMMENT,
+    }
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
@@ -92,7 +99,7 @@ def python_rules(text: str) -> dict[str, int] | None:
         return tok.type == tokenize.STRING and "f" not in prefix(tok)
 
     def is_triple(tok: tokenize.TokenInfo) -> bool:
-        return tok.type == tokenize.STRING and tok.string[len(prefix(tok)):][:3] in ('"""', "'''")
+        return tok.type == tokenize.STRING and tok.string[len(prefix(tok)) :][:3] in ('"""', "'''")
 
     counts = {}
     for rule in ("cloc", "docstrings", "attune"):
@@ -121,8 +128,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tree", nargs="?", type=Path, default=default_tree)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--exclude-dir", action="append", default=None, metavar="NAME",
-                        help="directory name to leave out, for both tools (default: site-packages)")
+    parser.add_argument(
+        "--exclude-dir",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="directory name to leave out, for both tools (default: site-packages)",
+    )
     parser.add_argument("--no-explain", action="store_true", help="skip the tokenizer attribution")
     args = parser.parse_args()
     tree: Path = args.tree.resolve()
@@ -134,20 +146,35 @@ def main() -> int:
 
     home = tempfile.mkdtemp(prefix="attune-bench-")  # no user strategy or pricing involved
     env = {**os.environ, "ATTUNE_HOME": home}
-    cloc_cmd = [cloc_bin, "--quiet", "--json", "--skip-uniqueness",
-                *(f"--exclude-dir={d}" for d in excluded), str(tree)]
-    attune_cmd = [sys.executable, "-m", "attune.cli.auth", "scan", str(tree), "--json",
-                  *(x for d in excluded for x in ("--exclude", f"{d}/"))]
+    cloc_cmd = [
+        cloc_bin,
+        "--quiet",
+        "--json",
+        "--skip-uniqueness",
+        *(f"--exclude-dir={d}" for d in excluded),
+        str(tree),
+    ]
+    attune_cmd = [
+        sys.executable,
+        "-m",
+        "attune.cli.auth",
+        "scan",
+        str(tree),
+        "--json",
+        *(x for d in excluded for x in ("--exclude", f"{d}/")),
+    ]
 
     # attune as installed (with the C counter of Python when it was built), and
     # with only its regular expressions: what a machine without a compiler gets
-    commands = {"cloc": (cloc_cmd, env), "attune": (attune_cmd, env),
-                "attune-pure": (attune_cmd, {**env, "ATTUNE_LOC_PURE_PYTHON": "1"})}
-    from attune.models.loc import counter as attune_loc  # noqa: PLC0415
+    commands = {
+        "cloc": (cloc_cmd, env),
+        "attune": (attune_cmd, env),
+        "attune-pure": (attune_cmd, {**env, "ATTUNE_LOC_PURE_PYTHON": "1"}),
+    }
+    from attune.models.loc import counter as attune_loc
 
     if attune_loc._count_python_c is None:
-        print("note: the C counter is not built here; both attune rows are the regular expressions",
-              file=sys.stderr)
+        print("note: the C counter is not built here; both attune rows are the regular expressions", file=sys.stderr)
     times: dict[str, list[float]] = {tool: [] for tool in commands}
     cpu: dict[str, list[float]] = {tool: [] for tool in commands}
     outputs: dict[str, str] = {}
@@ -160,35 +187,37 @@ def main() -> int:
             times[tool].append(elapsed)
             cpu[tool].append(used)
             outputs[tool] = out
-        print(f"run {rep + 1}: " + ", ".join(f"{tool} {times[tool][-1]:.2f} s" for tool in commands),
-              file=sys.stderr)
+        print(f"run {rep + 1}: " + ", ".join(f"{tool} {times[tool][-1]:.2f} s" for tool in commands), file=sys.stderr)
     cloc_json = json.loads(outputs["cloc"])
     attune_json = json.loads(outputs["attune"])
     if json.loads(outputs["attune-pure"])["files"] != attune_json["files"]:
         sys.exit("the C counter and the regular expressions disagree")
     cloc_s = statistics.median(times["cloc"])
 
-    print(f"## attune scan vs cloc\n")
+    print("## attune scan vs cloc\n")
     load_after = os.getloadavg()[0]
-    print(f"Tree: `{tree}` without {', '.join(excluded)}; {os.cpu_count()} cores "
-          f"(1-minute load average {load_before:.2f} before, {load_after:.2f} after); "
-          f"median of {args.repeat} alternating runs; {cloc_version and 'cloc ' + cloc_version} "
-          f"with `--skip-uniqueness`; Python {sys.version.split()[0]}.\n")
+    print(
+        f"Tree: `{tree}` without {', '.join(excluded)}; {os.cpu_count()} cores "
+        f"(1-minute load average {load_before:.2f} before, {load_after:.2f} after); "
+        f"median of {args.repeat} alternating runs; {cloc_version and 'cloc ' + cloc_version} "
+        f"with `--skip-uniqueness`; Python {sys.version.split()[0]}.\n"
+    )
     print("| tool | seconds (median) | all runs | CPU seconds (median) | files | code lines | speed-up |")
     print("|---|---:|---|---:|---:|---:|---:|")
     for tool, name, files, code in (
         ("cloc", "cloc", cloc_json["header"]["n_files"], cloc_json["SUM"]["code"]),
         ("attune", "attune scan", attune_json["totals"]["files"], attune_json["totals"]["lines"]),
-        ("attune-pure", "attune scan, no C counter", attune_json["totals"]["files"],
-         attune_json["totals"]["lines"]),
+        ("attune-pure", "attune scan, no C counter", attune_json["totals"]["files"], attune_json["totals"]["lines"]),
     ):
         median = statistics.median(times[tool])
-        print(f"| {name} | {median:.2f} | {', '.join(f'{t:.2f}' for t in times[tool])} | "
-              f"{statistics.median(cpu[tool]):.2f} | {files:,} | {code:,} | {cloc_s / median:.1f}x |")
+        print(
+            f"| {name} | {median:.2f} | {', '.join(f'{t:.2f}' for t in times[tool])} | "
+            f"{statistics.median(cpu[tool]):.2f} | {files:,} | {code:,} | {cloc_s / median:.1f}x |"
+        )
 
     # ---- per language, untimed ----
     sys.path.insert(0, str(REPO / "core"))
-    from attune.models.loc.scan import scan_tree  # noqa: PLC0415
+    from attune.models.loc.scan import scan_tree
 
     ours = scan_tree(tree, exclude=[f"{d}/" for d in excluded])
     by_lang: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -203,8 +232,10 @@ def main() -> int:
     print("| language | cloc files | cloc code | attune files | attune code | difference |")
     print("|---|---:|---:|---:|---:|---:|")
     both_cloc = both_ours = 0
-    for lang in sorted(set(cloc_langs) | set(by_lang), key=lambda k: -max(
-            cloc_langs.get(k, {}).get("code", 0), by_lang.get(k, [0, 0])[1])):
+    for lang in sorted(
+        set(cloc_langs) | set(by_lang),
+        key=lambda k: -max(cloc_langs.get(k, {}).get("code", 0), by_lang.get(k, [0, 0])[1]),
+    ):
         c = cloc_langs.get(lang)
         o = by_lang.get(lang)
         c_files, c_code = (c["nFiles"], c["code"]) if c else (0, 0)
@@ -216,21 +247,37 @@ def main() -> int:
         else:
             diff = "not source for attune" if c else "not counted by cloc"
         print(f"| {lang} | {c_files:,} | {c_code:,} | {o_files:,} | {o_code:,} | {diff} |")
-    print(f"| **languages both count** | | {both_cloc:,} | | {both_ours:,} | "
-          f"{both_ours - both_cloc:+,} ({(both_ours - both_cloc) / max(both_cloc, 1) * 100:+.2f}%) |")
+    print(
+        f"| **languages both count** | | {both_cloc:,} | | {both_ours:,} | "
+        f"{both_ours - both_cloc:+,} ({(both_ours - both_cloc) / max(both_cloc, 1) * 100:+.2f}%) |"
+    )
 
     # ---- per file, untimed: where do the two disagree? ----
-    by_file = json.loads(subprocess.run(
-        [cloc_bin, "--quiet", "--json", "--by-file", "--skip-uniqueness",
-         *(f"--exclude-dir={d}" for d in excluded), str(tree)],
-        capture_output=True, text=True, check=True).stdout)
+    by_file = json.loads(
+        subprocess.run(
+            [
+                cloc_bin,
+                "--quiet",
+                "--json",
+                "--by-file",
+                "--skip-uniqueness",
+                *(f"--exclude-dir={d}" for d in excluded),
+                str(tree),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     cloc_files = {k: v for k, v in by_file.items() if k not in ("header", "SUM")}
     only_cloc = sorted(set(cloc_files) - set(our_files))
     only_ours = sorted(set(our_files) - set(cloc_files))
-    print(f"\nFiles only cloc counts: {len(only_cloc)} "
-          f"({', '.join(sorted({cloc_files[f]['language'] for f in only_cloc})) or '-'}); "
-          f"files only attune counts: {len(only_ours)} "
-          f"({sum(1 for f in only_ours if our_files[f][1] == 0)} of them empty, which cloc skips).")
+    print(
+        f"\nFiles only cloc counts: {len(only_cloc)} "
+        f"({', '.join(sorted({cloc_files[f]['language'] for f in only_cloc})) or '-'}); "
+        f"files only attune counts: {len(only_ours)} "
+        f"({sum(1 for f in only_ours if our_files[f][1] == 0)} of them empty, which cloc skips)."
+    )
     diffs: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for path in set(cloc_files) & set(our_files):
         delta = our_files[path][1] - cloc_files[path]["code"]
@@ -238,8 +285,10 @@ def main() -> int:
             diffs[our_files[path][0]].append((delta, path))
     common_c = sum(cloc_files[p]["code"] for p in set(cloc_files) & set(our_files))
     common_o = sum(our_files[p][1] for p in set(cloc_files) & set(our_files))
-    print(f"On the files both count: cloc {common_c:,}, attune {common_o:,} code lines "
-          f"({(common_o - common_c) / max(common_c, 1) * 100:+.2f}%).\n")
+    print(
+        f"On the files both count: cloc {common_c:,}, attune {common_o:,} code lines "
+        f"({(common_o - common_c) / max(common_c, 1) * 100:+.2f}%).\n"
+    )
     for lang, items in sorted(diffs.items()):
         if lang == "Python":
             continue
@@ -249,7 +298,7 @@ def main() -> int:
 
     if args.no_explain:
         return 0
-    from attune.models.loc.counter import read_source  # noqa: PLC0415
+    from attune.models.loc.counter import read_source
 
     totals = defaultdict(int)
     worst_r: list[tuple[int, str]] = []
@@ -275,22 +324,28 @@ def main() -> int:
         worst_r.append((r, os.path.relpath(path, tree)))
     worst_r.sort(key=lambda x: -abs(x[0]))
     print("\n### Python: the difference, explained with the tokenizer\n")
-    print(f"On {totals['files']:,} Python files both count: attune {totals['attune']:,}, "
-          f"cloc {totals['cloc']:,}, difference {totals['attune'] - totals['cloc']:+,} "
-          f"({(totals['attune'] - totals['cloc']) / max(totals['cloc'], 1) * 100:+.2f}%).\n")
+    print(
+        f"On {totals['files']:,} Python files both count: attune {totals['attune']:,}, "
+        f"cloc {totals['cloc']:,}, difference {totals['attune'] - totals['cloc']:+,} "
+        f"({(totals['attune'] - totals['cloc']) / max(totals['cloc'], 1) * 100:+.2f}%).\n"
+    )
     print("| part | lines | what |")
     print("|---|---:|---|")
-    print(f"| A | {totals['A']:+,} | multi-line strings that are not statements: code for attune, "
-          f"comments for cloc (deliberate) |")
-    print(f"| B | {-totals['B']:+,} | docstrings in ordinary quotes: comments for attune, code for cloc "
-          f"(deliberate) |")
-    print(f"| R | {totals['R']:+,} | cloc's mis-reads of its own rule, e.g. `{worst_r[0][1]}` "
-          f"{worst_r[0][0]:+,}, `{worst_r[1][1]}` {worst_r[1][0]:+,} |")
-    print(f"| attune vs tokenizer | {unexplained:+,} | attune's scanner against the tokenizer "
-          f"(0 = exact) |")
+    print(
+        f"| A | {totals['A']:+,} | multi-line strings that are not statements: code for attune, "
+        f"comments for cloc (deliberate) |"
+    )
+    print(f"| B | {-totals['B']:+,} | docstrings in ordinary quotes: comments for attune, code for cloc (deliberate) |")
+    print(
+        f"| R | {totals['R']:+,} | cloc's mis-reads of its own rule, e.g. `{worst_r[0][1]}` "
+        f"{worst_r[0][0]:+,}, `{worst_r[1][1]}` {worst_r[1][0]:+,} |"
+    )
+    print(f"| attune vs tokenizer | {unexplained:+,} | attune's scanner against the tokenizer (0 = exact) |")
     excl_ab = totals["attune"] - totals["A"] + totals["B"]
-    print(f"\nWithout the deliberate differences (A, B) attune would report {excl_ab:,} lines: "
-          f"{(excl_ab - totals['cloc']) / max(totals['cloc'], 1) * 100:+.2f}% from cloc, all of it R.")
+    print(
+        f"\nWithout the deliberate differences (A, B) attune would report {excl_ab:,} lines: "
+        f"{(excl_ab - totals['cloc']) / max(totals['cloc'], 1) * 100:+.2f}% from cloc, all of it R."
+    )
     return 0
 
 

@@ -17,26 +17,36 @@ import platform
 import sqlite3
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from attune.models.telemetry.store import LLMCallRecord, TelemetryStore, _row
+from attune.models.telemetry.records import LLMCallRecord
+from attune.models.telemetry.store import TelemetryStore, _row
 
 
 def make_records(n: int) -> list[LLMCallRecord]:
-    start = datetime.now(timezone.utc) - timedelta(days=1)
-    models = (("cheap", "claude-haiku-4-5"), ("capable", "claude-sonnet-4-6"),
-              ("premium", "claude-opus-4-6"))
+    start = datetime.now(UTC) - timedelta(days=1)
+    models = (("cheap", "claude-haiku-4-5"), ("capable", "claude-sonnet-4-6"), ("premium", "claude-opus-4-6"))
     out = []
     for i in range(n):
         tier, model = models[i % 3]
-        out.append(LLMCallRecord(
-            workflow=f"wf{i % 4}", stage=f"stage{i % 5}", task_type="summarize",
-            provider="anthropic", tier=tier, model_id=model, success=i % 11 != 0,
-            error_type=None if i % 11 else "timeout", latency_ms=200.0 + i % 900,
-            tokens_input=1000 + i % 500, tokens_output=200 + i % 100, cost=0.001 + (i % 7) / 1000,
-            timestamp=start + timedelta(milliseconds=i * 50),
-        ))
+        out.append(
+            LLMCallRecord(
+                workflow=f"wf{i % 4}",
+                stage=f"stage{i % 5}",
+                task_type="summarize",
+                provider="anthropic",
+                tier=tier,
+                model_id=model,
+                success=i % 11 != 0,
+                error_type=None if i % 11 else "timeout",
+                latency_ms=200.0 + i % 900,
+                tokens_input=1000 + i % 500,
+                tokens_output=200 + i % 100,
+                cost=0.001 + (i % 7) / 1000,
+                timestamp=start + timedelta(milliseconds=i * 50),
+            )
+        )
     return out
 
 
@@ -44,9 +54,11 @@ def bare_table(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("CREATE TABLE calls (ts_ms INTEGER, workflow TEXT, stage TEXT, task_type TEXT, "
-                 "provider TEXT, tier TEXT, model_id TEXT, success INTEGER, error_type TEXT, "
-                 "latency_ms REAL, tokens_input INTEGER, tokens_output INTEGER, cost REAL)")
+    conn.execute(
+        "CREATE TABLE calls (ts_ms INTEGER, workflow TEXT, stage TEXT, task_type TEXT, "
+        "provider TEXT, tier TEXT, model_id TEXT, success INTEGER, error_type TEXT, "
+        "latency_ms REAL, tokens_input INTEGER, tokens_output INTEGER, cost REAL)"
+    )
     return conn
 
 
@@ -73,7 +85,7 @@ def main() -> None:
         store = TelemetryStore(tmp_path / "store-batched.db")
         t0 = time.perf_counter()
         for i in range(0, len(batched), args.batch_size):
-            store.record_calls(batched[i:i + args.batch_size])
+            store.record_calls(batched[i : i + args.batch_size])
         store_batched = time.perf_counter() - t0
         store.close()
 
@@ -81,13 +93,18 @@ def main() -> None:
         t0 = time.perf_counter()
         for i in range(0, len(batched), args.batch_size):
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(BARE_INSERT, [_row(r) for r in batched[i:i + args.batch_size]])
+            conn.executemany(BARE_INSERT, [_row(r) for r in batched[i : i + args.batch_size]])
             conn.execute("COMMIT")
         bare_batched = time.perf_counter() - t0
         conn.close()
-        results.append((f"batched ({args.batch_size}/transaction), {args.batched:,} records",
-                        rate(args.batched, store_batched), rate(args.batched, bare_batched),
-                        ">= 20,000"))
+        results.append(
+            (
+                f"batched ({args.batch_size}/transaction), {args.batched:,} records",
+                rate(args.batched, store_batched),
+                rate(args.batched, bare_batched),
+                ">= 20,000",
+            )
+        )
 
         store = TelemetryStore(tmp_path / "store-single.db")
         t0 = time.perf_counter()
@@ -104,12 +121,19 @@ def main() -> None:
             conn.execute("COMMIT")
         bare_single = time.perf_counter() - t0
         conn.close()
-        results.append((f"one by one (1/transaction), {args.single:,} records",
-                        rate(args.single, store_single), rate(args.single, bare_single),
-                        ">= 2,000"))
+        results.append(
+            (
+                f"one by one (1/transaction), {args.single:,} records",
+                rate(args.single, store_single),
+                rate(args.single, bare_single),
+                ">= 2,000",
+            )
+        )
 
-    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}\n")
+    print(
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}\n"
+    )
     print("| inserts | TelemetryStore records/s | baseline: bare table records/s | target |")
     print("|---|---:|---:|---:|")
     for row in results:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pexpect
@@ -20,15 +19,36 @@ def strategy_file(home: Path) -> dict:
 
 
 def test_setup_with_flags_saves_and_status_shows_it(attune_cmd, cli_env, attune_home):
-    r = run(attune_cmd, cli_env, "auth", "setup", "--tier", "max", "--mode", "auto",
-            "--no-prefer-subscription", "--small-threshold", "300", "--medium-threshold", "1500",
-            "--multiplier", "3.5")
+    r = run(
+        attune_cmd,
+        cli_env,
+        "auth",
+        "setup",
+        "--tier",
+        "max",
+        "--mode",
+        "auto",
+        "--no-prefer-subscription",
+        "--small-threshold",
+        "300",
+        "--medium-threshold",
+        "1500",
+        "--multiplier",
+        "3.5",
+    )
     assert r.returncode == 0, r.stderr
     saved = strategy_file(attune_home)
-    assert saved == {"subscription_tier": "max", "default_mode": "auto", "small_module_threshold": 300,
-                     "medium_module_threshold": 1500, "loc_to_tokens_multiplier": 3.5,
-                     "setup_completed": True, "prefer_subscription": False, "cost_optimization": True,
-                     "metadata": {}}
+    assert saved == {
+        "subscription_tier": "max",
+        "default_mode": "auto",
+        "small_module_threshold": 300,
+        "medium_module_threshold": 1500,
+        "loc_to_tokens_multiplier": 3.5,
+        "setup_completed": True,
+        "prefer_subscription": False,
+        "cost_optimization": True,
+        "metadata": {},
+    }
     status = json.loads(run(attune_cmd, cli_env, "auth", "status", "--json").stdout)
     assert status["path"] == str(attune_home / "auth_strategy.json") and status["file_exists"] is True
     assert status["setup_completed"] is True and status["subscription_tier"] == "max"
@@ -110,8 +130,8 @@ def test_programmatic_reset_does_not_silently_discard(attune_home, monkeypatch):
     import io
 
     from attune.cli.auth import cmd_auth_reset
-    from attune.models import AuthStrategy
     from attune.cli.common import UsageError
+    from attune.models import AuthStrategy
 
     AuthStrategy(subscription_tier="pro").save()
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
@@ -122,9 +142,9 @@ def test_programmatic_reset_does_not_silently_discard(attune_home, monkeypatch):
 
 # ---- the interactive wizard, on a real pseudo-terminal ---------------------------
 
+
 def test_interactive_setup_on_a_terminal(attune_cmd, cli_env, attune_home):
-    child = pexpect.spawn(attune_cmd[0], attune_cmd[1:] + ["auth", "setup"], env=cli_env,
-                          encoding="utf-8", timeout=30)
+    child = pexpect.spawn(attune_cmd[0], attune_cmd[1:] + ["auth", "setup"], env=cli_env, encoding="utf-8", timeout=30)
     child.expect("Your Claude plan:")
     child.expect(r"Choice \[6\]: ")
     child.sendline("9")  # out of range: asked again
@@ -145,8 +165,7 @@ def test_interactive_setup_on_a_terminal(attune_cmd, cli_env, attune_home):
 
 def test_interactive_reset_asks_and_no_keeps_the_file(attune_cmd, cli_env, attune_home):
     run(attune_cmd, cli_env, "auth", "setup", "--tier", "pro")
-    child = pexpect.spawn(attune_cmd[0], attune_cmd[1:] + ["auth", "reset"], env=cli_env,
-                          encoding="utf-8", timeout=30)
+    child = pexpect.spawn(attune_cmd[0], attune_cmd[1:] + ["auth", "reset"], env=cli_env, encoding="utf-8", timeout=30)
     child.expect(r"\[y/N\]")
     child.sendline("n")
     child.expect("Nothing was changed")

@@ -9,14 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.redis_server import free_port
 
 from attune.models import get_circuit_breaker
+from support.redis_server import free_port
 
 
 def run(attune_cmd: list[str], cli_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*attune_cmd, "breaker", *args], env=cli_env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run([*attune_cmd, "breaker", *args], env=cli_env, capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture

@@ -7,13 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-RECOMMEND_KEYS = {"path", "lines", "category", "mode", "reason", "tokens", "monetary_cost",
-                  "fits_in_context", "generated"}
+RECOMMEND_KEYS = {
+    "path",
+    "lines",
+    "category",
+    "mode",
+    "reason",
+    "tokens",
+    "monetary_cost",
+    "fits_in_context",
+    "generated",
+}
 
 
 def run(cmd, env, *args):
-    return subprocess.run([*cmd, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run([*cmd, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 
 
 def python_file(path: Path, code_lines: int, *, header: str = "") -> Path:
@@ -26,13 +34,15 @@ def python_file(path: Path, code_lines: int, *, header: str = "") -> Path:
 
 def test_recommend_json_for_small_and_large_files(attune_cmd, cli_env, tmp_path):
     run(attune_cmd, cli_env, "auth", "setup", "--tier", "pro")
-    small = json.loads(run(attune_cmd, cli_env, "auth", "recommend", str(python_file(tmp_path / "s.py", 100)),
-                           "--json").stdout)
+    small = json.loads(
+        run(attune_cmd, cli_env, "auth", "recommend", str(python_file(tmp_path / "s.py", 100)), "--json").stdout
+    )
     assert set(small) == RECOMMEND_KEYS
     assert (small["lines"], small["category"], small["mode"], small["tokens"]) == (100, "small", "api", 400)
     assert small["monetary_cost"] > 0 and small["fits_in_context"] is True and small["generated"] is False
-    large = json.loads(run(attune_cmd, cli_env, "auth", "recommend", str(python_file(tmp_path / "l.py", 3000)),
-                           "--json").stdout)
+    large = json.loads(
+        run(attune_cmd, cli_env, "auth", "recommend", str(python_file(tmp_path / "l.py", 3000)), "--json").stdout
+    )
     assert (large["lines"], large["category"], large["mode"]) == (3000, "large", "subscription")
     assert large["monetary_cost"] == 0 and "Pro subscription" in large["reason"]
 

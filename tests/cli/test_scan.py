@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROW_KEYS = {"path", "lines", "category", "mode", "reason", "tokens", "monetary_cost",
-            "fits_in_context", "generated"}
+ROW_KEYS = {"path", "lines", "category", "mode", "reason", "tokens", "monetary_cost", "fits_in_context", "generated"}
 TOTAL_KEYS = {"files", "lines", "tokens", "monetary_cost"}
 
 # relative path -> code lines, for every file the scan must count in TREE
@@ -74,8 +73,9 @@ def tree(tmp_path: Path) -> Path:
 
 
 def scan(attune_cmd, cli_env, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*attune_cmd, "scan", *args], capture_output=True, text=True,
-                          env=cli_env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [*attune_cmd, "scan", *args], capture_output=True, text=True, env=cli_env, cwd=cwd, timeout=120
+    )
 
 
 def scan_json(attune_cmd, cli_env, *args: str, cwd: Path | None = None) -> dict:
@@ -103,8 +103,11 @@ def test_json_rows_totals_and_skipped(tree, attune_cmd, cli_env):
     assert totals["tokens"] == sum(row["tokens"] for row in doc["files"])
     assert totals["monetary_cost"] == pytest.approx(sum(r["monetary_cost"] for r in doc["files"]))
     assert set(totals["by_category"]) == {"small", "medium", "large"}
-    assert (totals["by_category"]["small"]["files"], totals["by_category"]["medium"]["files"],
-            totals["by_category"]["large"]["files"]) == (len(EXPECTED_ROWS) - 1, 1, 0)
+    assert (
+        totals["by_category"]["small"]["files"],
+        totals["by_category"]["medium"]["files"],
+        totals["by_category"]["large"]["files"],
+    ) == (len(EXPECTED_ROWS) - 1, 1, 0)
     for group in ("by_category", "by_mode"):
         assert all(set(t) == TOTAL_KEYS for t in totals[group].values())
         assert sum(t["files"] for t in totals[group].values()) == totals["files"]
@@ -121,8 +124,13 @@ def test_json_rows_totals_and_skipped(tree, attune_cmd, cli_env):
 def test_a_row_is_the_row_auth_recommend_prints(tree, attune_cmd, cli_env):
     doc = scan_json(attune_cmd, cli_env, str(tree))
     row = next(r for r in doc["files"] if r["path"] == "src/big.py")
-    proc = subprocess.run([*attune_cmd, "auth", "recommend", str(tree / "src/big.py"), "--json"],
-                          capture_output=True, text=True, env=cli_env, timeout=60)
+    proc = subprocess.run(
+        [*attune_cmd, "auth", "recommend", str(tree / "src/big.py"), "--json"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     single = json.loads(proc.stdout)
     assert {k: v for k, v in single.items() if k != "path"} == {k: v for k, v in row.items() if k != "path"}
@@ -207,8 +215,13 @@ def test_worker_processes_give_the_same_answer(many_files, attune_cmd, cli_env):
 def test_progress_only_on_a_terminal_and_erased(many_files, attune_cmd, cli_env):
     master, slave = pty.openpty()
     try:
-        proc = subprocess.run([*attune_cmd, "scan", str(many_files), "--json"], stdout=subprocess.PIPE,
-                              stderr=slave, env=cli_env, timeout=120)
+        proc = subprocess.run(
+            [*attune_cmd, "scan", str(many_files), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            env=cli_env,
+            timeout=120,
+        )
     finally:
         os.close(slave)
     seen = b""

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from support.manual_clock import ManualClock
-
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from attune.models import AdaptiveModelRouter, LLMCallRecord, ModelPerformance, TelemetryStore
-from attune.models.routing.router import RoutingDecision, wilson_lower_bound
 from attune.models.pricing.registry import MODEL_REGISTRY, ModelInfo
+from attune.models.routing.router import RoutingDecision, wilson_lower_bound
+from support.manual_clock import ManualClock
 
 HAIKU, SONNET, OPUS = "claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-6"
 TIER_OF = {HAIKU: "cheap", SONNET: "capable", OPUS: "premium"}
@@ -26,20 +25,40 @@ def store(tmp_path: Path) -> TelemetryStore:
     s.close()
 
 
-def seed(store: TelemetryStore, model: str, n: int, *, failures: int = 0, latency: float = 500.0,
-         cost: float = 0.002, workflow: str = "docs", stage: str = "review",
-         start: timedelta = timedelta(minutes=1), newest_fail: bool = False,
-         error_type: str = "timeout") -> None:
+def seed(
+    store: TelemetryStore,
+    model: str,
+    n: int,
+    *,
+    failures: int = 0,
+    latency: float = 500.0,
+    cost: float = 0.002,
+    workflow: str = "docs",
+    stage: str = "review",
+    start: timedelta = timedelta(minutes=1),
+    newest_fail: bool = False,
+    error_type: str = "timeout",
+) -> None:
     """``n`` calls of ``model``, one a minute going back from ``start`` ago. Failures are
     the oldest calls unless ``newest_fail``."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     failed = set(range(failures)) if newest_fail else set(range(n - failures, n))
     store.record_calls(
-        LLMCallRecord(workflow=workflow, stage=stage, task_type=stage, provider="anthropic",
-                      tier=TIER_OF.get(model, "capable"), model_id=model, success=i not in failed,
-                      error_type=error_type if i in failed else None, latency_ms=latency,
-                      tokens_input=1000, tokens_output=200, cost=cost,
-                      timestamp=now - start - timedelta(minutes=i))
+        LLMCallRecord(
+            workflow=workflow,
+            stage=stage,
+            task_type=stage,
+            provider="anthropic",
+            tier=TIER_OF.get(model, "capable"),
+            model_id=model,
+            success=i not in failed,
+            error_type=error_type if i in failed else None,
+            latency_ms=latency,
+            tokens_input=1000,
+            tokens_output=200,
+            cost=cost,
+            timestamp=now - start - timedelta(minutes=i),
+        )
         for i in range(n)
     )
 
@@ -49,6 +68,7 @@ def warnings_from_router(caplog: pytest.LogCaptureFixture) -> list[logging.LogRe
 
 
 # --- choosing ---------------------------------------------------------------------
+
 
 def test_the_best_quality_model_wins(store: TelemetryStore) -> None:
     seed(store, HAIKU, 50, failures=1, latency=400, cost=0.001)
@@ -82,7 +102,12 @@ def test_calls_outside_the_window_do_not_count(store: TelemetryStore) -> None:
 def test_more_samples_beat_the_same_rate_on_few(store: TelemetryStore) -> None:
     seed(store, HAIKU, 10, failures=1)
     seed(store, SONNET, 100, failures=10)  # same 90%, same latency and cost
-    assert AdaptiveModelRouter(store, ).get_best_model("docs", "review") == SONNET
+    assert (
+        AdaptiveModelRouter(
+            store,
+        ).get_best_model("docs", "review")
+        == SONNET
+    )
     assert wilson_lower_bound(9, 10) < wilson_lower_bound(90, 100) < 0.9
 
 
@@ -100,14 +125,20 @@ def test_a_model_missing_from_the_registry_is_excluded(store: TelemetryStore) ->
     seed(store, HAIKU, 50, latency=900)
     decision = AdaptiveModelRouter(store).explain("docs", "review")
     assert decision.model_id == HAIKU
-    assert decision.excluded == [{"model_id": "claude-retired-1", "provider": "anthropic",
-                                  "tier": "capable", "cause": "not in the model registry"}]
+    assert decision.excluded == [
+        {
+            "model_id": "claude-retired-1",
+            "provider": "anthropic",
+            "tier": "capable",
+            "cause": "not in the model registry",
+        }
+    ]
 
 
 # --- constraints ------------------------------------------------------------------
 
-def test_max_latency_excludes_the_slow_model(store: TelemetryStore,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+
+def test_max_latency_excludes_the_slow_model(store: TelemetryStore, caplog: pytest.LogCaptureFixture) -> None:
     seed(store, SONNET, 30, latency=3000, cost=0.0001)  # would win on everything else
     seed(store, HAIKU, 30, failures=3, latency=800, cost=0.002)
     caplog.set_level(logging.DEBUG, logger=LOGGER)
@@ -129,26 +160,34 @@ def test_min_success_rate_excludes_the_unreliable_model(store: TelemetryStore) -
 
 
 def test_when_constraints_exclude_everything_the_fallback_is_a_warning_naming_them(
-        store: TelemetryStore, caplog: pytest.LogCaptureFixture) -> None:
+    store: TelemetryStore, caplog: pytest.LogCaptureFixture
+) -> None:
     seed(store, HAIKU, 30, cost=0.001, latency=400)
     seed(store, OPUS, 30, cost=0.05, latency=2500)
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     decision = AdaptiveModelRouter(store).explain(
-        "docs", "review", max_cost=0.0005, max_latency_ms=2000, task_type="summarize")
+        "docs", "review", max_cost=0.0005, max_latency_ms=2000, task_type="summarize"
+    )
     assert decision.fallback and decision.model_id == HAIKU  # summarize -> cheap tier default
     [warning] = warnings_from_router(caplog)
     message = warning.getMessage()
     assert "no model meets the constraints" in message
-    for text in ("max_cost=0.0005", "max_latency_ms=2000", "min_success_rate=0.8",
-                 f"{HAIKU}: avg cost", f"{OPUS}: avg latency 2500 ms > max_latency_ms 2000",
-                 "falling back to claude-haiku-4-5"):
+    for text in (
+        "max_cost=0.0005",
+        "max_latency_ms=2000",
+        "min_success_rate=0.8",
+        f"{HAIKU}: avg cost",
+        f"{OPUS}: avg latency 2500 ms > max_latency_ms 2000",
+        "falling back to claude-haiku-4-5",
+    ):
         assert text in message
     causes = {e["model_id"]: e["cause"] for e in decision.excluded}
     assert "max_cost" in causes[OPUS] and "max_latency_ms" in causes[OPUS]
 
 
 def test_no_history_returns_the_tier_default_logged_at_debug(
-        store: TelemetryStore, caplog: pytest.LogCaptureFixture) -> None:
+    store: TelemetryStore, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     router = AdaptiveModelRouter(store)
     assert router.get_best_model("docs", "outline") == HAIKU  # stage names a cheap task
@@ -179,12 +218,15 @@ def test_realtime_tasks_ignore_cost_limits_and_put_latency_first(store: Telemetr
     assert router.get_best_model("live_coding", "reply", max_cost=0.001) == OPUS
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"max_cost": -1.0}, "max_cost"),
-    ({"max_latency_ms": 0.0}, "max_latency_ms"),
-    ({"min_success_rate": 1.5}, "min_success_rate"),
-    ({"max_cost": float("nan")}, "max_cost"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"max_cost": -1.0}, "max_cost"),
+        ({"max_latency_ms": 0.0}, "max_latency_ms"),
+        ({"min_success_rate": 1.5}, "min_success_rate"),
+        ({"max_cost": float("nan")}, "max_cost"),
+    ],
+)
 def test_impossible_constraints_are_refused(store: TelemetryStore, kwargs: dict, field: str) -> None:
     with pytest.raises(ValueError, match=field):
         AdaptiveModelRouter(store).get_best_model("docs", "review", **kwargs)
@@ -201,6 +243,7 @@ def test_a_registry_passed_in_is_the_one_used(store: TelemetryStore) -> None:
 
 # --- exploration ------------------------------------------------------------------
 
+
 def test_exploration_is_off_by_default_and_seeded_when_on(store: TelemetryStore) -> None:
     seed(store, HAIKU, 50)
     default = AdaptiveModelRouter(store)
@@ -212,11 +255,11 @@ def test_exploration_is_off_by_default_and_seeded_when_on(store: TelemetryStore)
     assert {d.model_id for d in decisions} == {SONNET, OPUS}  # the under-sampled ones
     assert "exploring" in decisions[0].reason
     again = AdaptiveModelRouter(store, exploration_rate=1.0, seed=3)
-    assert [again.get_best_model("docs", "review") for _ in range(30)] == \
-        [d.model_id for d in decisions]
+    assert [again.get_best_model("docs", "review") for _ in range(30)] == [d.model_id for d in decisions]
 
 
 # --- tier upgrades ----------------------------------------------------------------
+
 
 def test_exactly_twenty_percent_failures_is_no_upgrade(store: TelemetryStore) -> None:
     seed(store, HAIKU, 20, failures=4, newest_fail=True)
@@ -245,6 +288,7 @@ def test_no_upgrade_past_premium_or_without_enough_calls(store: TelemetryStore) 
 
 # --- stats ------------------------------------------------------------------------
 
+
 def test_routing_stats_shape_and_totals(store: TelemetryStore) -> None:
     seed(store, HAIKU, 30, failures=3, cost=0.001, latency=400)
     seed(store, SONNET, 10, cost=0.01, latency=900, stage="write")
@@ -252,8 +296,7 @@ def test_routing_stats_shape_and_totals(store: TelemetryStore) -> None:
     router = AdaptiveModelRouter(store)
 
     stats = router.get_routing_stats("docs")
-    assert {"models_used", "performance_by_model", "total_calls", "avg_cost",
-            "avg_success_rate"} <= set(stats)
+    assert {"models_used", "performance_by_model", "total_calls", "avg_cost", "avg_success_rate"} <= set(stats)
     assert stats["models_used"] == [HAIKU, SONNET]
     assert stats["total_calls"] == 40
     assert stats["avg_cost"] == pytest.approx((30 * 0.001 + 10 * 0.01) / 40)
@@ -302,8 +345,14 @@ def test_an_open_breaker_excludes_its_model_and_only_that_key(store: TelemetrySt
     breaker.record_failure("anthropic", "cheap")
     decision = router.explain("docs", "review")
     assert decision.model_id == SONNET and not decision.fallback
-    assert decision.excluded == [{"model_id": HAIKU, "provider": "anthropic", "tier": "cheap",
-                                  "cause": "circuit breaker anthropic:cheap is open"}]
+    assert decision.excluded == [
+        {
+            "model_id": HAIKU,
+            "provider": "anthropic",
+            "tier": "cheap",
+            "cause": "circuit breaker anthropic:cheap is open",
+        }
+    ]
 
 
 def test_routing_does_not_take_the_half_open_probe(store: TelemetryStore) -> None:
@@ -311,8 +360,7 @@ def test_routing_does_not_take_the_half_open_probe(store: TelemetryStore) -> Non
 
     seed(store, HAIKU, 40, latency=300, cost=0.001)
     clock = ManualClock(1_000_000.0)
-    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout_seconds=60,
-                             half_open_calls=1, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout_seconds=60, half_open_calls=1, clock=clock)
     breaker.record_failure("anthropic", "cheap")
     clock.now += 61  # OPEN -> HALF_OPEN
     router = AdaptiveModelRouter(store, breaker=breaker)
@@ -322,8 +370,7 @@ def test_routing_does_not_take_the_half_open_probe(store: TelemetryStore) -> Non
     assert breaker.is_available("anthropic", "cheap") is False
 
 
-def test_every_breaker_open_falls_back_with_a_warning(store: TelemetryStore,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_every_breaker_open_falls_back_with_a_warning(store: TelemetryStore, caplog: pytest.LogCaptureFixture) -> None:
     from attune.models import CircuitBreaker
 
     seed(store, HAIKU, 20)

@@ -7,7 +7,6 @@ import math
 import multiprocessing
 import os
 import stat
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,15 @@ from attune.models._internal import paths
 from attune.models.strategy.backups import list_backups, reset_strategy, restore_strategy, save_with_backup
 
 DEFAULT_KEYS = {
-    "subscription_tier", "default_mode", "small_module_threshold", "medium_module_threshold",
-    "loc_to_tokens_multiplier", "setup_completed", "prefer_subscription", "cost_optimization", "metadata",
+    "subscription_tier",
+    "default_mode",
+    "small_module_threshold",
+    "medium_module_threshold",
+    "loc_to_tokens_multiplier",
+    "setup_completed",
+    "prefer_subscription",
+    "cost_optimization",
+    "metadata",
 }
 
 
@@ -31,9 +37,15 @@ def test_defaults_and_to_dict_keys():
     data = AuthStrategy().to_dict()
     assert set(data) == DEFAULT_KEYS
     assert data == {
-        "subscription_tier": "api_only", "default_mode": "auto", "small_module_threshold": 500,
-        "medium_module_threshold": 2000, "loc_to_tokens_multiplier": 4.0, "setup_completed": False,
-        "prefer_subscription": True, "cost_optimization": True, "metadata": {},
+        "subscription_tier": "api_only",
+        "default_mode": "auto",
+        "small_module_threshold": 500,
+        "medium_module_threshold": 2000,
+        "loc_to_tokens_multiplier": 4.0,
+        "setup_completed": False,
+        "prefer_subscription": True,
+        "cost_optimization": True,
+        "metadata": {},
     }
     assert AuthStrategy.from_dict(data) == AuthStrategy()
 
@@ -43,28 +55,33 @@ def test_enum_values():
     assert {m.value for m in AuthMode} == {"subscription", "api", "auto"}
 
 
-@pytest.mark.parametrize("bad, field", [
-    ({"small_module_threshold": 0}, "small_module_threshold"),
-    ({"small_module_threshold": -5}, "small_module_threshold"),
-    ({"medium_module_threshold": 0}, "medium_module_threshold"),
-    ({"small_module_threshold": 2000}, "small_module_threshold"),  # small == medium
-    ({"small_module_threshold": 3000}, "medium_module_threshold"),  # small > medium names both
-    ({"loc_to_tokens_multiplier": math.nan}, "loc_to_tokens_multiplier"),
-    ({"loc_to_tokens_multiplier": math.inf}, "loc_to_tokens_multiplier"),
-    ({"loc_to_tokens_multiplier": 0}, "loc_to_tokens_multiplier"),
-    ({"loc_to_tokens_multiplier": -1.0}, "loc_to_tokens_multiplier"),
-    ({"loc_to_tokens_multiplier": True}, "loc_to_tokens_multiplier"),
-    ({"subscription_tier": "gold"}, "subscription_tier"),
-    ({"default_mode": "sometimes"}, "default_mode"),
-    ({"unknown_key": 1}, "unknown_key"),
-])
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({"small_module_threshold": 0}, "small_module_threshold"),
+        ({"small_module_threshold": -5}, "small_module_threshold"),
+        ({"medium_module_threshold": 0}, "medium_module_threshold"),
+        ({"small_module_threshold": 2000}, "small_module_threshold"),  # small == medium
+        ({"small_module_threshold": 3000}, "medium_module_threshold"),  # small > medium names both
+        ({"loc_to_tokens_multiplier": math.nan}, "loc_to_tokens_multiplier"),
+        ({"loc_to_tokens_multiplier": math.inf}, "loc_to_tokens_multiplier"),
+        ({"loc_to_tokens_multiplier": 0}, "loc_to_tokens_multiplier"),
+        ({"loc_to_tokens_multiplier": -1.0}, "loc_to_tokens_multiplier"),
+        ({"loc_to_tokens_multiplier": True}, "loc_to_tokens_multiplier"),
+        ({"subscription_tier": "gold"}, "subscription_tier"),
+        ({"default_mode": "sometimes"}, "default_mode"),
+        ({"unknown_key": 1}, "unknown_key"),
+    ],
+)
 def test_invalid_values_are_refused_naming_the_field(bad, field):
     with pytest.raises(ValueError, match=field):
         AuthStrategy.from_dict({**AuthStrategy().to_dict(), **bad})
 
 
-@pytest.mark.parametrize("lines, expected", [(0, "small"), (499, "small"), (500, "medium"),
-                                             (1999, "medium"), (2000, "large"), (10**6, "large")])
+@pytest.mark.parametrize(
+    "lines, expected",
+    [(0, "small"), (499, "small"), (500, "medium"), (1999, "medium"), (2000, "large"), (10**6, "large")],
+)
 def test_size_category_boundaries(lines, expected):
     assert get_module_size_category(lines) == expected
     assert AuthStrategy().get_module_size_category(lines) == expected
@@ -82,6 +99,7 @@ def test_estimate_tokens_is_int_of_lines_times_multiplier():
 
 
 # ---- the five rules, in order ----------------------------------------------------
+
 
 def pro(**kw) -> AuthStrategy:
     return AuthStrategy(subscription_tier="pro", **kw)
@@ -127,6 +145,7 @@ def test_reason_is_one_human_line_with_size_and_cost():
 
 # ---- cost ------------------------------------------------------------------------
 
+
 def test_estimate_cost_shape_and_modes():
     s = pro()
     api = s.estimate_cost(1000, AuthMode.API)
@@ -166,8 +185,9 @@ def test_fits_in_context_per_mode():
 
 def test_pricing_json_override_changes_the_estimate(attune_home):
     before = AuthStrategy().estimate_cost(1000, "api")["monetary_cost"]
-    (attune_home / "pricing.json").write_text(json.dumps(
-        {"as_of": "2026-11-01", "models": {"claude-opus-4-6": {"input": 50, "output": 250}}}))
+    (attune_home / "pricing.json").write_text(
+        json.dumps({"as_of": "2026-11-01", "models": {"claude-opus-4-6": {"input": 50, "output": 250}}})
+    )
     after = AuthStrategy().estimate_cost(1000, "api")
     assert after["monetary_cost"] > before
     assert after["breakdown"][2]["model"] == "claude-opus-4-6"
@@ -198,6 +218,7 @@ def test_pros_cons_has_three_options_with_estimates():
 
 # ---- persistence -----------------------------------------------------------------
 
+
 def test_load_missing_file_gives_defaults(attune_home):
     assert not paths.auth_strategy_path().exists()
     assert AuthStrategy.load() == AuthStrategy()
@@ -213,12 +234,15 @@ def test_save_is_0600_and_round_trips(attune_home):
     assert not [p for p in attune_home.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"{not json", "not valid JSON"),
-    (b"\xff\xfe\x00garbage", "not UTF-8"),
-    (b"[1, 2]", "JSON object"),
-    (json.dumps({"small_module_threshold": 0}).encode(), "small_module_threshold"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"[1, 2]", "JSON object"),
+        (json.dumps({"small_module_threshold": 0}).encode(), "small_module_threshold"),
+    ],
+)
 def test_corrupt_or_invalid_file_raises_and_is_left_alone(attune_home, content, problem):
     path = attune_home / "auth_strategy.json"
     path.write_bytes(content)
@@ -244,6 +268,7 @@ def test_concurrent_writers_leave_one_whole_file(attune_home):
 
 
 # ---- backups, reset, restore -----------------------------------------------------
+
 
 def test_overwrite_backs_up_the_previous_strategy(attune_home):
     first = pro()
@@ -307,12 +332,18 @@ def test_strategy_file_location_honours_attune_home_and_platformdirs(tmp_path):
 
     code = "from attune.models import AUTH_STRATEGY_FILE; print(AUTH_STRATEGY_FILE)"
     env = {k: v for k, v in os.environ.items() if k != "ATTUNE_HOME"}
-    with_home = subprocess.run([sys.executable, "-c", code], env={**env, "ATTUNE_HOME": str(tmp_path)},
-                               capture_output=True, text=True, check=True).stdout.strip()
+    with_home = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "ATTUNE_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert with_home == str(tmp_path / "auth_strategy.json")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                             check=True).stdout.strip()
+    default = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert default == str(tmp_path / "xdg" / "attune" / "auth_strategy.json")
 
 

@@ -7,9 +7,9 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
-from support.redis_server import redis_server, redis_url  # noqa: F401  (pytest fixtures)
 
 from attune.models import CircuitBreaker
+from support.redis_server import redis_server, redis_url  # noqa: F401  (pytest fixtures)
 
 T0 = 1_700_000_000.0
 PROCESSES = 6
@@ -47,8 +47,7 @@ def test_six_processes_racing_in_half_open_get_exactly_one_probe(shared_url: str
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_race_worker, args=(shared_url, barrier, results))
-             for _ in range(PROCESSES)]
+    procs = [ctx.Process(target=_race_worker, args=(shared_url, barrier, results)) for _ in range(PROCESSES)]
     for p in procs:
         p.start()
     answers = [results.get(timeout=90) for _ in range(PROCESSES * ROUNDS)]
@@ -84,8 +83,7 @@ def test_processes_creating_the_sqlite_file_at_once_all_succeed(tmp_path: Path) 
     url = f"sqlite:///{tmp_path}/new/breaker.db"
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
-    procs = [ctx.Process(target=_open_fresh_db_worker, args=(url, barrier, results))
-             for _ in range(PROCESSES)]
+    procs = [ctx.Process(target=_open_fresh_db_worker, args=(url, barrier, results)) for _ in range(PROCESSES)]
     for p in procs:
         p.start()
     reachable = [results.get(timeout=90) for _ in range(PROCESSES)]

@@ -9,11 +9,17 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from support.redis_server import (RedisServer, free_port, redis_server, redis_server_binary, redis_url,  # noqa: F401
-                          skip_or_fail_without_redis)
 
 from attune.models import CircuitBreaker
 from attune.models.breaker.stores.redis import RedisBreakerStore
+from support.redis_server import (  # noqa: F401
+    RedisServer,
+    free_port,
+    redis_server,
+    redis_server_binary,
+    redis_url,
+    skip_or_fail_without_redis,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -21,8 +27,7 @@ BREAKER_LOGGER = "attune.models.breaker.circuit_breaker"
 
 
 def warnings_from_breaker(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == BREAKER_LOGGER and r.levelno == logging.WARNING]
+    return [r.getMessage() for r in caplog.records if r.name == BREAKER_LOGGER and r.levelno == logging.WARNING]
 
 
 def test_unreachable_redis_fails_open_without_raising_and_warns_once(caplog) -> None:
@@ -99,6 +104,7 @@ def test_outage_and_recovery() -> None:
     if redis_server_binary() is None:
         skip_or_fail_without_redis()
     with RedisServer() as server:
+
         def breaker() -> CircuitBreaker:
             return CircuitBreaker(store=RedisBreakerStore(server.url, retry_interval=0))
 

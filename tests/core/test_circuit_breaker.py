@@ -4,16 +4,15 @@ Time moves through an injected clock; nothing here sleeps."""
 
 from __future__ import annotations
 
-from support.manual_clock import ManualClock
-
 import threading
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from support.redis_server import redis_server, redis_url  # noqa: F401  (pytest fixtures)
 
 from attune.models import CircuitBreaker, CircuitBreakerState, get_circuit_breaker
+from support.manual_clock import ManualClock
+from support.redis_server import redis_server, redis_url  # noqa: F401  (pytest fixtures)
 
 T0 = 1_700_000_000.0
 
@@ -48,8 +47,7 @@ def make_breaker(store_url: str, clock: ManualClock):  # type: ignore[no-untyped
         breaker.close()
 
 
-def trip(cb: CircuitBreaker, provider: str = "anthropic", tier: str | None = "premium",
-         n: int | None = None) -> None:
+def trip(cb: CircuitBreaker, provider: str = "anthropic", tier: str | None = "premium", n: int | None = None) -> None:
     for _ in range(cb.failure_threshold if n is None else n):
         cb.record_failure(provider, tier, error_type="server")
 
@@ -205,9 +203,15 @@ def test_get_status_format(make_breaker, clock: ManualClock) -> None:
     assert opened.timestamp() == pytest.approx(T0)
     assert (retry - opened).total_seconds() == pytest.approx(60)
     cheap = status["anthropic:cheap"]
-    assert cheap == {"state": "closed", "failure_count": 1, "is_open": False,
-                     "last_failure": premium["last_failure"], "opened_at": None,
-                     "retry_at": None, "last_error_type": "timeout"}
+    assert cheap == {
+        "state": "closed",
+        "failure_count": 1,
+        "is_open": False,
+        "last_failure": premium["last_failure"],
+        "opened_at": None,
+        "retry_at": None,
+        "last_error_type": "timeout",
+    }
     clock.advance(60)
     assert cb.get_status()["anthropic:premium"]["state"] == "half_open"
 
@@ -221,11 +225,13 @@ def test_change_token_changes_on_every_write_and_not_on_reads(make_breaker, cloc
     cb.record_success("anthropic", "premium")  # nothing to clear: no write
     assert cb.change_token() == t0
     seen = {t0}
-    for step in (lambda: cb.record_failure("anthropic", "premium"),
-                 lambda: trip(cb),
-                 lambda: (clock.advance(60), cb.is_available("anthropic", "premium")),
-                 lambda: cb.record_success("anthropic", "premium"),
-                 lambda: cb.reset()):
+    for step in (
+        lambda: cb.record_failure("anthropic", "premium"),
+        lambda: trip(cb),
+        lambda: (clock.advance(60), cb.is_available("anthropic", "premium")),
+        lambda: cb.record_success("anthropic", "premium"),
+        lambda: cb.reset(),
+    ):
         step()
         token = cb.change_token()
         assert token not in seen
@@ -267,9 +273,13 @@ def test_instances_on_one_shared_store_share_state(make_breaker, store_url: str)
 
 
 def test_bad_policies_are_refused() -> None:
-    for kwargs in ({"failure_threshold": 0}, {"recovery_timeout_seconds": 0},
-                   {"recovery_timeout_seconds": float("nan")}, {"half_open_calls": 0},
-                   {"failure_threshold": 2.5}):
+    for kwargs in (
+        {"failure_threshold": 0},
+        {"recovery_timeout_seconds": 0},
+        {"recovery_timeout_seconds": float("nan")},
+        {"half_open_calls": 0},
+        {"failure_threshold": 2.5},
+    ):
         with pytest.raises(ValueError):
             CircuitBreaker(**kwargs)
 
@@ -307,6 +317,7 @@ def test_state_is_a_dataclass_with_the_seed_fields() -> None:
 
 # --- SQLite: the state survives a restart (the seeds' "per-process, lost on restart")
 
+
 def test_sqlite_state_survives_a_new_breaker_instance(tmp_path: Path, clock: ManualClock) -> None:
     url = f"sqlite:///{tmp_path}/breaker.db"
     first = CircuitBreaker(store=url, clock=clock)
@@ -326,12 +337,12 @@ def test_sqlite_corrupt_file_is_kept_aside_and_replaced(tmp_path: Path, caplog) 
     assert not cb.is_available("anthropic", "premium")
     assert cb.store_health()["reachable"]
     kept = list(tmp_path.glob("breaker.db.corrupt-*"))
-    assert [p.read_bytes()[:20] for p in kept if not p.name.endswith(("-wal", "-shm"))] \
-        == [b"this is not a databa"]
+    assert [p.read_bytes()[:20] for p in kept if not p.name.endswith(("-wal", "-shm"))] == [b"this is not a databa"]
     assert any("corrupt" in r.getMessage() for r in caplog.records)
 
 
 # --- the shared breaker
+
 
 def test_get_circuit_breaker_uses_sqlite_under_attune_home(attune_home: Path) -> None:
     cb = get_circuit_breaker()

@@ -5,9 +5,10 @@ The fake counts one token per whitespace-separated word of every text
 
 from __future__ import annotations
 
-from support.manual_clock import ManualClock
-
 import pytest
+
+from attune.models import CircuitBreaker, count_tokens, get_model
+from attune.models.llm.executor import CircuitOpenError, MissingAPIKeyError, ProviderError, acount_tokens
 from support.fake_anthropic import (  # noqa: F401 - fake_api is a fixture
     COUNT_TOKENS_PATH,
     TEST_API_KEY,
@@ -18,17 +19,14 @@ from support.fake_anthropic import (  # noqa: F401 - fake_api is a fixture
     rate_limited,
     server_error,
 )
-
-from attune.models import CircuitBreaker, count_tokens, get_model
-from attune.models.llm.executor import CircuitOpenError, MissingAPIKeyError, ProviderError, acount_tokens
+from support.manual_clock import ManualClock
 
 SOURCE = "def add(a, b):\n    return a + b\n"  # 7 words
 
 
 @pytest.fixture
 def breaker() -> CircuitBreaker:
-    return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://",
-                          clock=ManualClock())
+    return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://", clock=ManualClock())
 
 
 def _count(fake: FakeAnthropic, breaker: CircuitBreaker, text: str = SOURCE, **kw) -> int:
@@ -101,7 +99,6 @@ def test_connection_refused_is_typed(breaker):
 
 
 async def test_async_twin_gives_the_same_count(fake_api, breaker):
-    assert await acount_tokens(SOURCE, api_key=TEST_API_KEY, base_url=fake_api.base_url,
-                               breaker=breaker) == 7
+    assert await acount_tokens(SOURCE, api_key=TEST_API_KEY, base_url=fake_api.base_url, breaker=breaker) == 7
     with pytest.raises(MissingAPIKeyError):
         await acount_tokens(SOURCE, base_url=fake_api.base_url, breaker=breaker)

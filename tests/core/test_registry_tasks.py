@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from attune.models import (CAPABLE_TASKS, CHEAP_TASKS, MODEL_REGISTRY, PREMIUM_TASKS, REALTIME_REQUIRED_TASKS,
-                           TASK_TIER_MAP, TaskType, get_model, get_pricing_for_model, get_tier_for_task,
-                           normalize_task_type)
+from attune.models import (
+    CAPABLE_TASKS,
+    CHEAP_TASKS,
+    MODEL_REGISTRY,
+    PREMIUM_TASKS,
+    REALTIME_REQUIRED_TASKS,
+    TASK_TIER_MAP,
+    TaskType,
+    get_model,
+    get_pricing_for_model,
+    get_tier_for_task,
+    normalize_task_type,
+)
 
 
 def test_default_prices_are_anthropics_published_ones():
@@ -23,7 +33,7 @@ def test_model_cost_formula():
 
 def test_task_sets_are_disjoint_and_mapped():
     assert not (CHEAP_TASKS & CAPABLE_TASKS or CAPABLE_TASKS & PREMIUM_TASKS or CHEAP_TASKS & PREMIUM_TASKS)
-    assert REALTIME_REQUIRED_TASKS == {"chat", "live_coding", "security_incident", "emergency_response"}
+    assert {"chat", "live_coding", "security_incident", "emergency_response"} == REALTIME_REQUIRED_TASKS
     assert all(TASK_TIER_MAP[t] == "cheap" for t in CHEAP_TASKS)
     assert all(TASK_TIER_MAP[t] == "premium" for t in PREMIUM_TASKS)
     assert set(TASK_TIER_MAP) == {t.value for t in TaskType}

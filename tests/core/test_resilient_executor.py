@@ -5,21 +5,9 @@ injected sleep instead of being slept."""
 
 from __future__ import annotations
 
-from support.manual_clock import ManualClock
-
 from pathlib import Path
 
 import pytest
-from support.fake_anthropic import (  # noqa: F401 - fake_api is a fixture
-    TEST_API_KEY,
-    FakeAnthropic,
-    error,
-    fake_api,
-    ok,
-    overloaded,
-    rate_limited,
-    server_error,
-)
 
 from attune.models import (
     AllProvidersFailedError,
@@ -31,6 +19,17 @@ from attune.models import (
     TelemetryStore,
     get_model,
 )
+from support.fake_anthropic import (  # noqa: F401 - fake_api is a fixture
+    TEST_API_KEY,
+    FakeAnthropic,
+    error,
+    fake_api,
+    ok,
+    overloaded,
+    rate_limited,
+    server_error,
+)
+from support.manual_clock import ManualClock
 
 CHEAP = get_model("anthropic", "cheap")
 CAPABLE = get_model("anthropic", "capable")
@@ -49,14 +48,18 @@ class SleepRecorder:
 
 @pytest.fixture
 def breaker() -> CircuitBreaker:
-    return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://",
-                          clock=ManualClock())
+    return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://", clock=ManualClock())
 
 
 @pytest.fixture
 async def executor(fake_api: FakeAnthropic, breaker: CircuitBreaker, tmp_path: Path):
-    ex = EmpathyLLMExecutor(telemetry_store=TelemetryStore(tmp_path / "t.db"), breaker=breaker,
-                            api_key=TEST_API_KEY, base_url=fake_api.base_url, timeout=5.0)
+    ex = EmpathyLLMExecutor(
+        telemetry_store=TelemetryStore(tmp_path / "t.db"),
+        breaker=breaker,
+        api_key=TEST_API_KEY,
+        base_url=fake_api.base_url,
+        timeout=5.0,
+    )
     yield ex
     await ex.aclose()
 
@@ -113,11 +116,14 @@ async def test_retry_after_ignored_when_policy_says_so(executor, fake_api, sleep
 
 
 async def test_auth_error_is_not_retried_and_stops_the_chain(fake_api, breaker, tmp_path, sleep):
-    async with EmpathyLLMExecutor(telemetry_store=TelemetryStore(tmp_path / "t.db"), breaker=breaker,
-                                  api_key="sk-ant-wrong-not-a-secret", base_url=fake_api.base_url) as ex:
+    async with EmpathyLLMExecutor(
+        telemetry_store=TelemetryStore(tmp_path / "t.db"),
+        breaker=breaker,
+        api_key="sk-ant-wrong-not-a-secret",
+        base_url=fake_api.base_url,
+    ) as ex:
         with pytest.raises(AllProvidersFailedError) as info:
-            await resilient(ex, sleep, fallback=FallbackStrategy.downgrade_from("premium")).run(
-                "final_review", "x")
+            await resilient(ex, sleep, fallback=FallbackStrategy.downgrade_from("premium")).run("final_review", "x")
     assert [a.error_type for a in info.value.attempts] == ["auth"]
     assert len(fake_api.requests) == 1
     assert sleep.delays == []
@@ -135,14 +141,16 @@ async def test_falls_back_along_tiers_when_premium_breaker_is_open(executor, fak
     for _ in range(5):
         breaker.record_failure("anthropic", "premium", error_type="overloaded")
 
-    response = await resilient(executor, sleep, fallback=FallbackStrategy.downgrade_from("premium")
-                               ).run("final_review", "x")
+    response = await resilient(executor, sleep, fallback=FallbackStrategy.downgrade_from("premium")).run(
+        "final_review", "x"
+    )
 
     assert response.success
     assert response.model_id == CAPABLE.id
     assert models_sent(fake_api) == [CAPABLE.id]  # nothing was sent to the open premium tier
     assert response.metadata["failed_attempts"] == [
-        f"{PREMIUM.id} (circuit_open): circuit breaker open for anthropic:premium; no request sent"]
+        f"{PREMIUM.id} (circuit_open): circuit breaker open for anthropic:premium; no request sent"
+    ]
 
 
 async def test_default_chain_starts_at_the_task_tier_and_goes_cheaper(executor, fake_api, sleep):
@@ -160,8 +168,7 @@ async def test_all_failed_lists_every_attempt_in_order(executor, fake_api, sleep
         await resilient(executor, sleep, fallback=strategy, max_attempts=2).run("final_review", "x")
 
     attempts = info.value.attempts
-    assert [a.model_id for a in attempts] == [PREMIUM.id, PREMIUM.id, CAPABLE.id, CAPABLE.id,
-                                              CHEAP.id, CHEAP.id]
+    assert [a.model_id for a in attempts] == [PREMIUM.id, PREMIUM.id, CAPABLE.id, CAPABLE.id, CHEAP.id, CHEAP.id]
     assert {a.error_type for a in attempts} == {"server"}
     message = str(info.value)
     assert all(m.id in message for m in (PREMIUM, CAPABLE, CHEAP))
@@ -182,14 +189,15 @@ async def test_breaker_opening_mid_retries_stops_calls_to_that_tier(executor, fa
 
 async def test_explicit_model_chain(executor, fake_api, sleep):
     fake_api.enqueue(server_error())
-    response = await resilient(executor, sleep, max_attempts=1,
-                               fallback=FallbackStrategy.models(CHEAP.id, PREMIUM.id)
-                               ).run("fix_bug", "x")
+    response = await resilient(
+        executor, sleep, max_attempts=1, fallback=FallbackStrategy.models(CHEAP.id, PREMIUM.id)
+    ).run("fix_bug", "x")
     assert response.model_id == PREMIUM.id
     assert models_sent(fake_api) == [CHEAP.id, PREMIUM.id]
 
 
 # --- policy and strategy values --------------------------------------------------------
+
 
 def test_backoff_doubles_and_is_capped():
     policy = RetryPolicy(base_delay=0.5, max_delay=3.0, jitter=False)
@@ -204,9 +212,11 @@ def test_jitter_stays_between_half_and_full_delay():
 
 def test_fallback_strategy_constructors_and_validation():
     assert [str(t) for t in FallbackStrategy.downgrade_from("premium")] == [
-        "anthropic:premium", "anthropic:capable", "anthropic:cheap"]
-    assert [str(t) for t in FallbackStrategy.downgrade_from("capable")] == [
-        "anthropic:capable", "anthropic:cheap"]
+        "anthropic:premium",
+        "anthropic:capable",
+        "anthropic:cheap",
+    ]
+    assert [str(t) for t in FallbackStrategy.downgrade_from("capable")] == ["anthropic:capable", "anthropic:cheap"]
     with pytest.raises(ValueError, match="unknown tier"):
         FallbackStrategy.tiers("gold")
     with pytest.raises(ValueError):

@@ -7,27 +7,45 @@ import random
 import sqlite3
 import subprocess
 import sys
-import threading
 import textwrap
-from datetime import datetime, timedelta, timezone
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from attune.models import LLMCallRecord, TelemetryBackend, TelemetryStore, get_telemetry_store
-from attune.models.telemetry.store import MAX_QUERY_LIMIT, TelemetryStoreError
+from attune.models.telemetry.records import TelemetryStoreError
+from attune.models.telemetry.store import MAX_QUERY_LIMIT
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
-def call(*, ago: timedelta = timedelta(minutes=1), workflow: str = "docs", stage: str = "write",
-         model: str = "claude-haiku-4-5", tier: str = "cheap", success: bool = True,
-         latency: float = 100.0, cost: float = 0.001, tokens: tuple[int, int] = (100, 50)
-         ) -> LLMCallRecord:
+def call(
+    *,
+    ago: timedelta = timedelta(minutes=1),
+    workflow: str = "docs",
+    stage: str = "write",
+    model: str = "claude-haiku-4-5",
+    tier: str = "cheap",
+    success: bool = True,
+    latency: float = 100.0,
+    cost: float = 0.001,
+    tokens: tuple[int, int] = (100, 50),
+) -> LLMCallRecord:
     return LLMCallRecord(
-        workflow=workflow, stage=stage, task_type="summarize", provider="anthropic", tier=tier,
-        model_id=model, success=success, error_type=None if success else "timeout",
-        latency_ms=latency, tokens_input=tokens[0], tokens_output=tokens[1], cost=cost,
+        workflow=workflow,
+        stage=stage,
+        task_type="summarize",
+        provider="anthropic",
+        tier=tier,
+        model_id=model,
+        success=success,
+        error_type=None if success else "timeout",
+        latency_ms=latency,
+        tokens_input=tokens[0],
+        tokens_output=tokens[1],
+        cost=cost,
         timestamp=NOW - ago,
     )
 
@@ -42,23 +60,32 @@ def store(tmp_path: Path) -> TelemetryStore:
 def test_a_call_reads_back_as_written_and_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     written = LLMCallRecord(
-        workflow="review", stage="security", task_type="review_security", provider="anthropic",
-        tier="capable", model_id="claude-sonnet-4-6", success=False, error_type="rate_limit",
-        latency_ms=812.5, tokens_input=1234, tokens_output=56, cost=0.0045,
-        timestamp=datetime(2026, 3, 1, 12, 30, 15, 123000, tzinfo=timezone.utc),
+        workflow="review",
+        stage="security",
+        task_type="review_security",
+        provider="anthropic",
+        tier="capable",
+        model_id="claude-sonnet-4-6",
+        success=False,
+        error_type="rate_limit",
+        latency_ms=812.5,
+        tokens_input=1234,
+        tokens_output=56,
+        cost=0.0045,
+        timestamp=datetime(2026, 3, 1, 12, 30, 15, 123000, tzinfo=UTC),
     )
     with TelemetryStore(path, retention_days=None) as s:
         s.record_call(written)
     with TelemetryStore(path, retention_days=None) as s:
-        [read] = s.recent_calls("review", "security", since=datetime(2026, 3, 1, tzinfo=timezone.utc))
+        [read] = s.recent_calls("review", "security", since=datetime(2026, 3, 1, tzinfo=UTC))
     assert read == written
 
 
 def test_timestamp_defaults_to_now_in_utc() -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     rec = LLMCallRecord("w", "s", "t", "anthropic", "cheap", "m", True)
     assert rec.timestamp.tzinfo is not None and rec.timestamp.utcoffset() == timedelta(0)
-    assert before <= rec.timestamp <= datetime.now(timezone.utc)
+    assert before <= rec.timestamp <= datetime.now(UTC)
 
 
 def test_naive_timestamp_and_bad_numbers_are_refused_with_the_field_named() -> None:
@@ -76,8 +103,10 @@ def test_file_is_in_wal_mode_and_the_store_is_a_telemetry_backend(store: Telemet
     assert isinstance(store, TelemetryBackend)
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        indexed = {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'llm_calls'")}
+        indexed = {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'llm_calls'")
+        }
     assert {"llm_calls_workflow_stage_ts", "llm_calls_model_ts"} <= indexed
 
 
@@ -101,8 +130,9 @@ def test_recent_calls_are_the_newest_first_and_bounded(store: TelemetryStore) ->
     newest = store.recent_calls("docs", "write", limit=5)
     assert [c.latency_ms for c in newest] == [1.0, 2.0, 3.0, 4.0, 5.0]
 
-    window = store.recent_calls("docs", since=NOW - timedelta(minutes=10, seconds=30),
-                                until=NOW - timedelta(minutes=5, seconds=30), limit=100)
+    window = store.recent_calls(
+        "docs", since=NOW - timedelta(minutes=10, seconds=30), until=NOW - timedelta(minutes=5, seconds=30), limit=100
+    )
     assert [c.latency_ms for c in window] == [6.0, 7.0, 8.0, 9.0, 10.0]
 
     assert len(store.recent_calls("docs", limit=1000)) == 60
@@ -127,10 +157,15 @@ def test_a_query_without_workflow_or_model_is_refused(store: TelemetryStore) -> 
 def test_aggregates_are_exact_for_windows_that_cut_through_hours(store: TelemetryStore) -> None:
     rng = random.Random(42)
     records = [
-        call(ago=timedelta(seconds=rng.randrange(10 * 86_400)), stage=rng.choice(["a", "b"]),
-             model=rng.choice(["m1", "m2", "m3"]), success=rng.random() < 0.8,
-             latency=float(rng.randrange(50, 2000)), cost=rng.randrange(1, 100) / 10_000,
-             tokens=(rng.randrange(1000), rng.randrange(500)))
+        call(
+            ago=timedelta(seconds=rng.randrange(10 * 86_400)),
+            stage=rng.choice(["a", "b"]),
+            model=rng.choice(["m1", "m2", "m3"]),
+            success=rng.random() < 0.8,
+            latency=float(rng.randrange(50, 2000)),
+            cost=rng.randrange(1, 100) / 10_000,
+            tokens=(rng.randrange(1000), rng.randrange(500)),
+        )
         for _ in range(4000)
     ]
     store.record_calls(records)
@@ -141,12 +176,16 @@ def test_aggregates_are_exact_for_windows_that_cut_through_hours(store: Telemetr
     ]
     for since, until in windows:
         for stage in ("a", None):
-            got = {a.model_id: a for a in store.aggregate_by_model("docs", stage, since=since,
-                                                                   until=until)}
+            got = {a.model_id: a for a in store.aggregate_by_model("docs", stage, since=since, until=until)}
             for model in ("m1", "m2", "m3"):
-                expected = [r for r in records if r.model_id == model
-                            and (stage is None or r.stage == stage)
-                            and r.timestamp >= since and (until is None or r.timestamp < until)]
+                expected = [
+                    r
+                    for r in records
+                    if r.model_id == model
+                    and (stage is None or r.stage == stage)
+                    and r.timestamp >= since
+                    and (until is None or r.timestamp < until)
+                ]
                 if not expected:
                     assert model not in got
                     continue
@@ -168,8 +207,9 @@ def test_aggregates_are_most_called_first_and_limited(store: TelemetryStore) -> 
 def test_retention_deletes_old_calls_on_open_and_prune_on_demand(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     with TelemetryStore(path, retention_days=None) as s:
-        s.record_calls([call(ago=timedelta(days=40))] * 3 + [call(ago=timedelta(days=10))] * 2
-                       + [call(ago=timedelta(hours=2))])
+        s.record_calls(
+            [call(ago=timedelta(days=40))] * 3 + [call(ago=timedelta(days=10))] * 2 + [call(ago=timedelta(hours=2))]
+        )
         assert s.aggregate_by_model("docs", since=NOW - timedelta(days=60))[0].calls == 6
 
     with TelemetryStore(path, retention_days=30) as s:  # applied when the store opens
@@ -187,7 +227,7 @@ def test_four_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     TelemetryStore(path).close()  # created up front; writers then race on inserts only
     script = textwrap.dedent("""
         import sys
-        from attune.models.telemetry.store import LLMCallRecord, TelemetryStore
+        from attune.models.telemetry import LLMCallRecord, TelemetryStore
         worker = int(sys.argv[2])
         store = TelemetryStore(sys.argv[1])
         def rec(i):
@@ -199,8 +239,10 @@ def test_four_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
             store.record_calls([rec(i) for i in range(start, start + 50)])
         store.close()
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), str(w)],
-                              stderr=subprocess.PIPE, text=True) for w in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), str(w)], stderr=subprocess.PIPE, text=True)
+        for w in range(4)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=90)
         assert p.returncode == 0, err
@@ -224,13 +266,12 @@ def test_threads_sharing_one_store_lose_nothing(store: TelemetryStore) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert {a.model_id: a.calls for a in store.aggregate_by_model("docs")} == \
-        {f"t{w}": 100 for w in range(8)}
+    assert {a.model_id: a.calls for a in store.aggregate_by_model("docs")} == {f"t{w}": 100 for w in range(8)}
 
 
-def test_shared_store_lives_under_attune_home_one_per_path(attune_home: Path,
-                                                           tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_store_lives_under_attune_home_one_per_path(
+    attune_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = get_telemetry_store()
     assert first.path == (attune_home / "state" / "telemetry.db").resolve()
     assert first.path.exists()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
-from support.lsp_session import python_source
 
+from support.lsp_session import python_source
 
 INVALID_PARAMS = -32602
 
@@ -24,7 +24,8 @@ async def test_lens_for_a_never_opened_file_reads_it_from_disk(start_session, tm
 async def test_lens_for_a_missing_file_and_a_non_file_uri(start_session, tmp_path: Path):
     session = await start_session()
     assert await session.lens_titles((tmp_path / "nope.py").as_uri()) == [
-        "Attune: not analysed — file not found on disk"]
+        "Attune: not analysed — file not found on disk"
+    ]
     titles = await session.lens_titles("https://example.com/a.py")
     assert titles == ["Attune: not analysed — the document is not open in the editor and is not a file: URI"]
     # an open non-file document (e.g. a git diff view) is counted from its text
@@ -64,8 +65,11 @@ MALFORMED = [
     ("attune.server.setupAuth", [{"tier": "platinum", "mode": "auto"}], "tier"),
     ("attune.server.setupAuth", [{"mode": "auto"}], "tier"),
     ("attune.server.setupAuth", [{"tier": "pro", "mode": "auto", "colour": "red"}], "colour"),
-    ("attune.server.setupAuth", [{"tier": "pro", "mode": "auto", "loc_to_tokens_multiplier": "4"}],
-     "loc_to_tokens_multiplier"),
+    (
+        "attune.server.setupAuth",
+        [{"tier": "pro", "mode": "auto", "loc_to_tokens_multiplier": "4"}],
+        "loc_to_tokens_multiplier",
+    ),
     ("attune.server.setupAuth", ["pro"], "expected an object"),
     ("attune.server.setupAuth", [{"tier": "pro", "mode": "auto"}, {}], "one argument object"),
     ("attune.server.resetAuth", [{"confirm": "yes"}], "confirm"),
@@ -95,14 +99,17 @@ async def test_unknown_command(start_session):
 
 
 async def test_corrupt_strategy_at_start(start_session, tmp_path: Path, attune_home: Path):
-    (attune_home / "auth_strategy.json").write_text(json.dumps({"subscription_tier": "pro",
-                                                                "small_module_threshold": -1}))
+    (attune_home / "auth_strategy.json").write_text(
+        json.dumps({"subscription_tier": "pro", "small_module_threshold": -1})
+    )
     source = tmp_path / "mod.py"
     source.write_text(python_source(5))
     session = await start_session()
     titles = await session.lens_titles(source.as_uri())
-    assert titles == ["Attune: strategy file invalid — invalid strategy (small_module_threshold: "
-                      "Input should be greater than 0); run `attune auth reset` or fix the file"]
+    assert titles == [
+        "Attune: strategy file invalid — invalid strategy (small_module_threshold: "
+        "Input should be greater than 0); run `attune auth reset` or fix the file"
+    ]
     with pytest.raises(JsonRpcException) as status:
         await session.command("attune.server.authStatus")
     assert "small_module_threshold" in status.value.message
@@ -116,19 +123,24 @@ async def test_corrupt_strategy_at_start(start_session, tmp_path: Path, attune_h
 async def test_anthropic_is_not_imported_until_a_command_needs_it(start_session, server_env, tmp_path: Path):
     """Run the real server under a wrapper that dumps sys.modules at exit."""
     dump = tmp_path / "modules.txt"
-    wrapper = ("import atexit, runpy, sys\n"
-               f"atexit.register(lambda: open({str(dump)!r}, 'w').write('\\n'.join(sorted(sys.modules))))\n"
-               "sys.argv = ['attune-lsp']\n"
-               "runpy.run_module('attune.lsp', run_name='__main__', alter_sys=True)\n")
+    wrapper = (
+        "import atexit, runpy, sys\n"
+        f"atexit.register(lambda: open({str(dump)!r}, 'w').write('\\n'.join(sorted(sys.modules))))\n"
+        "sys.argv = ['attune-lsp']\n"
+        "runpy.run_module('attune.lsp', run_name='__main__', alter_sys=True)\n"
+    )
     source = tmp_path / "mod.py"
     source.write_text(python_source(30))
     session = await start_session(command=[sys.executable, "-c", wrapper])
     session.open(source.as_uri(), source.read_text())
     await session.lens_titles(source.as_uri())
-    for command, args in (("attune.server.authStatus", []), ("attune.server.breakerStatus", []),
-                          ("attune.server.recommend", [source.as_uri()]),
-                          ("attune.server.showDetails", [{"uri": source.as_uri()}]),
-                          ("attune.server.setupAuth", [{"tier": "pro", "mode": "auto"}])):
+    for command, args in (
+        ("attune.server.authStatus", []),
+        ("attune.server.breakerStatus", []),
+        ("attune.server.recommend", [source.as_uri()]),
+        ("attune.server.showDetails", [{"uri": source.as_uri()}]),
+        ("attune.server.setupAuth", [{"tier": "pro", "mode": "auto"}]),
+    ):
         await session.command(command, *args)
     await session.client.shutdown_session()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from attune.models.breaker.circuit_breaker import CircuitBreaker
 from attune.lsp.watchers import BreakerWatcher, ReportOnce
+from attune.models.breaker.circuit_breaker import CircuitBreaker
 
 
 def test_open_to_half_open_by_time_alone_is_notified() -> None:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from attune.models.strategy.model import AuthStrategy
 from attune.models.pricing.pipeline import pipeline_description
 from attune.models.strategy.backups import list_backups
-
+from attune.models.strategy.model import AuthStrategy
 from support.fake_anthropic import TEST_API_KEY, fake_api  # noqa: F401 - fake_api is a fixture
 from support.lsp_session import eventually, python_source, trip_breaker
 
@@ -28,18 +26,30 @@ async def test_setup_auth_saves_validates_and_backs_up(start_session, attune_hom
     assert first["subscription_tier"] == "pro" and first["setup_completed"] is True
     assert AuthStrategy.load().to_dict() == first
 
-    second = await session.command("attune.server.setupAuth", {
-        "tier": "max", "mode": "subscription", "prefer_subscription": False,
-        "small_module_threshold": 100, "medium_module_threshold": 900, "loc_to_tokens_multiplier": 5.5})
+    second = await session.command(
+        "attune.server.setupAuth",
+        {
+            "tier": "max",
+            "mode": "subscription",
+            "prefer_subscription": False,
+            "small_module_threshold": 100,
+            "medium_module_threshold": 900,
+            "loc_to_tokens_multiplier": 5.5,
+        },
+    )
     assert second == AuthStrategy.load().to_dict()
     assert (second["subscription_tier"], second["small_module_threshold"], second["loc_to_tokens_multiplier"]) == (
-        "max", 100, 5.5)
+        "max",
+        100,
+        5.5,
+    )
     backups = list_backups()
     assert json.loads(backups[0].read_text()) == first  # the overwritten strategy was kept
 
     with pytest.raises(JsonRpcException) as bad:
-        await session.command("attune.server.setupAuth", {"tier": "pro", "mode": "auto",
-                                                          "small_module_threshold": 5000})
+        await session.command(
+            "attune.server.setupAuth", {"tier": "pro", "mode": "auto", "small_module_threshold": 5000}
+        )
     assert bad.value.code == INVALID_PARAMS and "small_module_threshold" in bad.value.message
     assert AuthStrategy.load().to_dict() == second  # nothing changed
 
@@ -81,8 +91,7 @@ async def test_restore_auth_brings_back_newest_or_named(start_session):
 async def test_auth_status_is_to_dict_plus_path(start_session, attune_home: Path):
     session = await start_session()
     status = await session.command("attune.server.authStatus")
-    assert status == {**AuthStrategy().to_dict(), "path": str(attune_home / "auth_strategy.json"),
-                      "file_exists": False}
+    assert status == {**AuthStrategy().to_dict(), "path": str(attune_home / "auth_strategy.json"), "file_exists": False}
     await session.command("attune.server.setupAuth", {"tier": "pro", "mode": "api"})
     status = await session.command("attune.server.authStatus")
     assert status["default_mode"] == "api" and status["file_exists"] is True
@@ -95,8 +104,15 @@ async def test_recommend_matches_the_cli_json(start_session, tmp_path: Path, cli
     session = await start_session()
 
     from_server = await session.command("attune.server.recommend", {"uri": source.as_uri()})
-    from_cli = json.loads(subprocess.run([*attune_cmd, "auth", "recommend", str(source), "--json"],
-                                         env=cli_env, capture_output=True, text=True, check=True).stdout)
+    from_cli = json.loads(
+        subprocess.run(
+            [*attune_cmd, "auth", "recommend", str(source), "--json"],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert from_server == from_cli
     assert from_server["mode"] == "subscription" and from_server["lines"] == 700
 
@@ -110,7 +126,8 @@ async def test_show_details_has_pros_cons_formula_thresholds(start_session, tmp_
     session = await start_session()
     session.open(source.as_uri(), source.read_text())
     lenses = await session.client.text_document_code_lens_async(
-        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=source.as_uri())))
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=source.as_uri()))
+    )
 
     # click the lens: run exactly the command it carries
     details = await session.command(lenses[0].command.command, *lenses[0].command.arguments)
@@ -118,8 +135,11 @@ async def test_show_details_has_pros_cons_formula_thresholds(start_session, tmp_
     strategy = AuthStrategy()
     assert details["pros_cons"] == strategy.get_pros_cons(40)
     assert details["formula"] == pipeline_description()
-    assert details["thresholds"] == {"small_module_threshold": 500, "medium_module_threshold": 2000,
-                                     "loc_to_tokens_multiplier": 4.0}
+    assert details["thresholds"] == {
+        "small_module_threshold": 500,
+        "medium_module_threshold": 2000,
+        "loc_to_tokens_multiplier": 4.0,
+    }
     assert details["report"]["lines"] == 40
     await eventually(lambda: session.client.messages, what="the showMessage summary")
     assert "40 lines of code" in session.client.messages[-1].message
@@ -158,8 +178,11 @@ async def test_show_details_for_a_tier_being_chosen_saves_nothing(start_session,
     assert as_pro_api["report"]["mode"] == "api"  # an explicit mode is what runs
     assert AuthStrategy.load().to_dict() == saved.to_dict()
 
-    for bad_args, field in (({"uri": uri, "tier": "platinum"}, "tier"), ({"uri": uri, "mode": "cheapest"}, "mode"),
-                            ({"uri": uri, "tier": 3}, "tier")):
+    for bad_args, field in (
+        ({"uri": uri, "tier": "platinum"}, "tier"),
+        ({"uri": uri, "mode": "cheapest"}, "mode"),
+        ({"uri": uri, "tier": 3}, "tier"),
+    ):
         with pytest.raises(JsonRpcException) as bad:
             await session.command("attune.server.showDetails", bad_args)
         assert bad.value.code == INVALID_PARAMS and field in bad.value.message, bad_args
@@ -196,7 +219,8 @@ async def test_count_tokens_without_a_key_says_how_to_provide_one(start_session,
 
 
 async def test_count_tokens_exact_count_replaces_the_estimate_in_the_lens(
-        start_session, server_env, fake_api, tmp_path: Path):  # noqa: F811 - fixture
+    start_session, server_env, fake_api, tmp_path: Path
+):
     source = tmp_path / "mod.py"
     text = python_source(25)
     source.write_text(text)

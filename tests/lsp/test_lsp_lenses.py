@@ -6,17 +6,18 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from attune.models.strategy.model import AuthMode, AuthStrategy, SubscriptionTier
 from attune.models.formatting import format_count, format_money
+from attune.models.strategy.model import AuthMode, AuthStrategy, SubscriptionTier
 from support.lsp_session import eventually, python_source
-
 
 
 def expected_cost_line(strategy: AuthStrategy, lines: int) -> str:
     api = strategy.estimate_cost(lines, AuthMode.API)
     sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
-    return (f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
-            f"(≈{format_count(sub['tokens_used'])} tokens of quota)")
+    return (
+        f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
+        f"(≈{format_count(sub['tokens_used'])} tokens of quota)"
+    )
 
 
 async def test_breaker_status_is_sent_once_after_initialized(start_session):
@@ -36,9 +37,16 @@ async def test_initialize_result(start_session, server_env):
         assert result.server_info.name == "attune-lsp"
         assert result.capabilities.code_lens_provider is not None
         assert set(result.capabilities.execute_command_provider.commands) == {
-            "attune.server.setupAuth", "attune.server.resetAuth", "attune.server.restoreAuth",
-            "attune.server.authStatus", "attune.server.recommend", "attune.server.breakerStatus",
-            "attune.server.resetBreaker", "attune.server.countTokens", "attune.server.showDetails"}
+            "attune.server.setupAuth",
+            "attune.server.resetAuth",
+            "attune.server.restoreAuth",
+            "attune.server.authStatus",
+            "attune.server.recommend",
+            "attune.server.breakerStatus",
+            "attune.server.resetBreaker",
+            "attune.server.countTokens",
+            "attune.server.showDetails",
+        }
         await client.shutdown_session()
     finally:
         await client.stop()
@@ -76,8 +84,12 @@ async def test_large_file_under_pro_strategy_prefers_subscription(start_session,
 
 
 async def test_same_file_other_strategy_other_answer(start_session, tmp_path: Path):
-    AuthStrategy(subscription_tier=SubscriptionTier.MAX, prefer_subscription=False,
-                 small_module_threshold=50, medium_module_threshold=100).save()
+    AuthStrategy(
+        subscription_tier=SubscriptionTier.MAX,
+        prefer_subscription=False,
+        small_module_threshold=50,
+        medium_module_threshold=100,
+    ).save()
     source = tmp_path / "mid.py"
     source.write_text(python_source(75))
     session = await start_session()
@@ -140,8 +152,9 @@ async def test_settings_choose_parts_and_can_turn_lenses_off(start_session, tmp_
     assert len(titles) == 1 and titles[0].startswith("API ≈ $")
 
     before = session.received.refreshes
-    session.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"attune": {"lens": {"enabled": False}}}))
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"attune": {"lens": {"enabled": False}}})
+    )
     await eventually(lambda: session.received.refreshes > before, what="a lens refresh after settings")
     assert await session.lens_titles(source.as_uri()) == []
 
@@ -186,8 +199,9 @@ async def test_save_recounts_at_once_without_waiting_for_the_debounce(start_sess
     assert (await session.lens_titles(uri))[0] == "Small module · 10 lines of code"
 
     session.replace(uri, python_source(20), version=2)
-    session.client.text_document_did_save(types.DidSaveTextDocumentParams(
-        text_document=types.TextDocumentIdentifier(uri=uri)))
+    session.client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
 
     # With a 10 s debounce the count would still be pending; the save started it now.
     # (A generous hang guard, not a speed assertion.)

@@ -9,9 +9,7 @@ from attune.models.strategy.model import AuthStrategy
 from support.lsp_session import eventually, python_source, trip_breaker
 
 
-
-async def test_cli_setup_in_another_process_refreshes_the_lenses(
-        start_session, tmp_path: Path, cli_env, attune_cmd):
+async def test_cli_setup_in_another_process_refreshes_the_lenses(start_session, tmp_path: Path, cli_env, attune_cmd):
     source = tmp_path / "mod.py"
     source.write_text(python_source(800))
     session = await start_session()
@@ -19,8 +17,13 @@ async def test_cli_setup_in_another_process_refreshes_the_lenses(
     assert (await session.lens_titles(source.as_uri()))[1].startswith("Recommended: API — ")
     before = session.received.refreshes
 
-    subprocess.run([*attune_cmd, "auth", "setup", "--tier", "pro", "--mode", "auto"],
-                   env=cli_env, check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [*attune_cmd, "auth", "setup", "--tier", "pro", "--mode", "auto"],
+        env=cli_env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
     await eventually(lambda: session.received.refreshes > before, what="workspace/codeLens/refresh")
     assert (await session.lens_titles(source.as_uri()))[1].startswith("Recommended: Subscription — ")
@@ -56,7 +59,8 @@ async def eventually_titles(session, uri: str, prefix: str) -> list[str]:
 
 
 async def test_hand_edit_to_a_corrupt_file_is_reported_and_server_keeps_answering(
-        start_session, tmp_path: Path, attune_home: Path):
+    start_session, tmp_path: Path, attune_home: Path
+):
     source = tmp_path / "mod.py"
     source.write_text(python_source(10))
     session = await start_session()
@@ -76,8 +80,8 @@ async def test_hand_edit_to_a_corrupt_file_is_reported_and_server_keeps_answerin
     assert len(warnings) == 1
     # every other request still answers; the ones needing the strategy say why they cannot
     assert (await session.command("attune.server.breakerStatus"))["open"] == 0
-    from pygls.exceptions import JsonRpcException
     import pytest
+    from pygls.exceptions import JsonRpcException
 
     with pytest.raises(JsonRpcException) as failed:
         await session.command("attune.server.recommend", source.as_uri())

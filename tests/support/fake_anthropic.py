@@ -26,9 +26,10 @@ import json
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -68,22 +69,30 @@ class Scripted:
     path: str | None = None
 
 
-def ok(text: str = DEFAULT_REPLY, *, input_tokens: int | None = None,
-       output_tokens: int | None = None, path: str | None = None) -> Scripted:
-    return Scripted(200, text=text, input_tokens=input_tokens, output_tokens=output_tokens,
-                    path=path)
+def ok(
+    text: str = DEFAULT_REPLY,
+    *,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    path: str | None = None,
+) -> Scripted:
+    return Scripted(200, text=text, input_tokens=input_tokens, output_tokens=output_tokens, path=path)
 
 
-def error(status: int, message: str | None = None, *, error_type: str | None = None,
-          headers: dict[str, str] | None = None, path: str | None = None) -> Scripted:
-    return Scripted(status, message=message, error_type=error_type,
-                    headers=dict(headers or {}), path=path)
+def error(
+    status: int,
+    message: str | None = None,
+    *,
+    error_type: str | None = None,
+    headers: dict[str, str] | None = None,
+    path: str | None = None,
+) -> Scripted:
+    return Scripted(status, message=message, error_type=error_type, headers=dict(headers or {}), path=path)
 
 
 def rate_limited(retry_after: float | str | None = None, *, path: str | None = None) -> Scripted:
     headers = {} if retry_after is None else {"retry-after": str(retry_after)}
-    return error(429, "Number of request tokens has exceeded your per-minute rate limit",
-                 headers=headers, path=path)
+    return error(429, "Number of request tokens has exceeded your per-minute rate limit", headers=headers, path=path)
 
 
 def server_error(status: int = 500, *, path: str | None = None) -> Scripted:
@@ -155,7 +164,7 @@ class FakeAnthropic:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> "FakeAnthropic":
+    def start(self) -> FakeAnthropic:
         fake = self
 
         class Handler(_Handler):
@@ -164,8 +173,9 @@ class FakeAnthropic:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         # a short poll interval: stop() waits up to one interval for the loop to notice
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        name="fake-anthropic", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="fake-anthropic", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -177,7 +187,7 @@ class FakeAnthropic:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeAnthropic":
+    def __enter__(self) -> FakeAnthropic:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -229,13 +239,13 @@ class _Handler(BaseHTTPRequestHandler):
     owner: FakeAnthropic
     server_version = "fake-anthropic/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean; requests are recorded instead
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self._send_json(404, _error_body(404, "Not found"))
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -264,8 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if answer is not None and answer.status >= 400:
             message = answer.message or f"HTTP {answer.status}"
-            self._send_json(answer.status, _error_body(answer.status, message, answer.error_type),
-                            answer.headers)
+            self._send_json(answer.status, _error_body(answer.status, message, answer.error_type), answer.headers)
             return
         problem = _validate(path, body)
         if problem:
@@ -313,8 +322,7 @@ def _validate(path: str, body: Any) -> str | None:
 def _message(body: dict[str, Any], answer: Scripted | None) -> dict[str, Any]:
     text = answer.text if answer is not None and answer.text is not None else DEFAULT_REPLY
     input_tokens = answer.input_tokens if answer and answer.input_tokens is not None else count_words(body)
-    output_tokens = (answer.output_tokens if answer and answer.output_tokens is not None
-                     else len(text.split()))
+    output_tokens = answer.output_tokens if answer and answer.output_tokens is not None else len(text.split())
     return {
         "id": f"msg_fake_{uuid.uuid4().hex[:20]}",
         "type": "message",

@@ -11,9 +11,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 import pytest
@@ -49,8 +50,8 @@ def keep_raw_params(client: LanguageClient, method: str) -> None:
 def capabilities(refresh: bool = True) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(
-            configuration=True,
-            code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=refresh)),
+            configuration=True, code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=refresh)
+        ),
         window=types.WindowClientCapabilities(show_document=types.ShowDocumentClientCapabilities(support=True)),
     )
 
@@ -75,11 +76,13 @@ class Session:
 
     async def command(self, name: str, *arguments: Any) -> Any:
         return await self.client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command=name, arguments=list(arguments)))
+            types.ExecuteCommandParams(command=name, arguments=list(arguments))
+        )
 
     async def lens_titles(self, uri: str) -> list[str]:
         lenses = await self.client.text_document_code_lens_async(
-            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
         titles = []
         for lens in lenses or []:
             assert lens.command is not None and lens.command.command == "attune.server.showDetails"
@@ -88,13 +91,19 @@ class Session:
         return titles
 
     def open(self, uri: str, text: str, language_id: str = "python", version: int = 1) -> None:
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=version, text=text)))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=version, text=text)
+            )
+        )
 
     def replace(self, uri: str, text: str, version: int) -> None:
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
 
 
 @pytest.fixture
@@ -111,8 +120,12 @@ async def start_session(server_env: dict[str, str]):
     """``await start_session(init_options=..., refresh=True, env=..., command=...)``."""
     clients: list[LanguageClient] = []
 
-    async def start(init_options: Any = None, refresh: bool = True, env: dict[str, str] | None = None,
-                    command: list[str] | None = None) -> Session:
+    async def start(
+        init_options: Any = None,
+        refresh: bool = True,
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
+    ) -> Session:
         config = ClientServerConfig(server_command=command or SERVER, server_env=env or server_env)
         client = await config.start()
         clients.append(client)
@@ -128,8 +141,9 @@ async def start_session(server_env: dict[str, str]):
         def _breaker(ls: LanguageClient, params: Any) -> None:
             received.breaker.append(params)
 
-        await client.initialize_session(types.InitializeParams(
-            capabilities=capabilities(refresh), initialization_options=init_options))
+        await client.initialize_session(
+            types.InitializeParams(capabilities=capabilities(refresh), initialization_options=init_options)
+        )
         return Session(client, received)
 
     yield start
@@ -150,6 +164,8 @@ def python_source(code_lines: int) -> str:
 
 def trip_breaker(env: dict[str, str], provider: str = "anthropic", tier: str = "cheap", times: int = 5) -> None:
     """Another process records failures on the shared store."""
-    code = ("from attune.models import get_circuit_breaker\n"
-            f"b = get_circuit_breaker()\nfor _ in range({times}): b.record_failure({provider!r}, {tier!r})\n")
+    code = (
+        "from attune.models import get_circuit_breaker\n"
+        f"b = get_circuit_breaker()\nfor _ in range({times}): b.record_failure({provider!r}, {tier!r})\n"
+    )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)

@@ -23,8 +23,7 @@ START_TIMEOUT_SECONDS = 10.0
 
 
 def redis_server_binary() -> str | None:
-    return shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    return shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
 
 
 def free_port() -> int:
@@ -53,17 +52,37 @@ class RedisServer:
             return self
         for attempt in range(3):
             self.process = subprocess.Popen(
-                [self.binary, "--bind", "127.0.0.1", "--port", str(self.port),
-                 "--dir", str(self.dir), "--save", "", "--appendonly", "no",
-                 "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
-                 "--logfile", str(self.dir / "redis.log")],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    self.binary,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--dir",
+                    str(self.dir),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                    "--protected-mode",
+                    "yes",
+                    "--loglevel",
+                    "warning",
+                    "--logfile",
+                    str(self.dir / "redis.log"),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             if self._wait_ready():
                 return self
             self.stop()
             if attempt < 2:
                 self.port = free_port()  # someone else took the port between probe and start
-        log = (self.dir / "redis.log")
+        log = self.dir / "redis.log"
         detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise RuntimeError(f"redis-server did not start on 127.0.0.1:{self.port}\n{detail}")
 
@@ -117,6 +136,7 @@ except ImportError:  # the helper is usable without pytest
     pytest = None  # type: ignore[assignment]
 
 if pytest is not None:
+
     def skip_or_fail_without_redis() -> None:
         """Skip where redis-server is missing, except in CI (ATTUNE_REQUIRE_REDIS=1, set by
         .ci/run), where a missing server must fail rather than quietly skip the Redis tests."""

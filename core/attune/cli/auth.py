@@ -39,20 +39,22 @@ def _args(args: argparse.Namespace | None, command: str) -> argparse.Namespace:
 
 # ---- attune auth setup ----------------------------------------------------------
 
+
 def cmd_auth_setup(args: argparse.Namespace | None = None) -> int:
     from attune.models.strategy.backups import apply_setup
 
     args = _args(args, "setup")
-    given = {field: getattr(args, dest) for dest, field in _SETUP_FIELDS.items()
-             if getattr(args, dest, None) is not None}
+    given = {
+        field: getattr(args, dest) for dest, field in _SETUP_FIELDS.items() if getattr(args, dest, None) is not None
+    }
     if not given:
         if not stdin_is_terminal():
             raise UsageError(
                 "no terminal to ask on. Pass the choices as flags, e.g. "
                 "`attune auth setup --tier pro --mode auto` (see `attune auth setup --help`)."
             )
-        from attune.models.strategy.model import AuthStrategy, StrategyFileError
         from attune.cli.wizard import SetupCancelled, run_interactive_setup
+        from attune.models.strategy.model import AuthStrategy, StrategyFileError
 
         try:
             current = AuthStrategy.load()
@@ -82,14 +84,22 @@ def cmd_auth_setup(args: argparse.Namespace | None = None) -> int:
 
 # ---- attune auth status ---------------------------------------------------------
 
+
 def _print_strategy(data: dict) -> None:
     from attune.models.strategy.model import TIER_LABELS, SubscriptionTier
 
     tier = data["subscription_tier"]
     print(f"  subscription_tier        {tier} ({TIER_LABELS[SubscriptionTier(tier)]})")
-    for key in ("default_mode", "small_module_threshold", "medium_module_threshold",
-                "loc_to_tokens_multiplier", "setup_completed", "prefer_subscription",
-                "cost_optimization", "metadata"):
+    for key in (
+        "default_mode",
+        "small_module_threshold",
+        "medium_module_threshold",
+        "loc_to_tokens_multiplier",
+        "setup_completed",
+        "prefer_subscription",
+        "cost_optimization",
+        "metadata",
+    ):
         print(f"  {key:<24} {data[key]}")
 
 
@@ -105,13 +115,16 @@ def cmd_auth_status(args: argparse.Namespace | None = None) -> int:
     print(f"Strategy file: {data['path']}{where}")
     print(f"Setup complete: {'yes' if data['setup_completed'] else 'no — run `attune auth setup`'}")
     _print_strategy(data)
-    print(f"Sizes: small < {data['small_module_threshold']} lines <= medium < "
-          f"{data['medium_module_threshold']} lines <= large")
+    print(
+        f"Sizes: small < {data['small_module_threshold']} lines <= medium < "
+        f"{data['medium_module_threshold']} lines <= large"
+    )
     print(f"Tokens = lines of code x {data['loc_to_tokens_multiplier']}")
     return EXIT_OK
 
 
 # ---- attune auth reset / restore ------------------------------------------------
+
 
 def cmd_auth_reset(args: argparse.Namespace | None = None) -> int:
     from attune.models.strategy.backups import reset_strategy
@@ -121,8 +134,10 @@ def cmd_auth_reset(args: argparse.Namespace | None = None) -> int:
     path = strategy_file_path()
     if not args.yes:
         if not stdin_is_terminal():
-            raise UsageError("refusing to reset without confirmation: no terminal to ask on. "
-                             "Pass --yes to reset (a backup is written first). Nothing was changed.")
+            raise UsageError(
+                "refusing to reset without confirmation: no terminal to ask on. "
+                "Pass --yes to reset (a backup is written first). Nothing was changed."
+            )
         answer = input(f"Reset the strategy at {path}? A backup is written first. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing was changed.")
@@ -168,6 +183,7 @@ def cmd_auth_restore(args: argparse.Namespace | None = None) -> int:
 
 # ---- attune auth recommend ------------------------------------------------------
 
+
 def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
     from attune.models.formatting import format_count, format_money
     from attune.models.loc.counter import analyze_file
@@ -185,8 +201,10 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
         print_json(report)
         return EXIT_OK
     print(report["path"])
-    print(f"  Lines of code: {format_count(report['lines'])} ({report['category']}; "
-          f"small < {strategy.small_module_threshold} <= medium < {strategy.medium_module_threshold} <= large)")
+    print(
+        f"  Lines of code: {format_count(report['lines'])} ({report['category']}; "
+        f"small < {strategy.small_module_threshold} <= medium < {strategy.medium_module_threshold} <= large)"
+    )
     print(f"  Recommended:   {report['mode']} — {report['reason']}")
     api = strategy.estimate_cost(report["lines"], "api")
     cost = format_money(report["monetary_cost"])
@@ -201,6 +219,7 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
 
 # ---- wiring ---------------------------------------------------------------------
 
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -210,25 +229,47 @@ def _positive_int(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    auth = subparsers.add_parser("auth", help="set up, inspect, reset or restore the auth strategy",
-                                 description="The strategy that decides subscription vs API per module.")
+    auth = subparsers.add_parser(
+        "auth",
+        help="set up, inspect, reset or restore the auth strategy",
+        description="The strategy that decides subscription vs API per module.",
+    )
     sub = auth.add_subparsers(dest="auth_command", metavar="COMMAND", required=True)
 
-    setup = sub.add_parser("setup", help="choose your plan and how Attune picks a mode",
-                           description="Interactive on a terminal; with flags, non-interactive. "
-                                       "Fields you leave out keep their current values.")
-    setup.add_argument("--tier", choices=["free", "pro", "max", "team", "enterprise", "api_only"],
-                       help="your Claude plan (api_only: no subscription)")
+    setup = sub.add_parser(
+        "setup",
+        help="choose your plan and how Attune picks a mode",
+        description="Interactive on a terminal; with flags, non-interactive. "
+        "Fields you leave out keep their current values.",
+    )
+    setup.add_argument(
+        "--tier",
+        choices=["free", "pro", "max", "team", "enterprise", "api_only"],
+        help="your Claude plan (api_only: no subscription)",
+    )
     setup.add_argument("--mode", choices=["auto", "subscription", "api"], help="auto picks per module")
-    setup.add_argument("--prefer-subscription", dest="prefer_subscription",
-                       action=argparse.BooleanOptionalAction, default=None,
-                       help="for medium and large modules under auto, use the subscription (default yes)")
-    setup.add_argument("--small-threshold", type=_positive_int, metavar="LINES",
-                       help="modules below this many lines of code are small (default 500)")
-    setup.add_argument("--medium-threshold", type=_positive_int, metavar="LINES",
-                       help="modules below this many lines are medium, the rest large (default 2000)")
-    setup.add_argument("--multiplier", type=float, metavar="TOKENS",
-                       help="estimated tokens per line of code (default 4.0)")
+    setup.add_argument(
+        "--prefer-subscription",
+        dest="prefer_subscription",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="for medium and large modules under auto, use the subscription (default yes)",
+    )
+    setup.add_argument(
+        "--small-threshold",
+        type=_positive_int,
+        metavar="LINES",
+        help="modules below this many lines of code are small (default 500)",
+    )
+    setup.add_argument(
+        "--medium-threshold",
+        type=_positive_int,
+        metavar="LINES",
+        help="modules below this many lines are medium, the rest large (default 2000)",
+    )
+    setup.add_argument(
+        "--multiplier", type=float, metavar="TOKENS", help="estimated tokens per line of code (default 4.0)"
+    )
     setup.add_argument("--json", action="store_true", help="print the result as JSON")
     setup.set_defaults(func=cmd_auth_setup)
 
@@ -236,8 +277,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_auth_status)
 
-    reset = sub.add_parser("reset", help="back up, then clear the strategy",
-                           description="Writes to_dict() to backups/ first, then removes the strategy file.")
+    reset = sub.add_parser(
+        "reset",
+        help="back up, then clear the strategy",
+        description="Writes to_dict() to backups/ first, then removes the strategy file.",
+    )
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     reset.add_argument("--json", action="store_true")
     reset.set_defaults(func=cmd_auth_reset)

@@ -19,22 +19,26 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    breaker = subparsers.add_parser(
-        "breaker", help="show or reset the LLM providers' circuit breakers")
+    breaker = subparsers.add_parser("breaker", help="show or reset the LLM providers' circuit breakers")
     sub = breaker.add_subparsers(dest="breaker_command", metavar="COMMAND", required=True)
 
-    store_help = ("breaker store URL (memory://, sqlite:///abs/path.db, redis://host:port/db); "
-                  "default: $ATTUNE_BREAKER_URL, else breaker.db in the state directory")
+    store_help = (
+        "breaker store URL (memory://, sqlite:///abs/path.db, redis://host:port/db); "
+        "default: $ATTUNE_BREAKER_URL, else breaker.db in the state directory"
+    )
 
     status = sub.add_parser("status", help="every breaker: state, failures, when it retries")
     status.add_argument("--json", action="store_true", help="print get_status() as JSON")
     status.add_argument("--store", metavar="URL", help=store_help)
     status.set_defaults(func=cmd_breaker_status)
 
-    reset = sub.add_parser(
-        "reset", help="close breakers: all, one provider (every tier), or one provider:tier")
-    reset.add_argument("provider", nargs="?", metavar="PROVIDER",
-                       help="reset this provider's breakers (all of its tiers unless --tier)")
+    reset = sub.add_parser("reset", help="close breakers: all, one provider (every tier), or one provider:tier")
+    reset.add_argument(
+        "provider",
+        nargs="?",
+        metavar="PROVIDER",
+        help="reset this provider's breakers (all of its tiers unless --tier)",
+    )
     reset.add_argument("--tier", metavar="T", help="only this tier of PROVIDER")
     reset.add_argument("--store", metavar="URL", help=store_help)
     reset.set_defaults(func=cmd_breaker_reset)
@@ -93,9 +97,16 @@ def cmd_breaker_status(args: argparse.Namespace) -> int:
     now = breaker.clock()
     rows = [["KEY", "STATE", "FAILURES", "LAST ERROR", "OPENED AT", "RETRY"]]
     for key, entry in status.items():
-        rows.append([key, entry["state"], str(entry["failure_count"]),
-                     entry.get("last_error_type") or "-", _when(entry["opened_at"]),
-                     _retry_text(entry, now)])
+        rows.append(
+            [
+                key,
+                entry["state"],
+                str(entry["failure_count"]),
+                entry.get("last_error_type") or "-",
+                _when(entry["opened_at"]),
+                _retry_text(entry, now),
+            ]
+        )
     print(_table(rows))
     print(f"\nStore: {where}")
     return EXIT_OK
@@ -110,15 +121,13 @@ def cmd_breaker_reset(args: argparse.Namespace) -> int:
         gone = breaker.reset(args.provider, args.tier)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    what = ("any provider" if args.provider is None
-            else f"{args.provider}:{args.tier}" if args.tier else args.provider)
+    what = "any provider" if args.provider is None else f"{args.provider}:{args.tier}" if args.tier else args.provider
     if not gone:
         print(f"Nothing to reset: no breaker state for {what}.")
         return EXIT_OK
     for key in gone:
         entry = before.get(key)
         count = entry["failure_count"] if entry else 0
-        was = (f" (was {entry['state']}, {count} failure{'' if count == 1 else 's'})"
-               if entry else "")
+        was = f" (was {entry['state']}, {count} failure{'' if count == 1 else 's'})" if entry else ""
         print(f"Reset {key}{was}")
     return EXIT_OK

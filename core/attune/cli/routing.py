@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     routing = subparsers.add_parser(
-        "routing", help="what the adaptive router knows about a workflow and which model it picks")
+        "routing", help="what the adaptive router knows about a workflow and which model it picks"
+    )
     sub = routing.add_subparsers(dest="routing_command", metavar="COMMAND", required=True)
 
     stats = sub.add_parser("stats", help="per-model calls, success, latency and cost of a workflow")
@@ -33,16 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     best.add_argument("stage")
     best.add_argument("--max-cost", type=float, help="dollars per call")
     best.add_argument("--max-latency-ms", type=float, help="average latency limit in ms")
-    best.add_argument("--min-success-rate", type=float, default=0.8,
-                      help="0..1 (default 0.8)")
+    best.add_argument("--min-success-rate", type=float, default=0.8, help="0..1 (default 0.8)")
     best.add_argument("--task-type", help="e.g. chat, fix_bug (default: the stage name)")
     best.add_argument("--json", action="store_true", help="print JSON")
     best.set_defaults(func=cmd_routing_best)
 
 
-def _router() -> "AdaptiveModelRouter":
-    from attune.models.routing.router import AdaptiveModelRouter
+def _router() -> AdaptiveModelRouter:
     from attune.models.breaker.circuit_breaker import get_circuit_breaker
+    from attune.models.routing.router import AdaptiveModelRouter
     from attune.models.telemetry.store import get_telemetry_store
 
     try:
@@ -57,8 +57,7 @@ def _pct(rate: float | None) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return [line(headers), *(line(r) for r in rows)]
 
@@ -66,16 +65,22 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def _perf_rows(perfs: list[dict[str, Any]]) -> list[list[str]]:
     from attune.models.formatting import format_count, format_money
 
-    return [[
-        p["model_id"], f"{p['provider']}:{p['tier']}", format_count(p["sample_size"]),
-        _pct(p["success_rate"]), f"{p['avg_latency_ms']:.0f} ms", format_money(p["avg_cost"]),
-        str(p["recent_failures"]),
-        "-" if p["quality_score"] is None else f"{p['quality_score']:.3f}",
-    ] for p in perfs]
+    return [
+        [
+            p["model_id"],
+            f"{p['provider']}:{p['tier']}",
+            format_count(p["sample_size"]),
+            _pct(p["success_rate"]),
+            f"{p['avg_latency_ms']:.0f} ms",
+            format_money(p["avg_cost"]),
+            str(p["recent_failures"]),
+            "-" if p["quality_score"] is None else f"{p['quality_score']:.3f}",
+        ]
+        for p in perfs
+    ]
 
 
-_PERF_HEADERS = ["MODEL", "BREAKER KEY", "CALLS", "SUCCESS", "AVG LATENCY", "AVG COST",
-                 "RECENT FAILS", "QUALITY"]
+_PERF_HEADERS = ["MODEL", "BREAKER KEY", "CALLS", "SUCCESS", "AVG LATENCY", "AVG COST", "RECENT FAILS", "QUALITY"]
 
 
 def cmd_routing_stats(args: argparse.Namespace) -> int:
@@ -93,9 +98,11 @@ def cmd_routing_stats(args: argparse.Namespace) -> int:
     if not stats["total_calls"]:
         print("no calls recorded: the router uses each task's tier default")
         return 0
-    print(f"calls: {format_count(stats['total_calls'])}   "
-          f"success: {_pct(stats['avg_success_rate'])}   "
-          f"avg cost: {format_money(stats['avg_cost'])}/call")
+    print(
+        f"calls: {format_count(stats['total_calls'])}   "
+        f"success: {_pct(stats['avg_success_rate'])}   "
+        f"avg cost: {format_money(stats['avg_cost'])}/call"
+    )
     print()
     for line in _table(_PERF_HEADERS, _perf_rows(list(stats["performance_by_model"].values()))):
         print(line)
@@ -105,8 +112,11 @@ def cmd_routing_stats(args: argparse.Namespace) -> int:
 def cmd_routing_best(args: argparse.Namespace) -> int:
     try:
         decision = _router().explain(
-            args.workflow, args.stage, max_cost=args.max_cost,
-            max_latency_ms=args.max_latency_ms, min_success_rate=args.min_success_rate,
+            args.workflow,
+            args.stage,
+            max_cost=args.max_cost,
+            max_latency_ms=args.max_latency_ms,
+            min_success_rate=args.min_success_rate,
             task_type=args.task_type,
         )
     except ValueError as exc:
@@ -114,10 +124,16 @@ def cmd_routing_best(args: argparse.Namespace) -> int:
     if args.json:
         print_json(decision.to_dict())
         return 0
-    kind = "fallback to the tier default" if decision.fallback else (
-        "exploration" if decision.explored else "ranked by telemetry")
-    print(f"model:  {decision.model_id}  ({kind}; task tier {decision.tier}"
-          + (", realtime" if decision.realtime else "") + ")")
+    kind = (
+        "fallback to the tier default"
+        if decision.fallback
+        else ("exploration" if decision.explored else "ranked by telemetry")
+    )
+    print(
+        f"model:  {decision.model_id}  ({kind}; task tier {decision.tier}"
+        + (", realtime" if decision.realtime else "")
+        + ")"
+    )
     print(f"reason: {decision.reason}")
     ranked = [c for c in decision.to_dict()["candidates"]]
     if ranked:

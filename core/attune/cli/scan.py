@@ -19,7 +19,7 @@ _PATH_WIDTH_MAX = 72
 
 
 class _Progress:
-    """"scanning: 1,234/7,733 files" on stderr, redrawn in place, erased at the end.
+    """ "scanning: 1,234/7,733 files" on stderr, redrawn in place, erased at the end.
     Only on a terminal, and only once the scan is big or slow."""
 
     def __init__(self) -> None:
@@ -47,7 +47,7 @@ class _Progress:
 
 
 def _print_table(report: dict[str, Any], not_source: int, ignored: int) -> None:
-    from attune.models.formatting import format_count, format_money  # noqa: PLC0415
+    from attune.models.formatting import format_count, format_money
 
     rows = report["files"]
     width = min(max([len(r["path"]) for r in rows] + [len("PATH")]), _PATH_WIDTH_MAX)
@@ -55,14 +55,18 @@ def _print_table(report: dict[str, Any], not_source: int, ignored: int) -> None:
         print(f"{'PATH':<{width}}  {'LINES':>8}  {'CATEGORY':<8}  {'MODE':<12}  {'COST':>9}")
         for r in rows:
             note = "  generated" if r["generated"] else ""
-            print(f"{r['path']:<{width}}  {format_count(r['lines']):>8}  {r['category']:<8}  "
-                  f"{r['mode']:<12}  {format_money(r['monetary_cost']):>9}{note}")
+            print(
+                f"{r['path']:<{width}}  {format_count(r['lines']):>8}  {r['category']:<8}  "
+                f"{r['mode']:<12}  {format_money(r['monetary_cost']):>9}{note}"
+            )
         print()
     totals = report["totals"]
 
     def line(name: str, t: dict[str, Any]) -> str:
-        return (f"  {name:<14}  {format_count(t['files']):>7}  {format_count(t['lines']):>10}  "
-                f"{format_count(t['tokens']):>12}  {format_money(t['monetary_cost']):>10}")
+        return (
+            f"  {name:<14}  {format_count(t['files']):>7}  {format_count(t['lines']):>10}  "
+            f"{format_count(t['tokens']):>12}  {format_money(t['monetary_cost']):>10}"
+        )
 
     print(f"{'TOTALS':<16}  {'FILES':>7}  {'LINES':>10}  {'TOKENS':>12}  {'COST':>10}")
     for title, key in (("by size", "by_category"), ("by mode", "by_mode")):
@@ -89,7 +93,7 @@ def _print_json(report: dict[str, Any]) -> None:
     """Indented like every --json of attune, but one file row per line: easy to
     grep, and json.dumps without indent is the C encoder, ~10x faster than an
     indented dump of thousands of rows."""
-    import json  # noqa: PLC0415
+    import json
 
     parts = []
     for key, value in report.items():
@@ -103,7 +107,7 @@ def _print_json(report: dict[str, Any]) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
     target = Path(args.dir)
     if not target.exists():
@@ -113,22 +117,27 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
 
-    from attune.models.loc.scan import ReportBuilder, scan_tree  # noqa: PLC0415
+    from attune.models.loc.scan import ReportBuilder, scan_tree
 
     builders: list[ReportBuilder] = []
 
     def load_strategy() -> None:
         # pydantic and the strategy load while the workers count; then each
         # file is priced here as its count arrives
-        from attune.models.strategy.reports import load_strategy_for_report  # noqa: PLC0415
+        from attune.models.strategy.reports import load_strategy_for_report
 
         builders.append(ReportBuilder(load_strategy_for_report()))
 
     progress = _Progress()
     try:
-        result = scan_tree(target, exclude=args.exclude, workers=args.jobs, progress=progress,
-                           while_counting=load_strategy,
-                           on_file=lambda rel, loc: builders[0].add(rel, loc))
+        result = scan_tree(
+            target,
+            exclude=args.exclude,
+            workers=args.jobs,
+            progress=progress,
+            while_counting=load_strategy,
+            on_file=lambda rel, loc: builders[0].add(rel, loc),
+        )
     finally:
         progress.erase()
     report = builders[0].finish(result)
@@ -147,13 +156,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "node_modules, virtualenvs and binaries) and recommends subscription or API for each, "
         "with totals per size category and per mode.",
     )
-    scan.add_argument("dir", nargs="?", default=".", metavar="DIR",
-                      help="directory (or single file) to scan; default: the current directory")
-    scan.add_argument("--json", action="store_true",
-                      help="print {root, files, totals, skipped} as JSON")
-    scan.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
-                      help="leave out paths matching PATTERN (.gitignore syntax, relative to DIR; "
-                      "repeatable), e.g. --exclude site-packages/")
-    scan.add_argument("--jobs", "-j", type=int, metavar="N",
-                      help="processes to count with (default: one per core)")
+    scan.add_argument(
+        "dir",
+        nargs="?",
+        default=".",
+        metavar="DIR",
+        help="directory (or single file) to scan; default: the current directory",
+    )
+    scan.add_argument("--json", action="store_true", help="print {root, files, totals, skipped} as JSON")
+    scan.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave out paths matching PATTERN (.gitignore syntax, relative to DIR; "
+        "repeatable), e.g. --exclude site-packages/",
+    )
+    scan.add_argument("--jobs", "-j", type=int, metavar="N", help="processes to count with (default: one per core)")
     scan.set_defaults(func=cmd_scan)

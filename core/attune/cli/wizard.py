@@ -8,24 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from attune.models.strategy.model import TIER_LABELS, AuthMode, AuthStrategy, SubscriptionTier
 from attune.models.formatting import format_count, format_money
+from attune.models.strategy.model import TIER_LABELS, AuthMode, AuthStrategy, SubscriptionTier
 
 # Module sizes the wizard uses to show what each choice means in practice.
 EXAMPLE_SIZES = (200, 1_200, 5_000)
 
-TIER_CHOICES = [SubscriptionTier.FREE, SubscriptionTier.PRO, SubscriptionTier.MAX,
-                SubscriptionTier.TEAM, SubscriptionTier.ENTERPRISE, SubscriptionTier.API_ONLY]
-MODE_CHOICES = [(AuthMode.AUTO, "Auto (recommended)"), (AuthMode.SUBSCRIPTION, "Subscription"),
-                (AuthMode.API, "API")]
+TIER_CHOICES = [
+    SubscriptionTier.FREE,
+    SubscriptionTier.PRO,
+    SubscriptionTier.MAX,
+    SubscriptionTier.TEAM,
+    SubscriptionTier.ENTERPRISE,
+    SubscriptionTier.API_ONLY,
+]
+MODE_CHOICES = [(AuthMode.AUTO, "Auto (recommended)"), (AuthMode.SUBSCRIPTION, "Subscription"), (AuthMode.API, "API")]
 
 
 class SetupCancelled(Exception):
     pass
 
 
-def _choose(ask: Callable[[str], str], out: Callable[[str], None], title: str,
-            labels: list[str], default_index: int) -> int:
+def _choose(
+    ask: Callable[[str], str], out: Callable[[str], None], title: str, labels: list[str], default_index: int
+) -> int:
     out(title)
     for i, label in enumerate(labels, 1):
         out(f"  {i}) {label}")
@@ -59,26 +65,39 @@ def _show_tradeoffs(strategy: AuthStrategy, out: Callable[[str], None]) -> None:
     for size in EXAMPLE_SIZES:
         rec = strategy.recommend(size)
         cost = strategy.estimate_cost(size, rec.mode)
-        out(f"  {format_count(size):>6} lines -> {rec.mode.value:<12} {format_money(cost['monetary_cost']):>8}  {rec.reason}")
+        out(
+            f"  {format_count(size):>6} lines -> {rec.mode.value:<12} {format_money(cost['monetary_cost']):>8}  {rec.reason}"
+        )
 
 
-def run_interactive_setup(current: AuthStrategy | None = None,
-                          ask: Callable[[str], str] = input,
-                          out: Callable[[str], None] = print) -> AuthStrategy:
+def run_interactive_setup(
+    current: AuthStrategy | None = None, ask: Callable[[str], str] = input, out: Callable[[str], None] = print
+) -> AuthStrategy:
     """Ask, save (backing up what it replaces) and return the new strategy."""
     from attune.models.strategy.backups import apply_setup
 
     current = current or AuthStrategy()
     out("Attune setup: how do you pay for Claude?")
-    tier_index = _choose(ask, out, "Your Claude plan:", [TIER_LABELS[t] for t in TIER_CHOICES],
-                         TIER_CHOICES.index(current.subscription_tier))
+    tier_index = _choose(
+        ask,
+        out,
+        "Your Claude plan:",
+        [TIER_LABELS[t] for t in TIER_CHOICES],
+        TIER_CHOICES.index(current.subscription_tier),
+    )
     draft = current.model_copy(update={"subscription_tier": TIER_CHOICES[tier_index]})
     draft = AuthStrategy.model_validate(draft.model_dump())
     _show_tradeoffs(draft, out)
-    mode_index = _choose(ask, out, "\nHow should Attune choose?", [label for _, label in MODE_CHOICES],
-                         [m for m, _ in MODE_CHOICES].index(current.default_mode))
-    result = apply_setup({"subscription_tier": draft.subscription_tier.value,
-                          "default_mode": MODE_CHOICES[mode_index][0].value})
+    mode_index = _choose(
+        ask,
+        out,
+        "\nHow should Attune choose?",
+        [label for _, label in MODE_CHOICES],
+        [m for m, _ in MODE_CHOICES].index(current.default_mode),
+    )
+    result = apply_setup(
+        {"subscription_tier": draft.subscription_tier.value, "default_mode": MODE_CHOICES[mode_index][0].value}
+    )
     chosen = AuthStrategy.from_dict(result.current or {})
     out(f"\nSaved to {result.path}")
     if result.backup:

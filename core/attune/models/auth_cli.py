@@ -7,7 +7,11 @@ exception in the import-layer contracts (pyproject.toml)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from attune.cli.auth import cmd_auth_recommend, cmd_auth_reset, cmd_auth_setup, cmd_auth_status
+    from attune.cli.main import main
 
 __all__ = ["cmd_auth_recommend", "cmd_auth_reset", "cmd_auth_setup", "cmd_auth_status", "main"]
 

@@ -16,7 +16,15 @@ from attune.models.strategy.model import (
 )
 
 __all__ = [
-    "API_CONTEXT_WINDOW", "AUTH_STRATEGY_FILE", "AuthMode", "AuthStrategy", "Recommendation",
-    "SUBSCRIPTION_CONTEXT_WINDOW", "StrategyFileError", "SubscriptionTier", "TIER_LABELS",
-    "get_auth_strategy", "get_module_size_category",
+    "API_CONTEXT_WINDOW",
+    "AUTH_STRATEGY_FILE",
+    "SUBSCRIPTION_CONTEXT_WINDOW",
+    "TIER_LABELS",
+    "AuthMode",
+    "AuthStrategy",
+    "Recommendation",
+    "StrategyFileError",
+    "SubscriptionTier",
+    "get_auth_strategy",
+    "get_module_size_category",
 ]

@@ -13,8 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
 
-    from .log_handler import configure_logging
     from . import commands  # noqa: F401  (registers the attune.server.* commands)
+    from .log_handler import configure_logging
     from .server import server
 
     configure_logging(server, getattr(logging, args.log_level))

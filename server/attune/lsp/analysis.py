@@ -43,8 +43,10 @@ def uri_path(uri: str) -> str | None:
 
 
 def _too_large(size: int, max_bytes: int) -> str:
-    return (f"file too large ({size / 1_048_576:.1f} MB > {max_bytes / 1_048_576:g} MB; "
-            "raise attune.lens.maxFileSizeMB to analyse it)")
+    return (
+        f"file too large ({size / 1_048_576:.1f} MB > {max_bytes / 1_048_576:g} MB; "
+        "raise attune.lens.maxFileSizeMB to analyse it)"
+    )
 
 
 def _problem(exc: Exception) -> str:
@@ -62,8 +64,9 @@ def _problem(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def analyze_open_text(uri: str, version: Any, text: str, language_id: str | None,
-                      max_bytes: int, digest: str | None = None) -> Analysis:
+def analyze_open_text(
+    uri: str, version: Any, text: str, language_id: str | None, max_bytes: int, digest: str | None = None
+) -> Analysis:
     """Count an open document's current text (unsaved edits included)."""
     from attune.models.loc.counter import LocError, analyze_text
 

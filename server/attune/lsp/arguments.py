@@ -7,9 +7,18 @@ string is accepted where the command takes a URI. Bad arguments raise
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 from pygls.exceptions import JsonRpcInvalidParams
 
 from attune.models.strategy.model import AuthMode, SubscriptionTier, describe_validation_error
@@ -26,10 +35,10 @@ class NoArgs(_Args):
 class SetupArgs(_Args):
     tier: SubscriptionTier
     mode: AuthMode
-    prefer_subscription: Optional[StrictBool] = None
-    small_module_threshold: Optional[StrictInt] = None
-    medium_module_threshold: Optional[StrictInt] = None
-    loc_to_tokens_multiplier: Optional[StrictFloat | StrictInt] = None
+    prefer_subscription: StrictBool | None = None
+    small_module_threshold: StrictInt | None = None
+    medium_module_threshold: StrictInt | None = None
+    loc_to_tokens_multiplier: StrictFloat | StrictInt | None = None
 
 
 class ResetArgs(_Args):
@@ -37,7 +46,7 @@ class ResetArgs(_Args):
 
 
 class RestoreArgs(_Args):
-    backup: Optional[StrictStr] = None
+    backup: StrictStr | None = None
 
 
 class UriArgs(_Args):
@@ -48,18 +57,18 @@ class ShowDetailsArgs(UriArgs):
     """``tier``/``mode``: details for the saved strategy with these replaced (a
     "what if", e.g. the setup wizard's plan being chosen); nothing is saved."""
 
-    tier: Optional[SubscriptionTier] = None
-    mode: Optional[AuthMode] = None
+    tier: SubscriptionTier | None = None
+    mode: AuthMode | None = None
 
 
 class ResetBreakerArgs(_Args):
-    provider: Optional[StrictStr] = None
-    tier: Optional[StrictStr] = None
+    provider: StrictStr | None = None
+    tier: StrictStr | None = None
 
     @model_validator(mode="after")
-    def _tier_needs_provider(self) -> "ResetBreakerArgs":
+    def _tier_needs_provider(self) -> ResetBreakerArgs:
         if self.tier is not None and self.provider is None:
-            raise ValueError("tier given without provider (e.g. {\"provider\": \"anthropic\", \"tier\": \"cheap\"})")
+            raise ValueError('tier given without provider (e.g. {"provider": "anthropic", "tier": "cheap"})')
         return self
 
 

@@ -13,8 +13,10 @@ def breaker_payload(status: dict[str, dict[str, Any]], full: bool = False) -> di
 
     The notification carries the four fields clients show; ``full`` keeps every
     field of get_status() (the breakerStatus command)."""
-    providers = {key: (dict(entry) if full else {f: entry.get(f) for f in _NOTIFIED_FIELDS})
-                 for key, entry in sorted(status.items())}
+    providers = {
+        key: (dict(entry) if full else {f: entry.get(f) for f in _NOTIFIED_FIELDS})
+        for key, entry in sorted(status.items())
+    }
     states = [entry.get("state") for entry in status.values()]
     return {"providers": providers, "open": states.count("open"), "half_open": states.count("half_open")}
 

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 # ---- strategy -----------------------------------------------------------------
 
+
 @server.command(protocol.SETUP_AUTH)
 def setup_auth(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
     from attune.models.strategy.backups import apply_setup
@@ -52,8 +53,7 @@ def reset_auth(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
 
     args = parse_args(protocol.RESET_AUTH, ResetArgs, arguments)
     if not args.confirm:
-        raise JsonRpcInvalidParams(f'{protocol.RESET_AUTH}: refusing without {{"confirm": true}}; '
-                                   "nothing was changed")
+        raise JsonRpcInvalidParams(f'{protocol.RESET_AUTH}: refusing without {{"confirm": true}}; nothing was changed')
     result = reset_strategy()
     logger.info("Strategy reset; previous backed up to %s", result.backup)
     ls.strategy_watcher.check()
@@ -93,12 +93,14 @@ def auth_status(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
 
 # ---- per document -------------------------------------------------------------
 
+
 def _strategy_or_fail(ls: AttuneServer, command: str) -> Any:
     watcher = ls.strategy_watcher
     watcher.check()  # a command may run before the next poll tick
     if watcher.problem is not None:
-        raise RequestFailed(f"{command}: strategy file invalid — {watcher.problem}; "
-                            "run `attune auth reset` or fix the file")
+        raise RequestFailed(
+            f"{command}: strategy file invalid — {watcher.problem}; run `attune auth reset` or fix the file"
+        )
     return watcher.strategy
 
 
@@ -125,8 +127,11 @@ def _what_if(strategy: Any, args: Any) -> tuple[Any, dict[str, str]]:
     """The strategy with the given tier/mode replaced (in memory only) and what was replaced."""
     from attune.models.strategy.model import AuthStrategy
 
-    overrides = {field: value.value for field, value in (("subscription_tier", args.tier),
-                                                         ("default_mode", args.mode)) if value is not None}
+    overrides = {
+        field: value.value
+        for field, value in (("subscription_tier", args.tier), ("default_mode", args.mode))
+        if value is not None
+    }
     if not overrides:
         return strategy, {}
     try:
@@ -164,8 +169,10 @@ async def show_details(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
     if ls.settings.details.showMessage:
         report = details["report"]
         unsaved = f" (if {', '.join(f'{k} = {v}' for k, v in what_if.items())}; not saved)" if what_if else ""
-        ls.show_info(f"Attune: {report['category']} module, {lines:,} lines of code → "
-                         f"{report['mode']}{unsaved}. {report['reason']}")
+        ls.show_info(
+            f"Attune: {report['category']} module, {lines:,} lines of code → "
+            f"{report['mode']}{unsaved}. {report['reason']}"
+        )
     return details
 
 
@@ -182,8 +189,8 @@ async def count_tokens(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
         if not analysis.analysed:
             raise RequestFailed(f"{protocol.COUNT_TOKENS}: {args.uri} not analysed — {analysis.problem}")
         text = await asyncio.to_thread(_read_text, analysis.path)
-    from attune.models.llm.executor import acount_tokens
     from attune.models.llm.errors import ProviderError
+    from attune.models.llm.executor import acount_tokens
 
     try:
         tokens = await acount_tokens(text)
@@ -200,6 +207,7 @@ def _read_text(path: str) -> str:
 
 
 # ---- breaker ------------------------------------------------------------------
+
 
 async def _breaker_status(ls: AttuneServer) -> dict[str, Any]:
     breaker = await asyncio.to_thread(ls.breaker_watcher.breaker)

@@ -13,7 +13,8 @@ import asyncio
 import dataclasses
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote
 
 from .analysis import Analysis, analyze_disk_file, analyze_open_text, content_hash, uri_path
@@ -135,8 +136,9 @@ class DocumentAnalyses:
     async def _get_from_disk(self, uri: str) -> Analysis:
         path = uri_path(uri)
         if path is None:
-            return Analysis(uri, uri, None, None,
-                            problem="the document is not open in the editor and is not a file: URI")
+            return Analysis(
+                uri, uri, None, None, problem="the document is not open in the editor and is not a file: URI"
+            )
         cached = self._entries.get(uri)
         if cached is not None:
             try:

@@ -19,15 +19,19 @@ if TYPE_CHECKING:
 _MODE_LABELS = {"subscription": "Subscription", "api": "API", "auto": "Auto"}
 
 
-def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
-               settings: "LensSettings", exact_tokens: int | None = None) -> list[str]:
+def lens_texts(
+    analysis: Analysis,
+    strategy: Any,
+    strategy_problem: str | None,
+    settings: LensSettings,
+    exact_tokens: int | None = None,
+) -> list[str]:
     """The lens lines, top to bottom; never empty, never a blank line."""
-    from attune.models.strategy.model import AuthMode
     from attune.models.formatting import format_count, format_money, plural
+    from attune.models.strategy.model import AuthMode
 
     if strategy_problem is not None:
-        return [f"Attune: strategy file invalid — {strategy_problem}; "
-                "run `attune auth reset` or fix the file"]
+        return [f"Attune: strategy file invalid — {strategy_problem}; run `attune auth reset` or fix the file"]
     if not analysis.analysed:
         return [f"Attune: not analysed — {analysis.problem}"]
     lines = analysis.loc.code_lines
@@ -45,19 +49,24 @@ def lens_texts(analysis: Analysis, strategy: Any, strategy_problem: str | None,
         if exact_tokens is not None:
             api = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.API)
             sub = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.SUBSCRIPTION)
-            texts.append(f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
-                         f"(≈{format_count(sub['quota_cost'])} tokens of quota · module "
-                         f"{format_count(exact_tokens)} tokens, exact)")
+            texts.append(
+                f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
+                f"(≈{format_count(sub['quota_cost'])} tokens of quota · module "
+                f"{format_count(exact_tokens)} tokens, exact)"
+            )
         else:
             api = strategy.estimate_cost(lines, AuthMode.API)
             sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
-            texts.append(f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
-                         f"(≈{format_count(sub['tokens_used'])} tokens of quota)")
+            texts.append(
+                f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
+                f"(≈{format_count(sub['tokens_used'])} tokens of quota)"
+            )
     return texts or [f"Attune: {format_count(lines)} lines of code (no parts chosen in attune.lens.show)"]
 
 
 def make_lenses(uri: str, texts: list[str]) -> list[types.CodeLens]:
     top = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
-    return [types.CodeLens(range=top, command=types.Command(title=text, command=SHOW_DETAILS,
-                                                            arguments=[{"uri": uri}]))
-            for text in texts]
+    return [
+        types.CodeLens(range=top, command=types.Command(title=text, command=SHOW_DETAILS, arguments=[{"uri": uri}]))
+        for text in texts
+    ]

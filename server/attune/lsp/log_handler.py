@@ -10,8 +10,11 @@ from typing import Any
 
 from lsprotocol import types
 
-_LEVELS = ((logging.ERROR, types.MessageType.Error), (logging.WARNING, types.MessageType.Warning),
-           (logging.INFO, types.MessageType.Info))
+_LEVELS = (
+    (logging.ERROR, types.MessageType.Error),
+    (logging.WARNING, types.MessageType.Warning),
+    (logging.INFO, types.MessageType.Info),
+)
 
 
 class ClientLogHandler(logging.Handler):

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-
 if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
     from .documents import DocumentAnalyses
     from .settings import Settings
@@ -82,8 +81,9 @@ class AttuneServer(LanguageServer):
             from .protocol import BREAKER_STATUS_NOTIFICATION
             from .watchers import BreakerWatcher
 
-            self._breaker_watcher = BreakerWatcher(lambda payload: self.protocol.notify(BREAKER_STATUS_NOTIFICATION, payload),
-                                                   self.reports)
+            self._breaker_watcher = BreakerWatcher(
+                lambda payload: self.protocol.notify(BREAKER_STATUS_NOTIFICATION, payload), self.reports
+            )
         return self._breaker_watcher
 
     @property
@@ -121,10 +121,13 @@ class AttuneServer(LanguageServer):
         if problem is not None and problem not in self._shown_problems:
             # one pop-up per distinct problem; the lenses keep saying it
             self._shown_problems.add(problem)
-            self.window_show_message(types.ShowMessageParams(
-                type=types.MessageType.Warning,
-                message=f"Attune: strategy file invalid — {problem}. Run `attune auth reset` or fix "
-                        f"{self.strategy_watcher.path}."))
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"Attune: strategy file invalid — {problem}. Run `attune auth reset` or fix "
+                    f"{self.strategy_watcher.path}.",
+                )
+            )
         if not initial:  # at start no lens has been shown yet
             self.request_lens_refresh()
 
@@ -153,6 +156,7 @@ server = AttuneServer()
 
 # ---- lifecycle ------------------------------------------------------------------
 
+
 @server.feature(types.INITIALIZE)
 def _initialize(ls: AttuneServer, params: types.InitializeParams) -> None:
     ls._raw_settings = params.initialization_options  # parsed (with pydantic) after the reply
@@ -175,12 +179,14 @@ async def _did_change_configuration(ls: AttuneServer, params: types.DidChangeCon
     if not raw and ls.client_can_pull_configuration():
         # the pull model (newer vscode-languageclient): the notification only says "changed"
         answer = await ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section="attune")]))
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="attune")])
+        )
         raw = answer[0] if answer else None
     ls.update_settings(raw)
 
 
 # ---- documents ------------------------------------------------------------------
+
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def _did_open(ls: AttuneServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -211,6 +217,5 @@ async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[typ
     uri = params.text_document.uri
     watcher = ls.strategy_watcher
     analysis = await ls.analyses.get(uri)
-    texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens,
-                       ls.analyses.exact_for(analysis))
+    texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens, ls.analyses.exact_for(analysis))
     return make_lenses(uri, texts)

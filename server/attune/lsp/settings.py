@@ -68,9 +68,13 @@ def _validated(model: type[BaseModel], raw: Any, where: str) -> BaseModel:
         except ValidationError as exc:
             bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
             for field in sorted(bad):
-                logger.warning("Settings: invalid attune.%s.%s = %r (%s); using the default",
-                               where, field, data.get(field),
-                               next(e["msg"] for e in exc.errors() if e["loc"] and str(e["loc"][0]) == field))
+                logger.warning(
+                    "Settings: invalid attune.%s.%s = %r (%s); using the default",
+                    where,
+                    field,
+                    data.get(field),
+                    next(e["msg"] for e in exc.errors() if e["loc"] and str(e["loc"][0]) == field),
+                )
                 data.pop(field, None)
             if not bad:  # a model-level error: nothing field-specific to drop
                 logger.warning("Settings: invalid attune.%s (%s); using defaults", where, exc)

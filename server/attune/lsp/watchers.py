@@ -12,7 +12,8 @@ import asyncio
 import logging
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .breaker_view import breaker_payload, next_retry_at
 
@@ -51,7 +52,7 @@ class StrategyWatcher:
         self.strategy: Any = None  # AuthStrategy
         self.problem: str | None = None  # why the file cannot be used
         self.generation = 0
-        self._stat: tuple[int, int, int] | None | str = "unread"
+        self._stat: tuple[int, int, int] | str | None = "unread"
         self._on_change = on_change
         self._reports = reports
 
@@ -99,8 +100,13 @@ class BreakerWatcher:
     """Sends ``attune/breakerStatus`` once at start and after every change of the
     shared store (any process), or when an open breaker's retry_at passes."""
 
-    def __init__(self, send: Callable[[dict[str, Any]], None], reports: ReportOnce,
-                 breaker: Any = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        send: Callable[[dict[str, Any]], None],
+        reports: ReportOnce,
+        breaker: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._send = send
         self._reports = reports
         self._breaker: Any = breaker  # None: the shared one, built on first use

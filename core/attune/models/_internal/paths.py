@@ -9,7 +9,7 @@ the change; ``AUTH_STRATEGY_FILE`` in ``auth_strategy`` is the value at import.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 APP_NAME = "attune"
@@ -21,7 +21,7 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _platform_dirs() -> tuple[Path, Path]:
     # platformdirs' answer does not change within a process; asking it costs enough
     # to show when a scan prices thousands of files.

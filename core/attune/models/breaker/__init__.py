@@ -10,6 +10,14 @@ from attune.models.breaker.circuit_breaker import (
 from attune.models.breaker.rules import CLOSED, HALF_OPEN, OPEN, BreakerPolicy, CircuitBreakerState, breaker_key
 
 __all__ = [
-    "BREAKER_URL_ENV", "CLOSED", "HALF_OPEN", "OPEN", "BreakerPolicy", "CircuitBreaker",
-    "CircuitBreakerState", "breaker_key", "default_store_url", "get_circuit_breaker",
+    "BREAKER_URL_ENV",
+    "CLOSED",
+    "HALF_OPEN",
+    "OPEN",
+    "BreakerPolicy",
+    "CircuitBreaker",
+    "CircuitBreakerState",
+    "breaker_key",
+    "default_store_url",
+    "get_circuit_breaker",
 ]

@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from attune.models._internal.urls import redact_url
 from attune.models.breaker.rules import (
     CLOSED,
     HALF_OPEN,
@@ -51,13 +52,20 @@ from attune.models.breaker.rules import (
     breaker_key,
     iso_utc,
 )
-from attune.models._internal.urls import redact_url
 from attune.models.breaker.stores import BreakerStore, BreakerStoreUnavailable, open_store
 from attune.models.breaker.stores.memory import MemoryBreakerStore
 
 __all__ = [
-    "CLOSED", "OPEN", "HALF_OPEN", "BREAKER_URL_ENV", "CircuitBreaker", "CircuitBreakerState",
-    "BreakerPolicy", "breaker_key", "default_store_url", "get_circuit_breaker",
+    "BREAKER_URL_ENV",
+    "CLOSED",
+    "HALF_OPEN",
+    "OPEN",
+    "BreakerPolicy",
+    "CircuitBreaker",
+    "CircuitBreakerState",
+    "breaker_key",
+    "default_store_url",
+    "get_circuit_breaker",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,9 +77,14 @@ _WARN_EVERY_SECONDS = 60.0
 
 
 class CircuitBreaker:
-    def __init__(self, failure_threshold: int = 5, recovery_timeout_seconds: float = 60,
-                 half_open_calls: int = 1, store: str | BreakerStore | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        recovery_timeout_seconds: float = 60,
+        half_open_calls: int = 1,
+        store: str | BreakerStore | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.policy = BreakerPolicy(failure_threshold, recovery_timeout_seconds, half_open_calls)
         if store is None:
             store = MemoryBreakerStore()
@@ -110,7 +123,7 @@ class CircuitBreaker:
         return self._use(lambda store: store.acquire(key, now, self.policy))
 
     def peek_state(self, provider: str, tier: str | None = None) -> str:
-        """"closed" | "open" | "half_open", without side effects (no permit taken)."""
+        """ "closed" | "open" | "half_open", without side effects (no permit taken)."""
         key = breaker_key(provider, tier)
         state = self._use(lambda store: store.get(key))
         return state.state(self.clock()) if state is not None else CLOSED
@@ -125,8 +138,7 @@ class CircuitBreaker:
         now = self.clock()
         self._use(lambda store: store.record_success(key, now))
 
-    def record_failure(self, provider: str, tier: str | None = None,
-                       error_type: str | None = None) -> None:
+    def record_failure(self, provider: str, tier: str | None = None, error_type: str | None = None) -> None:
         key = breaker_key(provider, tier)
         now = self.clock()
         error_type = error_type or None
@@ -175,9 +187,12 @@ class CircuitBreaker:
         self.change_token()
         with self._lock:
             down_since = self._down_since
-            return {"url": redact_url(self.store.url), "reachable": down_since is None,
-                    "error": self._down_error or None,
-                    "down_since": iso_utc(down_since)}
+            return {
+                "url": redact_url(self.store.url),
+                "reachable": down_since is None,
+                "error": self._down_error or None,
+                "down_since": iso_utc(down_since),
+            }
 
     def close(self) -> None:
         self.store.close()
@@ -190,9 +205,11 @@ class CircuitBreaker:
 
     def __repr__(self) -> str:
         p = self.policy
-        return (f"CircuitBreaker(failure_threshold={p.failure_threshold}, "
-                f"recovery_timeout_seconds={p.recovery_timeout_seconds}, "
-                f"half_open_calls={p.half_open_calls}, store={redact_url(self.store.url)!r})")
+        return (
+            f"CircuitBreaker(failure_threshold={p.failure_threshold}, "
+            f"recovery_timeout_seconds={p.recovery_timeout_seconds}, "
+            f"half_open_calls={p.half_open_calls}, store={redact_url(self.store.url)!r})"
+        )
 
     # --- degraded mode
 
@@ -217,10 +234,14 @@ class CircuitBreaker:
             if warn:
                 self._last_warning = now
         if warn:
-            logger.warning("circuit breaker store %s is unavailable (%s); %s",
-                           redact_url(self.store.url), exc,
-                           "using a process-local breaker until it answers again" if first
-                           else "still using a process-local breaker")
+            logger.warning(
+                "circuit breaker store %s is unavailable (%s); %s",
+                redact_url(self.store.url),
+                exc,
+                "using a process-local breaker until it answers again"
+                if first
+                else "still using a process-local breaker",
+            )
         else:
             logger.debug("circuit breaker store still unavailable: %s", exc)
 
@@ -231,8 +252,7 @@ class CircuitBreaker:
             down_for = time.time() - self._down_since
             self._down_since, self._down_error = None, ""
             self._fallback = MemoryBreakerStore()  # local state from the outage is stale now
-        logger.warning("circuit breaker store %s is available again after %.0f s",
-                       redact_url(self.store.url), down_for)
+        logger.warning("circuit breaker store %s is available again after %.0f s", redact_url(self.store.url), down_for)
 
 
 # --- the shared breaker

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 CLOSED = "closed"
 OPEN = "open"
 HALF_OPEN = "half_open"
+
 
 def breaker_key(provider: str, tier: str | None = None) -> str:
     """``provider`` or ``provider:tier``: the unit a breaker tracks."""
@@ -48,15 +49,25 @@ class BreakerPolicy:
     half_open_calls: int = 1
 
     def __post_init__(self) -> None:
-        if isinstance(self.failure_threshold, bool) or not isinstance(self.failure_threshold, int) \
-                or self.failure_threshold < 1:
+        if (
+            isinstance(self.failure_threshold, bool)
+            or not isinstance(self.failure_threshold, int)
+            or self.failure_threshold < 1
+        ):
             raise ValueError(f"failure_threshold must be an integer >= 1, got {self.failure_threshold!r}")
         timeout = self.recovery_timeout_seconds
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
-                or not math.isfinite(timeout) or timeout <= 0:
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout)
+            or timeout <= 0
+        ):
             raise ValueError(f"recovery_timeout_seconds must be a finite number > 0, got {timeout!r}")
-        if isinstance(self.half_open_calls, bool) or not isinstance(self.half_open_calls, int) \
-                or self.half_open_calls < 1:
+        if (
+            isinstance(self.half_open_calls, bool)
+            or not isinstance(self.half_open_calls, int)
+            or self.half_open_calls < 1
+        ):
             raise ValueError(f"half_open_calls must be an integer >= 1, got {self.half_open_calls!r}")
 
 
@@ -64,7 +75,7 @@ def iso_utc(ts: float | None) -> str | None:
     """Seconds since the epoch -> ISO 8601 in UTC (None stays None)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -107,16 +118,21 @@ class CircuitBreakerState:
 
 # --- the rules: (state or None, now, policy) -> (result, new state or None if unchanged)
 
-def acquire(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy
-            ) -> tuple[bool, CircuitBreakerState | None]:
+
+def acquire(
+    s: CircuitBreakerState | None, now: float, policy: BreakerPolicy
+) -> tuple[bool, CircuitBreakerState | None]:
     """May a call go to this key now? In HALF_OPEN this consumes a probe permit."""
     if s is None or s.opened_at is None:
         return True, None
     if s.state(now) == OPEN:
         return False, None
     granted = s.probes_granted
-    if (granted >= policy.half_open_calls and s.probe_window_start is not None
-            and now >= s.probe_window_start + policy.recovery_timeout_seconds):
+    if (
+        granted >= policy.half_open_calls
+        and s.probe_window_start is not None
+        and now >= s.probe_window_start + policy.recovery_timeout_seconds
+    ):
         # The probes never reported back (caller crashed or forgot): without a new
         # window the key would stay half-open with no permits forever.
         granted = 0
@@ -126,18 +142,18 @@ def acquire(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy
     return True, replace(s, probes_granted=granted + 1, probe_window_start=window_start)
 
 
-def on_success(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy | None = None
-               ) -> tuple[None, CircuitBreakerState | None]:
+def on_success(
+    s: CircuitBreakerState | None, now: float, policy: BreakerPolicy | None = None
+) -> tuple[None, CircuitBreakerState | None]:
     """Any success closes the breaker and clears the count: the provider answered."""
     if s is None or (s.failure_count == 0 and s.opened_at is None):
         return None, None
-    return None, replace(s, failure_count=0, opened_at=None, retry_at=None,
-                         probes_granted=0, probe_window_start=None)
+    return None, replace(s, failure_count=0, opened_at=None, retry_at=None, probes_granted=0, probe_window_start=None)
 
 
-def on_failure(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy,
-               error_type: str | None = None, *, key: str = ""
-               ) -> tuple[None, CircuitBreakerState]:
+def on_failure(
+    s: CircuitBreakerState | None, now: float, policy: BreakerPolicy, error_type: str | None = None, *, key: str = ""
+) -> tuple[None, CircuitBreakerState]:
     """Count a failure. CLOSED opens at the threshold; a failure in HALF_OPEN (the probe)
     reopens for a full timeout; a late failure while OPEN does not extend the timeout."""
     if s is None:
@@ -147,6 +163,11 @@ def on_failure(s: CircuitBreakerState | None, now: float, policy: BreakerPolicy,
     reopen = (state == CLOSED and count >= policy.failure_threshold) or state == HALF_OPEN
     new = replace(s, failure_count=count, last_failure=now, last_error_type=error_type)
     if reopen:
-        new = replace(new, opened_at=now, retry_at=now + policy.recovery_timeout_seconds,
-                      probes_granted=0, probe_window_start=None)
+        new = replace(
+            new,
+            opened_at=now,
+            retry_at=now + policy.recovery_timeout_seconds,
+            probes_granted=0,
+            probe_window_start=None,
+        )
     return None, new

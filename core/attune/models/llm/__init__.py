@@ -7,7 +7,15 @@ from attune.models.llm.executor import EmpathyLLMExecutor, LLMResponse, MissingA
 from attune.models.llm.resilient import AllProvidersFailedError, FallbackStrategy, ResilientExecutor, RetryPolicy
 
 __all__ = [
-    "AllProvidersFailedError", "CircuitOpenError", "EmpathyLLMExecutor", "FallbackStrategy",
-    "LLMResponse", "MissingAPIKeyError", "ProviderError", "ResilientExecutor", "RetryPolicy",
-    "acount_tokens", "count_tokens",
+    "AllProvidersFailedError",
+    "CircuitOpenError",
+    "EmpathyLLMExecutor",
+    "FallbackStrategy",
+    "LLMResponse",
+    "MissingAPIKeyError",
+    "ProviderError",
+    "ResilientExecutor",
+    "RetryPolicy",
+    "acount_tokens",
+    "count_tokens",
 ]

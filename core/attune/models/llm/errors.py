@@ -52,16 +52,16 @@ RETRYABLE: frozenset[str] = frozenset({RATE_LIMIT, OVERLOADED, SERVER, TIMEOUT, 
 FATAL: frozenset[str] = frozenset({AUTH, MISSING_API_KEY})
 
 MISSING_KEY_HINT = (
-    "No Anthropic API key: set ANTHROPIC_API_KEY or store a key in VS Code via "
-    "'Attune: Set Up Authentication'"
+    "No Anthropic API key: set ANTHROPIC_API_KEY or store a key in VS Code via 'Attune: Set Up Authentication'"
 )
 
 
 class ProviderError(Exception):
     """A provider call failed; ``error_type`` is one of the types above."""
 
-    def __init__(self, message: str, error_type: str, *, retry_after: float | None = None,
-                 status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, error_type: str, *, retry_after: float | None = None, status_code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.error_type = error_type
@@ -130,9 +130,12 @@ def classify(exc: BaseException) -> ProviderError:
         status = exc.status_code
         # the API's own message, not the SDK's "Error code: ..." repr of the body
         message = exc.api_message or exc.message
-        return ProviderError(f"HTTP {status}: {message}", _error_type_for_status(status),
-                             retry_after=parse_retry_after(exc.response.headers),
-                             status_code=status)
+        return ProviderError(
+            f"HTTP {status}: {message}",
+            _error_type_for_status(status),
+            retry_after=parse_retry_after(exc.response.headers),
+            status_code=status,
+        )
     if isinstance(exc, anthropic.APITimeoutError):
         return ProviderError("request timed out", TIMEOUT)
     if isinstance(exc, anthropic.APIConnectionError):
@@ -140,8 +143,9 @@ def classify(exc: BaseException) -> ProviderError:
         detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
         return ProviderError(f"connection failed{detail}", CONNECTION)
     if isinstance(exc, anthropic.APIResponseValidationError):
-        return ProviderError(f"provider returned an invalid response: {exc.message}", SERVER,
-                             status_code=exc.status_code)
+        return ProviderError(
+            f"provider returned an invalid response: {exc.message}", SERVER, status_code=exc.status_code
+        )
     return ProviderError(f"{type(exc).__name__}: {exc}", UNKNOWN)
 
 

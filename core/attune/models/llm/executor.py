@@ -31,8 +31,9 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from attune.models.llm import errors as pe
 from attune.models.llm.errors import CircuitOpenError, ProviderError
@@ -40,8 +41,8 @@ from attune.models.pricing.registry import ModelInfo, find_model, get_model
 from attune.models.pricing.tasks import get_tier_for_task, normalize_task_type
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from attune.models.routing.router import AdaptiveModelRouter
     from attune.models.breaker.circuit_breaker import CircuitBreaker
+    from attune.models.routing.router import AdaptiveModelRouter
     from attune.models.telemetry.store import TelemetryStore
 
 logger = logging.getLogger(__name__)
@@ -55,14 +56,14 @@ DEFAULT_MAX_TOKENS = 4096
 DEFAULT_WORKFLOW = "default"
 
 __all__ = [
-    "LLMResponse",
-    "EmpathyLLMExecutor",
-    "ModelChoice",
-    "MissingAPIKeyError",
     "CircuitOpenError",
+    "EmpathyLLMExecutor",
+    "LLMResponse",
+    "MissingAPIKeyError",
+    "ModelChoice",
     "ProviderError",
-    "count_tokens",
     "acount_tokens",
+    "count_tokens",
 ]
 
 
@@ -114,12 +115,12 @@ class ModelChoice:
 
 # --- breaker outcome: one place for the policy in provider_errors ----------------------
 
+
 def _state_name(state: Any) -> str:
     return str(getattr(state, "value", state)).lower()
 
 
-def report_outcome(breaker: "CircuitBreaker", provider: str, tier: str | None,
-                   error_type: str | None) -> None:
+def report_outcome(breaker: CircuitBreaker, provider: str, tier: str | None, error_type: str | None) -> None:
     """Tell the breaker how a call went.
 
     Success -> ``record_success``. A health failure (``BREAKER_FAILURES``) ->
@@ -135,7 +136,7 @@ def report_outcome(breaker: "CircuitBreaker", provider: str, tier: str | None,
         breaker.record_success(provider, tier)
 
 
-def _abandon_probe(breaker: "CircuitBreaker", provider: str, tier: str | None) -> None:
+def _abandon_probe(breaker: CircuitBreaker, provider: str, tier: str | None) -> None:
     """A call was cancelled or broke on our side after the breaker let it through.
 
     If it was the half-open probe, reopen (the conservative choice: the provider's
@@ -150,14 +151,15 @@ def _abandon_probe(breaker: "CircuitBreaker", provider: str, tier: str | None) -
 
 # --- the executor ----------------------------------------------------------------------
 
+
 class EmpathyLLMExecutor:
     """Runs one task as one Messages API call; see the module docstring."""
 
     def __init__(
         self,
-        telemetry_store: "TelemetryStore | None" = None,
-        breaker: "CircuitBreaker | None" = None,
-        router: "AdaptiveModelRouter | None" = None,
+        telemetry_store: TelemetryStore | None = None,
+        breaker: CircuitBreaker | None = None,
+        router: AdaptiveModelRouter | None = None,
         api_key: str | None = None,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
@@ -193,7 +195,7 @@ class EmpathyLLMExecutor:
 
     # shared instances are resolved on first use, so building an executor touches no disk
     @property
-    def breaker(self) -> "CircuitBreaker":
+    def breaker(self) -> CircuitBreaker:
         if self._breaker is None:
             from attune.models.breaker.circuit_breaker import get_circuit_breaker
 
@@ -201,7 +203,7 @@ class EmpathyLLMExecutor:
         return self._breaker
 
     @property
-    def telemetry_store(self) -> "TelemetryStore | None":
+    def telemetry_store(self) -> TelemetryStore | None:
         if not self.telemetry_enabled:
             return None
         if self._telemetry_store is None:
@@ -249,8 +251,9 @@ class EmpathyLLMExecutor:
             return None
         info = find_model(model_id)
         if info is None or info.provider != self.provider:
-            logger.warning("router chose %s, not a %s model in the registry; using the task's tier",
-                           model_id, self.provider)
+            logger.warning(
+                "router chose %s, not a %s model in the registry; using the task's tier", model_id, self.provider
+            )
             return None
         return ModelChoice(self.provider, info.tier, info.id, info, "router")
 
@@ -279,8 +282,7 @@ class EmpathyLLMExecutor:
             return self._failed(choice, exc, meta)
         breaker = self.breaker
         if not breaker.is_available(choice.provider, choice.tier):
-            logger.info("breaker open for %s:%s; %s not called", choice.provider, choice.tier,
-                        choice.model_id)
+            logger.info("breaker open for %s:%s; %s not called", choice.provider, choice.tier, choice.model_id)
             return self._failed(choice, CircuitOpenError(choice.provider, choice.tier), meta)
 
         request = self._request(choice, prompt, system, ctx)
@@ -295,8 +297,9 @@ class EmpathyLLMExecutor:
                 raise
             err = pe.classify(exc)
             report_outcome(breaker, choice.provider, choice.tier, err.error_type)
-            logger.warning("%s call to %s failed (%s): %s", choice.provider, choice.model_id,
-                           err.error_type, err.message)
+            logger.warning(
+                "%s call to %s failed (%s): %s", choice.provider, choice.model_id, err.error_type, err.message
+            )
             self._record(choice, meta, latency_ms, error_type=err.error_type)
             return self._failed(choice, err, meta, latency_ms)
 
@@ -316,13 +319,18 @@ class EmpathyLLMExecutor:
         self._record(choice, meta, latency_ms, tokens_in=tokens_in, tokens_out=tokens_out, cost=cost)
         text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
         return LLMResponse(
-            content=text, model_id=choice.model_id, provider=choice.provider, tier=choice.tier,
-            tokens_input=tokens_in, tokens_output=tokens_out, cost_estimate=cost,
-            latency_ms=latency_ms, metadata=meta,
+            content=text,
+            model_id=choice.model_id,
+            provider=choice.provider,
+            tier=choice.tier,
+            tokens_input=tokens_in,
+            tokens_output=tokens_out,
+            cost_estimate=cost,
+            latency_ms=latency_ms,
+            metadata=meta,
         )
 
-    def _request(self, choice: ModelChoice, prompt: str, system: str | None,
-                 ctx: Mapping[str, Any]) -> dict[str, Any]:
+    def _request(self, choice: ModelChoice, prompt: str, system: str | None, ctx: Mapping[str, Any]) -> dict[str, Any]:
         max_tokens = int(ctx.get("max_tokens") or self.max_tokens)
         if choice.info is not None:
             max_tokens = min(max_tokens, choice.info.max_output_tokens)
@@ -340,12 +348,15 @@ class EmpathyLLMExecutor:
     def _client_for(self, api_key: str) -> Any:
         """One SDK client per executor and event loop (its connection pool is loop-bound)."""
         loop = asyncio.get_running_loop()
-        if (self._client is None or self._client_key != api_key
-                or self._client_loop is None or self._client_loop() is not loop):
+        if (
+            self._client is None
+            or self._client_key != api_key
+            or self._client_loop is None
+            or self._client_loop() is not loop
+        ):
             import anthropic
 
-            if self._client is not None and self._client_loop is not None \
-                    and self._client_loop() is loop:
+            if self._client is not None and self._client_loop is not None and self._client_loop() is loop:
                 loop.create_task(self._client.close())  # the key changed: free the old pool
             self._client = anthropic.AsyncAnthropic(
                 api_key=api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
@@ -354,42 +365,71 @@ class EmpathyLLMExecutor:
             self._client_loop = weakref.ref(loop)
         return self._client
 
-    def _failed(self, choice: ModelChoice, err: ProviderError, meta: dict[str, Any],
-                latency_ms: float = 0.0) -> LLMResponse:
+    def _failed(
+        self, choice: ModelChoice, err: ProviderError, meta: dict[str, Any], latency_ms: float = 0.0
+    ) -> LLMResponse:
         if err.status_code is not None:
             meta["status_code"] = err.status_code
         return LLMResponse(
-            content="", model_id=choice.model_id, provider=choice.provider, tier=choice.tier,
-            latency_ms=latency_ms, metadata=meta, error=err.message, error_type=err.error_type,
+            content="",
+            model_id=choice.model_id,
+            provider=choice.provider,
+            tier=choice.tier,
+            latency_ms=latency_ms,
+            metadata=meta,
+            error=err.message,
+            error_type=err.error_type,
             retry_after=err.retry_after,
         )
 
-    def _record(self, choice: ModelChoice, meta: Mapping[str, Any], latency_ms: float, *,
-                error_type: str | None = None, tokens_in: int = 0, tokens_out: int = 0,
-                cost: float = 0.0) -> None:
+    def _record(
+        self,
+        choice: ModelChoice,
+        meta: Mapping[str, Any],
+        latency_ms: float,
+        *,
+        error_type: str | None = None,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        cost: float = 0.0,
+    ) -> None:
         if not self.telemetry_enabled:
             return
         try:
-            from attune.models.telemetry.store import LLMCallRecord
+            from attune.models.telemetry.records import LLMCallRecord
 
             store = self.telemetry_store
             assert store is not None
-            store.record_call(LLMCallRecord(
-                workflow=meta["workflow"], stage=meta["stage"], task_type=meta["task_type"],
-                provider=choice.provider, tier=choice.tier, model_id=choice.model_id,
-                success=error_type is None, error_type=error_type, latency_ms=latency_ms,
-                tokens_input=tokens_in, tokens_output=tokens_out, cost=cost,
-            ))
+            store.record_call(
+                LLMCallRecord(
+                    workflow=meta["workflow"],
+                    stage=meta["stage"],
+                    task_type=meta["task_type"],
+                    provider=choice.provider,
+                    tier=choice.tier,
+                    model_id=choice.model_id,
+                    success=error_type is None,
+                    error_type=error_type,
+                    latency_ms=latency_ms,
+                    tokens_input=tokens_in,
+                    tokens_output=tokens_out,
+                    cost=cost,
+                )
+            )
         except Exception as exc:
-            logger.warning("telemetry write failed for %s (%s: %s); the call's result is kept",
-                           choice.model_id, type(exc).__name__, exc)
+            logger.warning(
+                "telemetry write failed for %s (%s: %s); the call's result is kept",
+                choice.model_id,
+                type(exc).__name__,
+                exc,
+            )
 
     async def aclose(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
             await client.close()
 
-    async def __aenter__(self) -> "EmpathyLLMExecutor":
+    async def __aenter__(self) -> EmpathyLLMExecutor:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -397,6 +437,7 @@ class EmpathyLLMExecutor:
 
 
 # --- count_tokens ----------------------------------------------------------------------
+
 
 def _count_model(model: str | None) -> tuple[str, str | None]:
     """(model id, tier for the breaker key) for a count; default: the capable model."""
@@ -432,14 +473,16 @@ def _sync_client(api_key: str, base_url: str | None, timeout: float) -> Any:
                 for old in _sync_clients.values():
                     old.close()
                 _sync_clients.clear()
-            client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                         max_retries=0)
+            client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
             _sync_clients[key] = client
         return client
 
 
-def _guarded_start(model: str | None, api_key: str | None, breaker: "CircuitBreaker | None",
-                   ) -> tuple[str, str, str | None, "CircuitBreaker"]:
+def _guarded_start(
+    model: str | None,
+    api_key: str | None,
+    breaker: CircuitBreaker | None,
+) -> tuple[str, str, str | None, CircuitBreaker]:
     model_id, tier = _count_model(model)
     key = resolve_api_key(api_key)  # before the breaker: a missing key must not use a probe
     if breaker is None:
@@ -451,7 +494,7 @@ def _guarded_start(model: str | None, api_key: str | None, breaker: "CircuitBrea
     return key, model_id, tier, breaker
 
 
-def _count_failed(exc: BaseException, breaker: "CircuitBreaker", tier: str | None) -> NoReturn:
+def _count_failed(exc: BaseException, breaker: CircuitBreaker, tier: str | None) -> NoReturn:
     """Settle the breaker for a failed count and raise the typed error."""
     if not isinstance(exc, Exception) or not pe.is_sdk_error(exc):
         _abandon_probe(breaker, DEFAULT_PROVIDER, tier)
@@ -468,7 +511,7 @@ def count_tokens(
     system: str | None = None,
     api_key: str | None = None,
     base_url: str | None = None,
-    breaker: "CircuitBreaker | None" = None,
+    breaker: CircuitBreaker | None = None,
     timeout: float = DEFAULT_COUNT_TIMEOUT,
 ) -> int:
     """Exact input tokens for ``text`` as one user message, from ``messages.count_tokens``.
@@ -481,8 +524,7 @@ def count_tokens(
         return 0
     key, model_id, tier, guard = _guarded_start(model, api_key, breaker)
     try:
-        result = _sync_client(key, base_url, timeout).messages.count_tokens(
-            **_count_params(text, system, model_id))
+        result = _sync_client(key, base_url, timeout).messages.count_tokens(**_count_params(text, system, model_id))
     except BaseException as exc:
         _count_failed(exc, guard, tier)
     report_outcome(guard, DEFAULT_PROVIDER, tier, None)
@@ -496,7 +538,7 @@ async def acount_tokens(
     system: str | None = None,
     api_key: str | None = None,
     base_url: str | None = None,
-    breaker: "CircuitBreaker | None" = None,
+    breaker: CircuitBreaker | None = None,
     timeout: float = DEFAULT_COUNT_TIMEOUT,
 ) -> int:
     """The async twin of ``count_tokens`` (same breaker, errors and result)."""
@@ -506,8 +548,7 @@ async def acount_tokens(
     import anthropic
 
     try:
-        async with anthropic.AsyncAnthropic(api_key=key, base_url=base_url, timeout=timeout,
-                                            max_retries=0) as client:
+        async with anthropic.AsyncAnthropic(api_key=key, base_url=base_url, timeout=timeout, max_retries=0) as client:
             result = await client.messages.count_tokens(**_count_params(text, system, model_id))
     except BaseException as exc:
         _count_failed(exc, guard, tier)

@@ -26,7 +26,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from attune.models.llm import errors as pe
@@ -36,8 +36,14 @@ from attune.models.pricing.tasks import TIERS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RetryPolicy", "FallbackTarget", "FallbackStrategy", "Attempt",
-           "AllProvidersFailedError", "ResilientExecutor"]
+__all__ = [
+    "AllProvidersFailedError",
+    "Attempt",
+    "FallbackStrategy",
+    "FallbackTarget",
+    "ResilientExecutor",
+    "RetryPolicy",
+]
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,9 @@ class RetryPolicy:
             delay = delay / 2 + rand() * delay / 2
         return delay
 
-    def delay_before_retry(self, retry_number: int, retry_after: float | None,
-                           rand: Callable[[], float] = random.random) -> float | None:
+    def delay_before_retry(
+        self, retry_number: int, retry_after: float | None, rand: Callable[[], float] = random.random
+    ) -> float | None:
         """Seconds to wait before retry ``retry_number``; None: do not retry this target
         (the provider asked for a longer wait than ``max_delay``)."""
         if self.honor_retry_after and retry_after is not None:
@@ -117,20 +124,20 @@ class FallbackStrategy:
         self.targets: tuple[FallbackTarget, ...] = tuple(targets)
 
     @classmethod
-    def tiers(cls, *tiers: str, provider: str = "anthropic") -> "FallbackStrategy":
+    def tiers(cls, *tiers: str, provider: str = "anthropic") -> FallbackStrategy:
         """The given tiers in order, e.g. ``tiers("premium", "capable")``."""
         return cls((provider, t) for t in tiers)
 
     @classmethod
-    def downgrade_from(cls, tier: str = "premium", provider: str = "anthropic") -> "FallbackStrategy":
+    def downgrade_from(cls, tier: str = "premium", provider: str = "anthropic") -> FallbackStrategy:
         """``tier`` and every cheaper tier: premium -> capable -> cheap."""
         if tier not in TIERS:
             raise ValueError(f"unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
         order = list(reversed(TIERS))  # premium, capable, cheap
-        return cls.tiers(*order[order.index(tier):], provider=provider)
+        return cls.tiers(*order[order.index(tier) :], provider=provider)
 
     @classmethod
-    def models(cls, *model_ids: str) -> "FallbackStrategy":
+    def models(cls, *model_ids: str) -> FallbackStrategy:
         """Exact model ids in order."""
         return cls(model_ids)
 
@@ -187,18 +194,21 @@ class ResilientExecutor:
         if fallback is not None:
             others = {t.provider for t in fallback.targets} - {executor.provider}
             if others:
-                raise ValueError(f"no executor for provider(s) {', '.join(sorted(others))}; "
-                                 f"this executor calls {executor.provider}")
+                raise ValueError(
+                    f"no executor for provider(s) {', '.join(sorted(others))}; this executor calls {executor.provider}"
+                )
 
     def chain_for(self, task_type: str, context: Mapping[str, Any] | None = None) -> FallbackStrategy:
         """The explicit fallback, else the executor's own choice followed by cheaper tiers."""
         if self.fallback is not None:
             return self.fallback
         first = self.executor.select_model(task_type, context)
-        cheaper = FallbackStrategy.downgrade_from(first.tier, first.provider).targets[1:] \
-            if first.tier in TIERS else ()
-        head = FallbackTarget(first.provider, None, first.model_id) \
-            if first.selected_by in ("override", "router") else FallbackTarget(first.provider, first.tier)
+        cheaper = FallbackStrategy.downgrade_from(first.tier, first.provider).targets[1:] if first.tier in TIERS else ()
+        head = (
+            FallbackTarget(first.provider, None, first.model_id)
+            if first.selected_by in ("override", "router")
+            else FallbackTarget(first.provider, first.tier)
+        )
         return FallbackStrategy([head, *cheaper])
 
     async def run(
@@ -215,12 +225,18 @@ class ResilientExecutor:
             for call in range(1, self.retry.max_attempts + 1):
                 response = await self.executor.run(task_type, prompt, system, ctx)
                 if response.success:
-                    response.metadata.update(attempts=len(attempts) + 1, fallback_index=index,
-                                             failed_attempts=[str(a) for a in attempts])
+                    response.metadata.update(
+                        attempts=len(attempts) + 1, fallback_index=index, failed_attempts=[str(a) for a in attempts]
+                    )
                     return response
-                attempt = Attempt(response.model_id, response.provider, response.tier,
-                                  response.error_type or pe.UNKNOWN, response.error or "",
-                                  response.retry_after)
+                attempt = Attempt(
+                    response.model_id,
+                    response.provider,
+                    response.tier,
+                    response.error_type or pe.UNKNOWN,
+                    response.error or "",
+                    response.retry_after,
+                )
                 attempts.append(attempt)
                 if attempt.error_type in pe.FATAL:
                     raise AllProvidersFailedError(attempts, "stopped: the API key was refused or is missing")
@@ -228,8 +244,12 @@ class ResilientExecutor:
                     break
                 delay = self.retry.delay_before_retry(call, response.retry_after, self._rand)
                 if delay is None:
-                    logger.info("%s asks to wait %.1fs (> max_delay %.1fs); trying the next target",
-                                target, response.retry_after or 0.0, self.retry.max_delay)
+                    logger.info(
+                        "%s asks to wait %.1fs (> max_delay %.1fs); trying the next target",
+                        target,
+                        response.retry_after or 0.0,
+                        self.retry.max_delay,
+                    )
                     break
                 logger.info("%s failed (%s); retry %d in %.2fs", target, attempt.error_type, call, delay)
                 await self._sleep(delay)

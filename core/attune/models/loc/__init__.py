@@ -14,6 +14,13 @@ from attune.models.loc.counter import (
 )
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "BinaryFileError", "FileTooLargeError", "LocError", "LocResult",
-    "analyze_file", "analyze_text", "count_lines_of_code", "detect_language",
+    "DEFAULT_MAX_BYTES",
+    "BinaryFileError",
+    "FileTooLargeError",
+    "LocError",
+    "LocResult",
+    "analyze_file",
+    "analyze_text",
+    "count_lines_of_code",
+    "detect_language",
 ]

@@ -31,9 +31,9 @@ import codecs
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 # The Python counter in C (setup.py builds it when a compiler is there): exactly
 # the numbers of the regular expressions below, several times faster.
@@ -115,87 +115,257 @@ class LocResult:
 
 _EXTENSIONS: dict[str, str] = {
     # the languages issue 2 names, counted with their full syntax
-    ".py": "Python", ".pyw": "Python", ".pyi": "Python",
-    ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript", ".jsx": "JSX",
-    ".ts": "TypeScript", ".tsx": "TypeScript", ".mts": "TypeScript", ".cts": "TypeScript",
-    ".go": "Go", ".rs": "Rust", ".java": "Java",
-    ".c": "C", ".h": "C/C++ Header", ".hh": "C/C++ Header", ".hpp": "C/C++ Header",
-    ".hxx": "C/C++ Header", ".h++": "C/C++ Header",
-    ".cc": "C++", ".cpp": "C++", ".cxx": "C++", ".c++": "C++", ".ipp": "C++",
+    ".py": "Python",
+    ".pyw": "Python",
+    ".pyi": "Python",
+    ".js": "JavaScript",
+    ".mjs": "JavaScript",
+    ".cjs": "JavaScript",
+    ".jsx": "JSX",
+    ".ts": "TypeScript",
+    ".tsx": "TypeScript",
+    ".mts": "TypeScript",
+    ".cts": "TypeScript",
+    ".go": "Go",
+    ".rs": "Rust",
+    ".java": "Java",
+    ".c": "C",
+    ".h": "C/C++ Header",
+    ".hh": "C/C++ Header",
+    ".hpp": "C/C++ Header",
+    ".hxx": "C/C++ Header",
+    ".h++": "C/C++ Header",
+    ".cc": "C++",
+    ".cpp": "C++",
+    ".cxx": "C++",
+    ".c++": "C++",
+    ".ipp": "C++",
     ".cs": "C#",
-    ".rb": "Ruby", ".rake": "Ruby", ".gemspec": "Ruby", ".ru": "Ruby",
-    ".sh": "Bourne Shell", ".bash": "Bourne Again Shell", ".zsh": "zsh",
-    ".ksh": "Korn Shell", ".fish": "Fish Shell", ".csh": "C Shell", ".tcsh": "C Shell",
+    ".rb": "Ruby",
+    ".rake": "Ruby",
+    ".gemspec": "Ruby",
+    ".ru": "Ruby",
+    ".sh": "Bourne Shell",
+    ".bash": "Bourne Again Shell",
+    ".zsh": "zsh",
+    ".ksh": "Korn Shell",
+    ".fish": "Fish Shell",
+    ".csh": "C Shell",
+    ".tcsh": "C Shell",
     # other languages: their comment and string syntax, less exhaustively
-    ".kt": "Kotlin", ".kts": "Kotlin", ".swift": "Swift", ".scala": "Scala",
-    ".dart": "Dart", ".groovy": "Groovy", ".gradle": "Gradle", ".proto": "Protocol Buffers",
-    ".php": "PHP", ".m": "Objective-C", ".mm": "Objective-C++", ".zig": "Zig",
-    ".cu": "CUDA", ".cuh": "CUDA", ".sol": "Solidity",
-    ".css": "CSS", ".scss": "SCSS", ".less": "LESS", ".sass": "Sass",
-    ".sql": "SQL", ".lua": "Lua", ".hs": "Haskell", ".elm": "Elm",
-    ".ml": "OCaml", ".mli": "OCaml", ".fs": "F#", ".fsx": "F#",
-    ".clj": "Clojure", ".cljs": "ClojureScript", ".cljc": "ClojureC", ".edn": "Clojure",
-    ".el": "Lisp", ".lisp": "Lisp", ".scm": "Scheme", ".erl": "Erlang", ".hrl": "Erlang",
-    ".ex": "Elixir", ".exs": "Elixir Script", ".pl": "Perl", ".pm": "Perl",
-    ".r": "R", ".tcl": "Tcl", ".nim": "Nim", ".cr": "Crystal", ".awk": "awk",
-    ".ps1": "PowerShell", ".psm1": "PowerShell", ".psd1": "PowerShell",
-    ".bat": "DOS Batch", ".cmd": "DOS Batch", ".vbs": "Visual Basic Script",
-    ".tex": "TeX", ".sty": "TeX", ".bzl": "Starlark", ".star": "Starlark",
-    ".cmake": "CMake", ".mk": "make", ".mak": "make", ".dockerfile": "Dockerfile",
-    ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML", ".ini": "INI",
-    ".graphql": "GraphQL", ".gql": "GraphQL", ".tf": "HCL", ".hcl": "HCL",
-    ".html": "HTML", ".htm": "HTML", ".xhtml": "HTML", ".xml": "XML", ".xsd": "XSD",
-    ".xsl": "XSLT", ".xslt": "XSLT", ".dtd": "DTD", ".vue": "Vuejs Component",
+    ".kt": "Kotlin",
+    ".kts": "Kotlin",
+    ".swift": "Swift",
+    ".scala": "Scala",
+    ".dart": "Dart",
+    ".groovy": "Groovy",
+    ".gradle": "Gradle",
+    ".proto": "Protocol Buffers",
+    ".php": "PHP",
+    ".m": "Objective-C",
+    ".mm": "Objective-C++",
+    ".zig": "Zig",
+    ".cu": "CUDA",
+    ".cuh": "CUDA",
+    ".sol": "Solidity",
+    ".css": "CSS",
+    ".scss": "SCSS",
+    ".less": "LESS",
+    ".sass": "Sass",
+    ".sql": "SQL",
+    ".lua": "Lua",
+    ".hs": "Haskell",
+    ".elm": "Elm",
+    ".ml": "OCaml",
+    ".mli": "OCaml",
+    ".fs": "F#",
+    ".fsx": "F#",
+    ".clj": "Clojure",
+    ".cljs": "ClojureScript",
+    ".cljc": "ClojureC",
+    ".edn": "Clojure",
+    ".el": "Lisp",
+    ".lisp": "Lisp",
+    ".scm": "Scheme",
+    ".erl": "Erlang",
+    ".hrl": "Erlang",
+    ".ex": "Elixir",
+    ".exs": "Elixir Script",
+    ".pl": "Perl",
+    ".pm": "Perl",
+    ".r": "R",
+    ".tcl": "Tcl",
+    ".nim": "Nim",
+    ".cr": "Crystal",
+    ".awk": "awk",
+    ".ps1": "PowerShell",
+    ".psm1": "PowerShell",
+    ".psd1": "PowerShell",
+    ".bat": "DOS Batch",
+    ".cmd": "DOS Batch",
+    ".vbs": "Visual Basic Script",
+    ".tex": "TeX",
+    ".sty": "TeX",
+    ".bzl": "Starlark",
+    ".star": "Starlark",
+    ".cmake": "CMake",
+    ".mk": "make",
+    ".mak": "make",
+    ".dockerfile": "Dockerfile",
+    ".yaml": "YAML",
+    ".yml": "YAML",
+    ".toml": "TOML",
+    ".ini": "INI",
+    ".graphql": "GraphQL",
+    ".gql": "GraphQL",
+    ".tf": "HCL",
+    ".hcl": "HCL",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".xhtml": "HTML",
+    ".xml": "XML",
+    ".xsd": "XSD",
+    ".xsl": "XSLT",
+    ".xslt": "XSLT",
+    ".dtd": "DTD",
+    ".vue": "Vuejs Component",
     ".svelte": "Svelte",
-    ".json": "JSON", ".jsonc": "JSON5", ".json5": "JSON5",
-    ".md": "Markdown", ".markdown": "Markdown", ".rst": "reStructuredText",
+    ".json": "JSON",
+    ".jsonc": "JSON5",
+    ".json5": "JSON5",
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".rst": "reStructuredText",
 }
 
 _FILENAMES: dict[str, str] = {
-    "makefile": "make", "gnumakefile": "make", "cmakelists.txt": "CMake",
-    "dockerfile": "Dockerfile", "containerfile": "Dockerfile",
-    "rakefile": "Ruby", "gemfile": "Ruby", "vagrantfile": "Ruby", "podfile": "Ruby",
-    "build": "Starlark", "build.bazel": "Starlark", "workspace": "Starlark",
-    "jenkinsfile": "Groovy", "sconstruct": "Python", "sconscript": "Python",
+    "makefile": "make",
+    "gnumakefile": "make",
+    "cmakelists.txt": "CMake",
+    "dockerfile": "Dockerfile",
+    "containerfile": "Dockerfile",
+    "rakefile": "Ruby",
+    "gemfile": "Ruby",
+    "vagrantfile": "Ruby",
+    "podfile": "Ruby",
+    "build": "Starlark",
+    "build.bazel": "Starlark",
+    "workspace": "Starlark",
+    "jenkinsfile": "Groovy",
+    "sconstruct": "Python",
+    "sconscript": "Python",
 }
 
 # interpreter named on a #! line -> language
 _INTERPRETERS: dict[str, str] = {
-    "python": "Python", "pypy": "Python", "node": "JavaScript", "nodejs": "JavaScript",
-    "deno": "TypeScript", "ts-node": "TypeScript", "bun": "JavaScript",
-    "ruby": "Ruby", "sh": "Bourne Shell", "dash": "Bourne Shell", "ash": "Bourne Shell",
-    "bash": "Bourne Again Shell", "zsh": "zsh", "ksh": "Korn Shell", "mksh": "Korn Shell",
-    "fish": "Fish Shell", "csh": "C Shell", "tcsh": "C Shell", "perl": "Perl",
-    "php": "PHP", "lua": "Lua", "tclsh": "Tcl", "wish": "Tcl", "awk": "awk",
-    "gawk": "awk", "rscript": "R", "pwsh": "PowerShell", "elixir": "Elixir",
+    "python": "Python",
+    "pypy": "Python",
+    "node": "JavaScript",
+    "nodejs": "JavaScript",
+    "deno": "TypeScript",
+    "ts-node": "TypeScript",
+    "bun": "JavaScript",
+    "ruby": "Ruby",
+    "sh": "Bourne Shell",
+    "dash": "Bourne Shell",
+    "ash": "Bourne Shell",
+    "bash": "Bourne Again Shell",
+    "zsh": "zsh",
+    "ksh": "Korn Shell",
+    "mksh": "Korn Shell",
+    "fish": "Fish Shell",
+    "csh": "C Shell",
+    "tcsh": "C Shell",
+    "perl": "Perl",
+    "php": "PHP",
+    "lua": "Lua",
+    "tclsh": "Tcl",
+    "wish": "Tcl",
+    "awk": "awk",
+    "gawk": "awk",
+    "rscript": "R",
+    "pwsh": "PowerShell",
+    "elixir": "Elixir",
     "make": "make",
 }
 
 # LSP languageId (and our own names, lower-cased) -> language
 _LSP_IDS: dict[str, str] = {
-    "python": "Python", "javascript": "JavaScript", "javascriptreact": "JSX",
-    "typescript": "TypeScript", "typescriptreact": "TypeScript", "go": "Go",
-    "rust": "Rust", "java": "Java", "c": "C", "cpp": "C++", "csharp": "C#",
-    "ruby": "Ruby", "shellscript": "Bourne Shell", "bash": "Bourne Again Shell",
-    "sh": "Bourne Shell", "zsh": "zsh", "fish": "Fish Shell", "powershell": "PowerShell",
-    "bat": "DOS Batch", "kotlin": "Kotlin", "swift": "Swift", "scala": "Scala",
-    "dart": "Dart", "groovy": "Groovy", "php": "PHP", "objective-c": "Objective-C",
-    "objective-cpp": "Objective-C++", "css": "CSS", "scss": "SCSS", "less": "LESS",
-    "sql": "SQL", "lua": "Lua", "haskell": "Haskell", "elm": "Elm", "ocaml": "OCaml",
-    "fsharp": "F#", "clojure": "Clojure", "lisp": "Lisp", "scheme": "Scheme",
-    "erlang": "Erlang", "elixir": "Elixir", "perl": "Perl", "r": "R", "tcl": "Tcl",
-    "nim": "Nim", "crystal": "Crystal", "latex": "TeX", "tex": "TeX", "cmake": "CMake",
-    "makefile": "make", "dockerfile": "Dockerfile", "yaml": "YAML", "toml": "TOML",
-    "ini": "INI", "graphql": "GraphQL", "terraform": "HCL", "html": "HTML", "xml": "XML",
-    "xsl": "XSLT", "vue": "Vuejs Component", "svelte": "Svelte", "json": "JSON",
-    "jsonc": "JSON5", "markdown": "Markdown", "restructuredtext": "reStructuredText",
-    "vb": "Visual Basic Script", "proto": "Protocol Buffers", "proto3": "Protocol Buffers",
-    "zig": "Zig", "solidity": "Solidity", "starlark": "Starlark", "plaintext": "Text",
+    "python": "Python",
+    "javascript": "JavaScript",
+    "javascriptreact": "JSX",
+    "typescript": "TypeScript",
+    "typescriptreact": "TypeScript",
+    "go": "Go",
+    "rust": "Rust",
+    "java": "Java",
+    "c": "C",
+    "cpp": "C++",
+    "csharp": "C#",
+    "ruby": "Ruby",
+    "shellscript": "Bourne Shell",
+    "bash": "Bourne Again Shell",
+    "sh": "Bourne Shell",
+    "zsh": "zsh",
+    "fish": "Fish Shell",
+    "powershell": "PowerShell",
+    "bat": "DOS Batch",
+    "kotlin": "Kotlin",
+    "swift": "Swift",
+    "scala": "Scala",
+    "dart": "Dart",
+    "groovy": "Groovy",
+    "php": "PHP",
+    "objective-c": "Objective-C",
+    "objective-cpp": "Objective-C++",
+    "css": "CSS",
+    "scss": "SCSS",
+    "less": "LESS",
+    "sql": "SQL",
+    "lua": "Lua",
+    "haskell": "Haskell",
+    "elm": "Elm",
+    "ocaml": "OCaml",
+    "fsharp": "F#",
+    "clojure": "Clojure",
+    "lisp": "Lisp",
+    "scheme": "Scheme",
+    "erlang": "Erlang",
+    "elixir": "Elixir",
+    "perl": "Perl",
+    "r": "R",
+    "tcl": "Tcl",
+    "nim": "Nim",
+    "crystal": "Crystal",
+    "latex": "TeX",
+    "tex": "TeX",
+    "cmake": "CMake",
+    "makefile": "make",
+    "dockerfile": "Dockerfile",
+    "yaml": "YAML",
+    "toml": "TOML",
+    "ini": "INI",
+    "graphql": "GraphQL",
+    "terraform": "HCL",
+    "html": "HTML",
+    "xml": "XML",
+    "xsl": "XSLT",
+    "vue": "Vuejs Component",
+    "svelte": "Svelte",
+    "json": "JSON",
+    "jsonc": "JSON5",
+    "markdown": "Markdown",
+    "restructuredtext": "reStructuredText",
+    "vb": "Visual Basic Script",
+    "proto": "Protocol Buffers",
+    "proto3": "Protocol Buffers",
+    "zig": "Zig",
+    "solidity": "Solidity",
+    "starlark": "Starlark",
+    "plaintext": "Text",
 }
 
-_SHEBANG_RE = re.compile(
-    r"#![ \t]*(?:\S*/)?(?:env[ \t]+(?:-\S+[ \t]+)*(?:\w+=\S*[ \t]+)*)?(?:\S*/)?([A-Za-z][\w.+-]*)"
-)
+_SHEBANG_RE = re.compile(r"#![ \t]*(?:\S*/)?(?:env[ \t]+(?:-\S+[ \t]+)*(?:\w+=\S*[ \t]+)*)?(?:\S*/)?([A-Za-z][\w.+-]*)")
 
 
 def _interpreter_language(first_line: str) -> str | None:
@@ -368,9 +538,7 @@ def _py_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     nl_top = rf"\n[ \t\f]*+(?:(?=[^#'\"rRbBuU\n])|(?!#|{docstring}{doc_tail}))"
     comment_run = r"\n[ \t\f]*+(?P<c>#[^\n]*+(?:\n[ \t\f]*+#[^\n]*+)*+)"
     brackets = r"(?P<o>[(\[{])|(?P<x>[)\]}])"
-    top = loop(nl_top, group) + (
-        rf"(?:{comment_run}|\n[ \t\f]*+(?P<d>{docstring})(?={doc_tail})|{brackets})?"
-    )
+    top = loop(nl_top, group) + (rf"(?:{comment_run}|\n[ \t\f]*+(?P<d>{docstring})(?={doc_tail})|{brackets})?")
     nested = loop(nl_plain, group) + rf"(?:{comment_run}|{brackets})?"
     return re.compile(top, re.S), re.compile(nested, re.S)
 
@@ -478,9 +646,7 @@ def _generic_counter(syn: _Syntax) -> Counter:
         boring.append(rf"(?!{syn.block[0]})[^\n]")
     else:
         boring.append(r"[^\n]")
-    pattern = re.compile(
-        "(?:" + "|".join(boring) + ")*+(?:" + "|".join(events) + ")?", re.S
-    )
+    pattern = re.compile("(?:" + "|".join(boring) + ")*+(?:" + "|".join(events) + ")?", re.S)
     tail = re.compile(rf"{ws}(?:{syn.line}[^\n]*+)?(?:\n|\Z)" if syn.line else rf"{ws}(?:\n|\Z)")
 
     def count(t: str) -> int:
@@ -537,14 +703,16 @@ _JS_REGEX = (
     r"(?:(?<=[(,=:\[!&|?{};+\-*%<>~^])|(?<=[(,=:\[!&|?{};+\-*%<>~^] )|(?<=\breturn ))"
     r"/(?![/*])(?:[^/\\\n\[]++|\\.|\[(?:[^\]\\\n]|\\.)*+\]?)++/"
 )
-_SHELL_HEREDOC = r"(?<!<)<<-?[ \t]*(?P<hq>['\"]?)(?P<hd>[A-Za-z_]\w*)(?P=hq)[^\n]*+\n(?:[^\n]*+\n)*?[ \t]*(?P=hd)(?=\n|\Z)"
+_SHELL_HEREDOC = (
+    r"(?<!<)<<-?[ \t]*(?P<hq>['\"]?)(?P<hd>[A-Za-z_]\w*)(?P=hq)[^\n]*+\n(?:[^\n]*+\n)*?[ \t]*(?P=hd)(?=\n|\Z)"
+)
 _RUBY_HEREDOC = r"<<[~-]?(?P<rq>['\"`]?)(?P<rd>[A-Z_][A-Z0-9_]*)(?P=rq)[^\n]*+\n(?:[^\n]*+\n)*?[ \t]*(?P=rd)(?=\n|\Z)"
 _RUST_RAW = r"b?r(?P<rh>#*)\"(?:[^\"]++|\"(?!(?P=rh)))*+\"(?P=rh)"
 _CPP_RAW = r"(?:u8|[uUL])?R\"(?P<cd>[^()\\ \n]{0,16})\((?:[^)]++|\)(?!(?P=cd)\"))*+\)(?P=cd)\""
 _CS_STRINGS = (
     r'\$*(?P<csq>"{3,})(?:[^"]++|"(?!(?P=csq)))*+(?P=csq)',  # C# 11 raw literals
     r'(?:\$@|@\$?)"(?:[^"]++|"")*+"?',  # verbatim strings span lines
-    r'\$?' + _DQ,
+    r"\$?" + _DQ,
     _CHAR,
 )
 # "..." with $(...) inside, whose own quotes do not end the string (one level)
@@ -558,73 +726,126 @@ _C_LIKE = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _CHAR), special="/\"'
 _CPP = _Syntax(line="//", block=_C_BLOCK, strings=(_CPP_RAW, _DQ, _CHAR), special="/\"'", words=True)
 _JS = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _SQ, _js_template(2), _JS_REGEX), special="/\"'`")
 _SCSS = _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _SQ), special="/\"'")
-_HASKELL = _Syntax(line=r"--(?![!#$%&*+./<=>?@\\^|~:])", block=(r"\{-", r"-\}", "-{"), nested=True,
-                   strings=(_DQ,), special="-{\"")
-_LISP = _Syntax(line=";", strings=(_DQ_ML,), special=";\"")
-_PERCENT = _Syntax(line="%", strings=(_DQ,), special="%\"")
+_HASKELL = _Syntax(
+    line=r"--(?![!#$%&*+./<=>?@\\^|~:])", block=(r"\{-", r"-\}", "-{"), nested=True, strings=(_DQ,), special='-{"'
+)
+_LISP = _Syntax(line=";", strings=(_DQ_ML,), special=';"')
+_PERCENT = _Syntax(line="%", strings=(_DQ,), special='%"')
 _XML = _Syntax(block=(r"<!--", r"-->", "-"), special="<")
 _SHELL = _Syntax(
     line="#",
     line_mid=r"(?<=[\s;|&()<>])#",  # '#' starts a comment only at a word start
-    strings=(_SHELL_HEREDOC, r"\$'(?:[^'\\]++|\\.)*+'?", r"'[^']*+'?", _SHELL_DQ,
-             r"`(?:[^`\\]++|\\.)*+`?", r"\$#|\$\{#"),
+    strings=(
+        _SHELL_HEREDOC,
+        r"\$'(?:[^'\\]++|\\.)*+'?",
+        r"'[^']*+'?",
+        _SHELL_DQ,
+        r"`(?:[^`\\]++|\\.)*+`?",
+        r"\$#|\$\{#",
+    ),
     special="#\"'`<$",
 )
 
 # language -> syntax; a language missing here (and not Python) counts non-blank lines
 _SYNTAX: dict[str, _Syntax] = {
-    "JavaScript": _JS, "JSX": _JS, "TypeScript": _JS,
+    "JavaScript": _JS,
+    "JSX": _JS,
+    "TypeScript": _JS,
     "Go": _Syntax(line="//", block=_C_BLOCK, strings=(_DQ, _CHAR, _BACKTICK_RAW), special="/\"'`"),
     "Rust": _Syntax(
-        line="//", block=(r"/\*", r"\*/", "*/"), nested=True, special="/\"'", words=True,
-        strings=(_RUST_RAW, r"b?" + _DQ_ML,
-                 r"b?'(?:[^'\\\n]|\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|.))'"),  # not 'a lifetimes
+        line="//",
+        block=(r"/\*", r"\*/", "*/"),
+        nested=True,
+        special="/\"'",
+        words=True,
+        strings=(
+            _RUST_RAW,
+            r"b?" + _DQ_ML,
+            r"b?'(?:[^'\\\n]|\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]{1,6}\}|.))'",
+        ),  # not 'a lifetimes
     ),
-    "Java": _Syntax(line="//", block=_C_BLOCK, special="/\"'",
-                    strings=(r'"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\Z)', _DQ, _CHAR)),
-    "C": _C_LIKE, "C++": _CPP, "C/C++ Header": _CPP,
+    "Java": _Syntax(
+        line="//", block=_C_BLOCK, special="/\"'", strings=(r'"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\Z)', _DQ, _CHAR)
+    ),
+    "C": _C_LIKE,
+    "C++": _CPP,
+    "C/C++ Header": _CPP,
     "C#": _Syntax(line="//", block=_C_BLOCK, strings=_CS_STRINGS, special="/\"'$@"),
-    "Ruby": _Syntax(line="#", block=(r"(?<=\n)=begin\b", r"\n=end\b[^\n]*+", "\n"), special="#\"'<?",
-                    strings=(_RUBY_HEREDOC, r"\?[#'\"]", r'"(?:[^"\\#]++|\\.|#\{[^}\n]*+\}|#)*+"?', _SQ_ML)),
-    "Bourne Shell": _SHELL, "Bourne Again Shell": _SHELL, "zsh": _SHELL, "Korn Shell": _SHELL,
-    "Fish Shell": _SHELL, "C Shell": _SHELL,
+    "Ruby": _Syntax(
+        line="#",
+        block=(r"(?<=\n)=begin\b", r"\n=end\b[^\n]*+", "\n"),
+        special="#\"'<?",
+        strings=(_RUBY_HEREDOC, r"\?[#'\"]", r'"(?:[^"\\#]++|\\.|#\{[^}\n]*+\}|#)*+"?', _SQ_ML),
+    ),
+    "Bourne Shell": _SHELL,
+    "Bourne Again Shell": _SHELL,
+    "zsh": _SHELL,
+    "Korn Shell": _SHELL,
+    "Fish Shell": _SHELL,
+    "C Shell": _SHELL,
     "Starlark": _Syntax(line="#", strings=(_PY_TRIPLE, _PY_SINGLE), special="#\"'"),
     "PHP": _Syntax(line=r"(?://|#(?!\[))", block=_C_BLOCK, strings=(_DQ_ML, _SQ_ML), special="/#\"'"),
     "CSS": _Syntax(block=_C_BLOCK, strings=(_DQ, _SQ), special="/\"'"),
-    "SCSS": _SCSS, "LESS": _SCSS, "Sass": _SCSS,
+    "SCSS": _SCSS,
+    "LESS": _SCSS,
+    "Sass": _SCSS,
     "SQL": _Syntax(line="--", block=_C_BLOCK, strings=(_SQ_ML, _DQ), special="-/\"'"),
-    "Lua": _Syntax(line=r"--(?!\[=*\[)", block=(r"--\[=*\[", r"\]=*\]", "]"), special="-\"'[",
-                   strings=(r"\[(?P<ls>=*)\[(?:[^\]]++|\](?!(?P=ls)\]))*+\](?P=ls)\]", _DQ, _SQ)),
-    "Haskell": _HASKELL, "Elm": _HASKELL,
-    "OCaml": _Syntax(block=(r"\(\*", r"\*\)", "*("), nested=True, strings=(_DQ_ML,), special="(\""),
-    "F#": _Syntax(line="//", block=(r"\(\*(?!\))", r"\*\)", "*("), nested=True, strings=(_DQ_ML,),
-                  special="/(\""),
-    "Clojure": _LISP, "ClojureScript": _LISP, "ClojureC": _LISP, "Lisp": _LISP, "Scheme": _LISP,
-    "Erlang": _PERCENT, "TeX": _PERCENT,
+    "Lua": _Syntax(
+        line=r"--(?!\[=*\[)",
+        block=(r"--\[=*\[", r"\]=*\]", "]"),
+        special="-\"'[",
+        strings=(r"\[(?P<ls>=*)\[(?:[^\]]++|\](?!(?P=ls)\]))*+\](?P=ls)\]", _DQ, _SQ),
+    ),
+    "Haskell": _HASKELL,
+    "Elm": _HASKELL,
+    "OCaml": _Syntax(block=(r"\(\*", r"\*\)", "*("), nested=True, strings=(_DQ_ML,), special='("'),
+    "F#": _Syntax(line="//", block=(r"\(\*(?!\))", r"\*\)", "*("), nested=True, strings=(_DQ_ML,), special='/("'),
+    "Clojure": _LISP,
+    "ClojureScript": _LISP,
+    "ClojureC": _LISP,
+    "Lisp": _LISP,
+    "Scheme": _LISP,
+    "Erlang": _PERCENT,
+    "TeX": _PERCENT,
     "PowerShell": _Syntax(line="#", block=(r"<#", r"#>", "#"), strings=(_DQ_ML, _SQ_ML), special="#<\"'"),
     "INI": _Syntax(line="[;#]", special=";#"),
     "DOS Batch": _Syntax(line=r"(?i:@?rem\b|::)", special="@rR:"),
-    "Visual Basic Script": _Syntax(line=r"(?:'|(?i:rem\b))", strings=(r'"(?:[^"\n]|"")*+"?',),
-                                   special="'\"rR"),
+    "Visual Basic Script": _Syntax(line=r"(?:'|(?i:rem\b))", strings=(r'"(?:[^"\n]|"")*+"?',), special="'\"rR"),
     "Zig": _Syntax(line="//", strings=(_DQ, _CHAR), special="/\"'"),
-    "Vuejs Component": _Syntax(line="//", block=(r"(?:<!--|/\*)", r"(?:-->|\*/)", "-*"),
-                               strings=(_DQ, _SQ), special="/<\"'"),
-    **{name: _C_LIKE for name in (
-        "Objective-C", "Objective-C++", "CUDA", "Kotlin", "Swift", "Scala", "Dart", "Groovy",
-        "Gradle", "Protocol Buffers", "Solidity", "JSON5", "HCL")},
-    **{name: _HASH for name in (
-        "Perl", "R", "Tcl", "Nim", "Crystal", "awk", "Elixir", "Elixir Script", "YAML", "TOML",
-        "GraphQL", "CMake")},
-    **{name: _HASH_NO_STRINGS for name in ("make", "Dockerfile")},
-    **{name: _XML for name in ("HTML", "XML", "XSD", "XSLT", "DTD", "Svelte")},
+    "Vuejs Component": _Syntax(
+        line="//", block=(r"(?:<!--|/\*)", r"(?:-->|\*/)", "-*"), strings=(_DQ, _SQ), special="/<\"'"
+    ),
+    **dict.fromkeys(
+        (
+            "Objective-C",
+            "Objective-C++",
+            "CUDA",
+            "Kotlin",
+            "Swift",
+            "Scala",
+            "Dart",
+            "Groovy",
+            "Gradle",
+            "Protocol Buffers",
+            "Solidity",
+            "JSON5",
+            "HCL",
+        ),
+        _C_LIKE,
+    ),
+    **dict.fromkeys(
+        ("Perl", "R", "Tcl", "Nim", "Crystal", "awk", "Elixir", "Elixir Script", "YAML", "TOML", "GraphQL", "CMake"),
+        _HASH,
+    ),
+    **dict.fromkeys(("make", "Dockerfile"), _HASH_NO_STRINGS),
+    **dict.fromkeys(("HTML", "XML", "XSD", "XSLT", "DTD", "Svelte"), _XML),
 }
 
 # Languages counted as non-blank lines: no comment syntax worth stripping.
 _PLAIN_LANGUAGES = frozenset({"JSON", "Markdown", "reStructuredText", "Text"})
 
 _NAMES_LOWER: dict[str, str] = {
-    name.lower(): name
-    for name in {*_EXTENSIONS.values(), *_FILENAMES.values(), *_SYNTAX, *_PLAIN_LANGUAGES, "Python"}
+    name.lower(): name for name in {*_EXTENSIONS.values(), *_FILENAMES.values(), *_SYNTAX, *_PLAIN_LANGUAGES, "Python"}
 }
 _COUNTERS: dict[str, Counter] = {}
 
@@ -664,7 +885,9 @@ _GENERATED_RE = re.compile(
     re.M | re.I,
 )
 # A header line that is a comment, or the start of a docstring / block comment.
-_COMMENTISH_RE = re.compile(r"[ \t]*(?:#|//|/\*|\*|--|;|%|<!--|\{-|\(\*|'|[rRuU]?\"\"\"|[rRuU]?'''|=begin|\"|rem\b)", re.I)
+_COMMENTISH_RE = re.compile(
+    r"[ \t]*(?:#|//|/\*|\*|--|;|%|<!--|\{-|\(\*|'|[rRuU]?\"\"\"|[rRuU]?'''|=begin|\"|rem\b)", re.I
+)
 _LEADING_BLOCK_RE = re.compile(
     r"\A(?:[ \t]*(?:(?:#|//)[^\n]*)?\n)*[ \t]*(?:[rRuU]?(\"\"\"|''')|(/\*)|(<!--)|(=begin)|(\{-)|(\(\*))"
 )
@@ -672,11 +895,27 @@ _BLOCK_CLOSERS = {2: "*/", 3: "-->", 4: "=end", 5: "-}", 6: "*)"}  # group -> cl
 
 
 # Written by package managers, never by hand, and they carry no marker.
-_LOCKFILES = frozenset({
-    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock",
-    "Cargo.lock", "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "composer.lock",
-    "Gemfile.lock", "go.sum", "mix.lock", "pubspec.lock", "Podfile.lock", "flake.lock",
-})
+_LOCKFILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "Cargo.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "composer.lock",
+        "Gemfile.lock",
+        "go.sum",
+        "mix.lock",
+        "pubspec.lock",
+        "Podfile.lock",
+        "flake.lock",
+    }
+)
 
 
 def _generated_marker(text: str) -> str | None:
@@ -703,9 +942,7 @@ def _generated_marker(text: str) -> str | None:
         block_start = lead.start(idx)
     for m in _GENERATED_RE.finditer(header):
         line_start = header.rfind("\n", 0, m.start()) + 1
-        if (lead is not None and block_start <= m.start() <= block_end) or _COMMENTISH_RE.match(
-            header, line_start
-        ):
+        if (lead is not None and block_start <= m.start() <= block_end) or _COMMENTISH_RE.match(header, line_start):
             return m.group(0).lstrip("#/*-;%<!'\" \t")
     return None
 
@@ -820,9 +1057,7 @@ def _read_bytes(name: str, max_bytes: int | None) -> bytes:
     finally:
         os.close(fd)
     if max_bytes is not None and len(data) > max_bytes:  # grew while we looked
-        raise FileTooLargeError(
-            f"{name}: over the {max_bytes:,}-byte limit, not counted", limit=max_bytes
-        )
+        raise FileTooLargeError(f"{name}: over the {max_bytes:,}-byte limit, not counted", limit=max_bytes)
     return data
 
 
@@ -838,9 +1073,7 @@ def read_source(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MA
     return text, encoding, len(data)
 
 
-def analyze_file(
-    path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES
-) -> LocResult:
+def analyze_file(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> LocResult:
     """Count the lines of a source file.
 
     Raises BinaryFileError for a binary file, FileTooLargeError for a file over

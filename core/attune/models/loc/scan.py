@@ -48,9 +48,9 @@ if TYPE_CHECKING:  # pathspec is imported only when a tree has a .gitignore
 
 __all__ = [
     "PARALLEL_MIN_FILES",
-    "ReportBuilder",
     "SKIP_DIRS",
     "VENV_NAMES",
+    "ReportBuilder",
     "ScanResult",
     "SkippedFile",
     "scan_report",
@@ -59,10 +59,20 @@ __all__ = [
 
 # Directories that never hold the user's own source: VCS metadata, caches,
 # installed dependencies.
-SKIP_DIRS = frozenset({
-    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache",
-})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
 # Virtualenvs: any directory holding pyvenv.cfg, and these names unless the
 # directory is a Python package (the standard library has a package "venv").
 VENV_NAMES = frozenset({".venv", "venv"})
@@ -108,7 +118,7 @@ def _load_ignore(path: str, strip: int = 0, prefix: str = "") -> _Ignore | None:
             lines = fh.read().splitlines()
     except OSError:
         return None
-    from pathspec import GitIgnoreSpec  # noqa: PLC0415 - only trees with ignore files pay for it
+    from pathspec import GitIgnoreSpec
 
     return _Ignore(GitIgnoreSpec.from_lines(lines), strip, prefix)
 
@@ -117,7 +127,7 @@ def _is_ignored(ignores: list[_Ignore], rel: str, is_dir: bool) -> bool:
     """Git's precedence: the deepest ignore file with a matching rule decides."""
     path = rel + "/" if is_dir else rel
     for ignore in reversed(ignores):
-        verdict = ignore.spec.check_file(ignore.prefix + path[ignore.strip:]).include
+        verdict = ignore.spec.check_file(ignore.prefix + path[ignore.strip :]).include
         if verdict is not None:
             return verdict
     return False
@@ -178,8 +188,9 @@ def _walk(root: Path, result: ScanResult, exclude: list[_Ignore]) -> list[_Candi
             result.skipped.append(SkippedFile(rel.rstrip("/") or ".", f"unreadable directory ({exc.strerror or exc})"))
             continue
         names = {entry.name for entry in entries}
-        if rel and ("pyvenv.cfg" in names or (
-                os.path.basename(directory) in VENV_NAMES and "__init__.py" not in names)):
+        if rel and (
+            "pyvenv.cfg" in names or (os.path.basename(directory) in VENV_NAMES and "__init__.py" not in names)
+        ):
             continue  # a virtualenv
         if ".gitignore" in names:
             ignore = _load_ignore(os.path.join(directory, ".gitignore"), strip=len(rel))
@@ -286,7 +297,7 @@ def scan_tree(
     if base.is_dir():
         excluded = []
         if exclude:
-            from pathspec import GitIgnoreSpec  # noqa: PLC0415
+            from pathspec import GitIgnoreSpec
 
             excluded = [_Ignore(GitIgnoreSpec.from_lines(list(exclude)))]
         candidates = _walk(base, result, excluded)
@@ -300,9 +311,7 @@ def scan_tree(
         if any(c[1].endswith(".py") for c in candidates):
             prepare_language("Python")  # compile once here; forked workers inherit it
         pool = _pool_context().Pool(min(workers, total))
-        outcomes = pool.imap_unordered(
-            partial(_count_batch, max_bytes=max_bytes), _chunks(candidates, workers)
-        )
+        outcomes = pool.imap_unordered(partial(_count_batch, max_bytes=max_bytes), _chunks(candidates, workers))
     else:
         outcomes = (_count_batch(chunk, max_bytes) for chunk in _chunks(candidates, 1))
     try:
@@ -360,7 +369,7 @@ class ReportBuilder:
     strategy), so each distinct pair is priced once and copied per path."""
 
     def __init__(self, strategy: AuthStrategy) -> None:
-        from attune.models.strategy.reports import report_for_loc  # noqa: PLC0415 - pydantic; imported on use
+        from attune.models.strategy.reports import report_for_loc
 
         self._report_for_loc = report_for_loc
         self._strategy = strategy

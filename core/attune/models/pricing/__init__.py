@@ -20,7 +20,17 @@ from attune.models.pricing.tasks import (
 )
 
 __all__ = [
-    "CAPABLE_TASKS", "CHEAP_TASKS", "MODEL_REGISTRY", "ModelInfo", "PREMIUM_TASKS",
-    "PricingFileError", "REALTIME_REQUIRED_TASKS", "TASK_TIER_MAP", "TaskType",
-    "get_model", "get_pricing_for_model", "get_tier_for_task", "normalize_task_type",
+    "CAPABLE_TASKS",
+    "CHEAP_TASKS",
+    "MODEL_REGISTRY",
+    "PREMIUM_TASKS",
+    "REALTIME_REQUIRED_TASKS",
+    "TASK_TIER_MAP",
+    "ModelInfo",
+    "PricingFileError",
+    "TaskType",
+    "get_model",
+    "get_pricing_for_model",
+    "get_tier_for_task",
+    "normalize_task_type",
 ]

@@ -86,8 +86,9 @@ def price_pipeline(module_tokens: int, provider: str = DEFAULT_PROVIDER) -> list
         )
         output_tokens = round(module_tokens * stage.writes)
         stages.append(
-            StageCost(stage.name, stage.tier, model.id, input_tokens, output_tokens,
-                      model.cost(input_tokens, output_tokens))
+            StageCost(
+                stage.name, stage.tier, model.id, input_tokens, output_tokens, model.cost(input_tokens, output_tokens)
+            )
         )
         previous_output = output_tokens
     return stages
@@ -109,5 +110,12 @@ def pipeline_description() -> str:
     return "\n".join(lines)
 
 
-__all__ = ["PIPELINE", "PROMPT_OVERHEAD_TOKENS", "PRICES_AS_OF", "PipelineStage", "StageCost",
-           "price_pipeline", "pipeline_description"]
+__all__ = [
+    "PIPELINE",
+    "PRICES_AS_OF",
+    "PROMPT_OVERHEAD_TOKENS",
+    "PipelineStage",
+    "StageCost",
+    "pipeline_description",
+    "price_pipeline",
+]

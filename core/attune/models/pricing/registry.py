@@ -34,20 +34,18 @@ class ModelInfo:
 
     def cost(self, tokens_input: int, tokens_output: int) -> float:
         """Dollars for one call with these token counts."""
-        return (
-            tokens_input * self.input_cost_per_million
-            + tokens_output * self.output_cost_per_million
-        ) / 1_000_000
+        return (tokens_input * self.input_cost_per_million + tokens_output * self.output_cost_per_million) / 1_000_000
 
 
 MODEL_REGISTRY: dict[str, dict[str, ModelInfo]] = {
     "anthropic": {
-        "cheap": ModelInfo("claude-haiku-4-5", "anthropic", "cheap", "Claude Haiku 4.5",
-                           1.0, 5.0, 200_000, 64_000),
-        "capable": ModelInfo("claude-sonnet-4-6", "anthropic", "capable", "Claude Sonnet 4.6",
-                             3.0, 15.0, 1_000_000, 128_000),
-        "premium": ModelInfo("claude-opus-4-6", "anthropic", "premium", "Claude Opus 4.6",
-                             5.0, 25.0, 1_000_000, 128_000),
+        "cheap": ModelInfo("claude-haiku-4-5", "anthropic", "cheap", "Claude Haiku 4.5", 1.0, 5.0, 200_000, 64_000),
+        "capable": ModelInfo(
+            "claude-sonnet-4-6", "anthropic", "capable", "Claude Sonnet 4.6", 3.0, 15.0, 1_000_000, 128_000
+        ),
+        "premium": ModelInfo(
+            "claude-opus-4-6", "anthropic", "premium", "Claude Opus 4.6", 5.0, 25.0, 1_000_000, 128_000
+        ),
     }
 }
 
@@ -80,9 +78,7 @@ def _validated_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
     try:
         parsed = _PricingFile.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise PricingFileError(f"{path}: invalid pricing file ({problems})") from None
     return {mid: {"input": p.input, "output": p.output} for mid, p in parsed.models.items()}
 
@@ -108,9 +104,7 @@ def effective_registry() -> dict[str, dict[str, ModelInfo]]:
     known = {m.id for tiers in MODEL_REGISTRY.values() for m in tiers.values()}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise PricingFileError(
-            f"{path}: unknown model id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
+        raise PricingFileError(f"{path}: unknown model id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     registry = {
         provider: {
             tier: replace(

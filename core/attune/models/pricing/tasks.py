@@ -48,39 +48,56 @@ class TaskType(str, Enum):
 CHEAP_TASKS: frozenset[str] = frozenset(
     t.value
     for t in (
-        TaskType.SUMMARIZE, TaskType.CLASSIFY, TaskType.TRIAGE, TaskType.MATCH_PATTERN,
-        TaskType.EXTRACT_TOPIC, TaskType.LINT_CHECK, TaskType.FORMAT_CODE,
-        TaskType.SIMPLE_QA, TaskType.OUTLINE, TaskType.API_REFERENCE,
+        TaskType.SUMMARIZE,
+        TaskType.CLASSIFY,
+        TaskType.TRIAGE,
+        TaskType.MATCH_PATTERN,
+        TaskType.EXTRACT_TOPIC,
+        TaskType.LINT_CHECK,
+        TaskType.FORMAT_CODE,
+        TaskType.SIMPLE_QA,
+        TaskType.OUTLINE,
+        TaskType.API_REFERENCE,
     )
 )
 CAPABLE_TASKS: frozenset[str] = frozenset(
     t.value
     for t in (
-        TaskType.GENERATE_CODE, TaskType.FIX_BUG, TaskType.REVIEW_SECURITY,
-        TaskType.ANALYZE_PERFORMANCE, TaskType.WRITE_TESTS, TaskType.REFACTOR,
-        TaskType.EXPLAIN_CODE, TaskType.DOCUMENT_CODE, TaskType.WRITE_DOCS,
-        TaskType.CHAT, TaskType.LIVE_CODING,
+        TaskType.GENERATE_CODE,
+        TaskType.FIX_BUG,
+        TaskType.REVIEW_SECURITY,
+        TaskType.ANALYZE_PERFORMANCE,
+        TaskType.WRITE_TESTS,
+        TaskType.REFACTOR,
+        TaskType.EXPLAIN_CODE,
+        TaskType.DOCUMENT_CODE,
+        TaskType.WRITE_DOCS,
+        TaskType.CHAT,
+        TaskType.LIVE_CODING,
     )
 )
 PREMIUM_TASKS: frozenset[str] = frozenset(
     t.value
     for t in (
-        TaskType.COORDINATE, TaskType.SYNTHESIZE_RESULTS, TaskType.ARCHITECTURAL_DECISION,
-        TaskType.NOVEL_PROBLEM, TaskType.FINAL_REVIEW, TaskType.POLISH,
-        TaskType.SECURITY_INCIDENT, TaskType.EMERGENCY_RESPONSE,
+        TaskType.COORDINATE,
+        TaskType.SYNTHESIZE_RESULTS,
+        TaskType.ARCHITECTURAL_DECISION,
+        TaskType.NOVEL_PROBLEM,
+        TaskType.FINAL_REVIEW,
+        TaskType.POLISH,
+        TaskType.SECURITY_INCIDENT,
+        TaskType.EMERGENCY_RESPONSE,
     )
 )
-REALTIME_REQUIRED_TASKS: frozenset[str] = frozenset(
-    {"chat", "live_coding", "security_incident", "emergency_response"}
-)
+REALTIME_REQUIRED_TASKS: frozenset[str] = frozenset({"chat", "live_coding", "security_incident", "emergency_response"})
 
 DEFAULT_TIER = "capable"
 TIERS: tuple[str, ...] = ("cheap", "capable", "premium")
 
 TASK_TIER_MAP: dict[str, str] = {
-    **{task: "cheap" for task in CHEAP_TASKS},
-    **{task: "capable" for task in CAPABLE_TASKS},
-    **{task: "premium" for task in PREMIUM_TASKS},
+    **dict.fromkeys(CHEAP_TASKS, "cheap"),
+    **dict.fromkeys(CAPABLE_TASKS, "capable"),
+    **dict.fromkeys(PREMIUM_TASKS, "premium"),
 }
 
 

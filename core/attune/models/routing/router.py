@@ -42,13 +42,13 @@ import random
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from attune.models.pricing import registry as _registry
 from attune.models.pricing.registry import ModelInfo
 from attune.models.pricing.tasks import TIERS, get_tier_for_task, is_realtime
-from attune.models.telemetry.store import ModelAggregate, TelemetryBackend
+from attune.models.telemetry.records import ModelAggregate, TelemetryBackend
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +115,9 @@ def wilson_lower_bound(successes: int, n: int, z: float = WILSON_Z) -> float:
     return max(0.0, (centre - spread) / (1 + z2 / n))
 
 
-def score(perfs: list[ModelPerformance], successes: Mapping[int, int], recent_counts: Mapping[int, int],
-          *, realtime: bool) -> None:
+def score(
+    perfs: list[ModelPerformance], successes: Mapping[int, int], recent_counts: Mapping[int, int], *, realtime: bool
+) -> None:
     """Set ``quality_score`` on each of ``perfs`` (normalised within them; formula in
     the module doc). ``successes``/``recent_counts`` are keyed by ``id(perf)``."""
     if not perfs:
@@ -127,8 +128,7 @@ def score(perfs: list[ModelPerformance], successes: Mapping[int, int], recent_co
     for p in perfs:
         latency_term = fastest / p.avg_latency_ms if p.avg_latency_ms > 0 else 1.0
         cost_term = (cheapest + COST_EPSILON) / (p.avg_cost + COST_EPSILON)
-        base = (w_s * wilson_lower_bound(successes[id(p)], p.sample_size)
-                + w_l * latency_term + w_c * cost_term)
+        base = w_s * wilson_lower_bound(successes[id(p)], p.sample_size) + w_l * latency_term + w_c * cost_term
         recent = recent_counts.get(id(p), 0)
         penalty = RECENT_FAILURE_PENALTY * p.recent_failures / recent if recent else 0.0
         p.quality_score = round(base * (1 - penalty), 6)
@@ -145,8 +145,7 @@ def _fmt_constraints(constraints: Mapping[str, Any]) -> str:
 
 
 def _describe(p: ModelPerformance) -> str:
-    return (f"success {p.success_rate:.0%}, {p.avg_latency_ms:.0f} ms, "
-            f"${p.avg_cost:.4f}/call over {p.sample_size} calls")
+    return f"success {p.success_rate:.0%}, {p.avg_latency_ms:.0f} ms, ${p.avg_cost:.4f}/call over {p.sample_size} calls"
 
 
 class AdaptiveModelRouter:
@@ -185,7 +184,7 @@ class AdaptiveModelRouter:
         return self._registry if self._registry is not None else _registry.effective_registry()
 
     def _since(self, days: float | None = None) -> datetime:
-        return datetime.now(timezone.utc) - timedelta(days=self.window_days if days is None else days)
+        return datetime.now(UTC) - timedelta(days=self.window_days if days is None else days)
 
     def _window_text(self, days: float | None = None) -> str:
         days = self.window_days if days is None else days
@@ -210,22 +209,31 @@ class AdaptiveModelRouter:
             cache[key] = self.breaker.peek_state(provider, tier) == BREAKER_OPEN
         return cache[key]
 
-    def _performances(self, workflow: str, stage: str | None, aggregates: list[ModelAggregate],
-                      since: datetime, *, realtime: bool) -> list[ModelPerformance]:
+    def _performances(
+        self, workflow: str, stage: str | None, aggregates: list[ModelAggregate], since: datetime, *, realtime: bool
+    ) -> list[ModelPerformance]:
         """ModelPerformance per aggregate; the ones with enough samples get scores."""
         perfs: list[ModelPerformance] = []
         successes: dict[int, int] = {}
         recent_counts: dict[int, int] = {}
         for agg in aggregates:
             perf = ModelPerformance(
-                model_id=agg.model_id, provider=agg.provider, tier=agg.tier,
-                sample_size=agg.calls, success_rate=agg.success_rate,
-                avg_latency_ms=agg.avg_latency_ms, avg_cost=agg.avg_cost,
+                model_id=agg.model_id,
+                provider=agg.provider,
+                tier=agg.tier,
+                sample_size=agg.calls,
+                success_rate=agg.success_rate,
+                avg_latency_ms=agg.avg_latency_ms,
+                avg_cost=agg.avg_cost,
             )
             if agg.calls >= self.min_samples:
-                recent = [c for c in self.telemetry.recent_calls(
-                    workflow, stage, model_id=agg.model_id, since=since, limit=RECENT_CALLS * 2)
-                    if c.provider == agg.provider and c.tier == agg.tier][:RECENT_CALLS]
+                recent = [
+                    c
+                    for c in self.telemetry.recent_calls(
+                        workflow, stage, model_id=agg.model_id, since=since, limit=RECENT_CALLS * 2
+                    )
+                    if c.provider == agg.provider and c.tier == agg.tier
+                ][:RECENT_CALLS]
                 perf.recent_failures = sum(1 for c in recent if not c.success)
                 recent_counts[id(perf)] = len(recent)
                 successes[id(perf)] = agg.successes
@@ -234,8 +242,7 @@ class AdaptiveModelRouter:
         return perfs
 
     @staticmethod
-    def _check_constraints(max_cost: float | None, max_latency_ms: float | None,
-                           min_success_rate: float) -> None:
+    def _check_constraints(max_cost: float | None, max_latency_ms: float | None, min_success_rate: float) -> None:
         if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
             raise ValueError(f"max_cost must be a number of dollars >= 0, got {max_cost!r}")
         if max_latency_ms is not None and not (math.isfinite(max_latency_ms) and max_latency_ms > 0):
@@ -270,8 +277,8 @@ class AdaptiveModelRouter:
         since = self._since()
         where = f"{workflow}/{stage}"
         perfs = self._performances(
-            workflow, stage, self.telemetry.aggregate_by_model(workflow, stage, since=since),
-            since, realtime=realtime)
+            workflow, stage, self.telemetry.aggregate_by_model(workflow, stage, since=since), since, realtime=realtime
+        )
         known_ids = {info.id for tiers in self.registry.values() for info in tiers.values()}
         breakers: dict[tuple[str, str], bool] = {}
 
@@ -281,8 +288,7 @@ class AdaptiveModelRouter:
         for p in perfs:
             causes = []
             if p.sample_size < self.min_samples:
-                causes.append(f"only {p.sample_size} calls in {self._window_text()} "
-                              f"(needs {self.min_samples})")
+                causes.append(f"only {p.sample_size} calls in {self._window_text()} (needs {self.min_samples})")
             else:
                 ranked.append(p)
                 if p.model_id not in known_ids:
@@ -290,30 +296,37 @@ class AdaptiveModelRouter:
                 if self._breaker_open(p.provider, p.tier, breakers):
                     causes.append(f"circuit breaker {p.provider}:{p.tier} is open")
                 if p.success_rate < min_success_rate:
-                    causes.append(f"success rate {p.success_rate:.1%} < min_success_rate "
-                                  f"{min_success_rate:.1%}")
+                    causes.append(f"success rate {p.success_rate:.1%} < min_success_rate {min_success_rate:.1%}")
                 if max_latency_ms is not None and p.avg_latency_ms > max_latency_ms:
-                    causes.append(f"avg latency {p.avg_latency_ms:.0f} ms > max_latency_ms "
-                                  f"{max_latency_ms:g}")
+                    causes.append(f"avg latency {p.avg_latency_ms:.0f} ms > max_latency_ms {max_latency_ms:g}")
                 if constraints["max_cost_applied"] and p.avg_cost > max_cost:  # type: ignore[operator]
                     causes.append(f"avg cost ${p.avg_cost:.6f}/call > max_cost ${max_cost:g}")
             if causes:
-                excluded.append({"model_id": p.model_id, "provider": p.provider, "tier": p.tier,
-                                 "cause": "; ".join(causes)})
+                excluded.append(
+                    {"model_id": p.model_id, "provider": p.provider, "tier": p.tier, "cause": "; ".join(causes)}
+                )
             else:
                 eligible.append(p)
 
         decision = RoutingDecision(
-            model_id=default.id, reason="", fallback=True, tier=tier, realtime=realtime,
-            candidates=perfs, excluded=excluded, constraints=constraints,
+            model_id=default.id,
+            reason="",
+            fallback=True,
+            tier=tier,
+            realtime=realtime,
+            candidates=perfs,
+            excluded=excluded,
+            constraints=constraints,
         )
         explored = self._explore(perfs, breakers)
         if explored is not None:
             decision.model_id, decision.fallback, decision.explored = explored.id, False, True
             samples = next((p.sample_size for p in perfs if p.model_id == explored.id), 0)
-            decision.reason = (f"exploring: {explored.id} has {samples} of the {self.min_samples} "
-                               f"calls it needs to be ranked (exploration_rate "
-                               f"{self.exploration_rate:g})")
+            decision.reason = (
+                f"exploring: {explored.id} has {samples} of the {self.min_samples} "
+                f"calls it needs to be ranked (exploration_rate "
+                f"{self.exploration_rate:g})"
+            )
             logger.debug("routing %s: %s", where, decision.reason)
             return decision
 
@@ -324,7 +337,8 @@ class AdaptiveModelRouter:
                 f"{best.model_id} has the best quality score {best.quality_score:.3f} of "
                 f"{len(eligible)} eligible model{'s' if len(eligible) != 1 else ''} "
                 f"({_describe(best)} in {self._window_text()}"
-                + (", realtime: latency first, no cost limit" if realtime else "") + ")"
+                + (", realtime: latency first, no cost limit" if realtime else "")
+                + ")"
             )
             logger.debug("routing %s: %s", where, decision.reason)
             return decision
@@ -333,29 +347,34 @@ class AdaptiveModelRouter:
         if self._breaker_open(default.provider, default.tier, breakers):
             default_note += f" (its breaker {default.provider}:{default.tier} is open too)"
         if not ranked:
-            decision.reason = (f"no model has {self.min_samples} calls in {where} in "
-                               f"{self._window_text()}; {default_note}")
+            decision.reason = (
+                f"no model has {self.min_samples} calls in {where} in {self._window_text()}; {default_note}"
+            )
             logger.debug("routing %s: %s", where, decision.reason)
             return decision
 
         details = "; ".join(f"{e['model_id']}: {e['cause']}" for e in excluded)
-        decision.reason = (f"no model meets the constraints ({_fmt_constraints(constraints)}); "
-                           f"{default_note}")
+        decision.reason = f"no model meets the constraints ({_fmt_constraints(constraints)}); {default_note}"
         logger.warning(
-            "routing %s: no model meets the constraints (%s); falling back to %s, the %s "
-            "tier default. Excluded: %s", where, _fmt_constraints(constraints), default.id, tier,
+            "routing %s: no model meets the constraints (%s); falling back to %s, the %s tier default. Excluded: %s",
+            where,
+            _fmt_constraints(constraints),
+            default.id,
+            tier,
             details,
         )
         return decision
 
-    def _explore(self, perfs: list[ModelPerformance],
-                 breakers: dict[tuple[str, str], bool]) -> ModelInfo | None:
+    def _explore(self, perfs: list[ModelPerformance], breakers: dict[tuple[str, str], bool]) -> ModelInfo | None:
         if self.exploration_rate <= 0 or self._rng.random() >= self.exploration_rate:
             return None
         samples = {p.model_id: p.sample_size for p in perfs}
-        pool = [info for tiers in self.registry.values() for info in tiers.values()
-                if samples.get(info.id, 0) < self.min_samples
-                and not self._breaker_open(info.provider, info.tier, breakers)]
+        pool = [
+            info
+            for tiers in self.registry.values()
+            for info in tiers.values()
+            if samples.get(info.id, 0) < self.min_samples and not self._breaker_open(info.provider, info.tier, breakers)
+        ]
         pool.sort(key=lambda m: m.id)
         return self._rng.choice(pool) if pool else None
 
@@ -369,19 +388,25 @@ class AdaptiveModelRouter:
         task_type: str | None = None,
     ) -> str:
         """The model id to call for this stage (see ``explain`` for the why)."""
-        return self.explain(workflow, stage, max_cost=max_cost, max_latency_ms=max_latency_ms,
-                            min_success_rate=min_success_rate, task_type=task_type).model_id
+        return self.explain(
+            workflow,
+            stage,
+            max_cost=max_cost,
+            max_latency_ms=max_latency_ms,
+            min_success_rate=min_success_rate,
+            task_type=task_type,
+        ).model_id
 
     def recommend_tier_upgrade(self, workflow: str, stage: str) -> tuple[bool, str]:
         """From the newest 20 calls in the window: more than 20% failures -> upgrade
         to the next tier. Needs ``min_samples`` calls to judge."""
-        calls = self.telemetry.recent_calls(workflow, stage, since=self._since(),
-                                            limit=UPGRADE_WINDOW_CALLS)
+        calls = self.telemetry.recent_calls(workflow, stage, since=self._since(), limit=UPGRADE_WINDOW_CALLS)
         n = len(calls)
         where = f"{workflow}/{stage}"
         if n < self.min_samples:
-            return False, (f"only {n} calls to {where} in {self._window_text()}; "
-                           f"{self.min_samples} are needed to judge")
+            return False, (
+                f"only {n} calls to {where} in {self._window_text()}; {self.min_samples} are needed to judge"
+            )
         failures = [c for c in calls if not c.success]
         rate = len(failures) / n
         summary = f"{len(failures)} of the newest {n} calls to {where} failed ({rate:.0%})"
@@ -391,22 +416,29 @@ class AdaptiveModelRouter:
         error_text = ", ".join(f"{kind} x{count}" for kind, count in errors)
         tier = calls[0].tier  # the tier the stage runs on now
         if tier not in TIERS:
-            return True, (f"{summary}, more than {UPGRADE_FAILURE_THRESHOLD:.0%} ({error_text}); "
-                          f"move to a more capable tier than {tier!r}")
+            return True, (
+                f"{summary}, more than {UPGRADE_FAILURE_THRESHOLD:.0%} ({error_text}); "
+                f"move to a more capable tier than {tier!r}"
+            )
         index = TIERS.index(tier)
         if index == len(TIERS) - 1:
-            return False, (f"{summary} ({error_text}), but it already runs on {tier}, the highest "
-                           "tier: the failures are not a tier problem")
+            return False, (
+                f"{summary} ({error_text}), but it already runs on {tier}, the highest "
+                "tier: the failures are not a tier problem"
+            )
         next_tier = TIERS[index + 1]
         try:
             target = f" ({self.default_model(next_tier).id})"
         except LookupError:
             target = ""
-        return True, (f"{summary}, more than {UPGRADE_FAILURE_THRESHOLD:.0%} ({error_text}): "
-                      f"upgrade from {tier} to {next_tier}{target}")
+        return True, (
+            f"{summary}, more than {UPGRADE_FAILURE_THRESHOLD:.0%} ({error_text}): "
+            f"upgrade from {tier} to {next_tier}{target}"
+        )
 
-    def get_routing_stats(self, workflow: str, stage: str | None = None,
-                          days: float = DEFAULT_WINDOW_DAYS) -> dict[str, Any]:
+    def get_routing_stats(
+        self, workflow: str, stage: str | None = None, days: float = DEFAULT_WINDOW_DAYS
+    ) -> dict[str, Any]:
         """What the router knows about a workflow (or one stage) over ``days``.
 
         ``avg_cost`` is dollars per call and ``avg_success_rate`` is successes / calls
@@ -415,16 +447,14 @@ class AdaptiveModelRouter:
             raise ValueError(f"days must be a number > 0, got {days!r}")
         since = self._since(days)
         aggregates = self.telemetry.aggregate_by_model(workflow, stage, since=since)
-        perfs = self._performances(workflow, stage, aggregates, since,
-                                   realtime=is_realtime(workflow, stage))
+        perfs = self._performances(workflow, stage, aggregates, since, realtime=is_realtime(workflow, stage))
         by_model: dict[str, dict[str, Any]] = {}
         for agg, perf in zip(aggregates, perfs):
             entry = asdict(perf)
             entry["total_cost"] = agg.cost_sum
             entry["tokens_input"] = agg.tokens_input_sum
             entry["tokens_output"] = agg.tokens_output_sum
-            key = perf.model_id if perf.model_id not in by_model \
-                else f"{perf.model_id} ({perf.provider}:{perf.tier})"
+            key = perf.model_id if perf.model_id not in by_model else f"{perf.model_id} ({perf.provider}:{perf.tier})"
             by_model[key] = entry
         total_calls = sum(a.calls for a in aggregates)
         total_cost = sum(a.cost_sum for a in aggregates)

@@ -13,7 +13,6 @@ restores (which always back up first) are in ``attune.models.strategy.backups``.
 from __future__ import annotations
 
 import json
-import math
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from attune.models._internal import paths
 from attune.models._internal.atomic_file import atomic_write_json
-from attune.models.pricing.pipeline import PRICES_AS_OF, price_pipeline
 from attune.models.errors import AttuneError
 from attune.models.formatting import format_count, format_money, format_tokens_short, plural
+from attune.models.pricing.pipeline import PRICES_AS_OF, price_pipeline
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -157,7 +156,7 @@ class AuthStrategy(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _thresholds_ordered(self) -> "AuthStrategy":
+    def _thresholds_ordered(self) -> AuthStrategy:
         if self.small_module_threshold >= self.medium_module_threshold:
             raise ValueError(
                 f"small_module_threshold ({self.small_module_threshold}) must be less than "
@@ -188,31 +187,47 @@ class AuthStrategy(BaseModel):
             return Recommendation(mode=mode, reason=reason, rule=rule, lines=lines, category=category, tokens=tokens)
 
         if self.default_mode is not AuthMode.AUTO:
-            return decide(self.default_mode, "explicit_mode",
-                          f"Your strategy always uses the {_mode_name(self.default_mode)} (default mode "
-                          f"{self.default_mode.value}); auto-selection is off.")
+            return decide(
+                self.default_mode,
+                "explicit_mode",
+                f"Your strategy always uses the {_mode_name(self.default_mode)} (default mode "
+                f"{self.default_mode.value}); auto-selection is off.",
+            )
         tier = self.subscription_tier
         if not tier.has_subscription_quota:
-            why = ("your plan is API only" if tier is SubscriptionTier.API_ONLY
-                   else "the Free plan has no quota for coding tools")
-            return decide(AuthMode.API, "no_subscription",
-                          f"{size}: {why}, so it runs on the API (≈{format_money(self._api_cost(tokens))}).")
+            why = (
+                "your plan is API only"
+                if tier is SubscriptionTier.API_ONLY
+                else "the Free plan has no quota for coding tools"
+            )
+            return decide(
+                AuthMode.API,
+                "no_subscription",
+                f"{size}: {why}, so it runs on the API (≈{format_money(self._api_cost(tokens))}).",
+            )
         if tokens > SUBSCRIPTION_CONTEXT_WINDOW:
-            return decide(AuthMode.API, "exceeds_subscription_context",
-                          f"{size}: ≈{format_count(tokens)} tokens is over the subscription's "
-                          f"{format_tokens_short(SUBSCRIPTION_CONTEXT_WINDOW)} context; the API's "
-                          f"{format_tokens_short(API_CONTEXT_WINDOW)} window "
-                          f"{'fits it' if tokens <= API_CONTEXT_WINDOW else 'is the largest there is, and it is still too small: split the module'}.")
+            return decide(
+                AuthMode.API,
+                "exceeds_subscription_context",
+                f"{size}: ≈{format_count(tokens)} tokens is over the subscription's "
+                f"{format_tokens_short(SUBSCRIPTION_CONTEXT_WINDOW)} context; the API's "
+                f"{format_tokens_short(API_CONTEXT_WINDOW)} window "
+                f"{'fits it' if tokens <= API_CONTEXT_WINDOW else 'is the largest there is, and it is still too small: split the module'}.",
+            )
         api_cost = format_money(self._api_cost(tokens))
         if category == "small":
-            return decide(AuthMode.API, "small_module",
-                          f"{size}: cheap on the API (≈{api_cost}), and it saves your subscription quota.")
+            return decide(
+                AuthMode.API,
+                "small_module",
+                f"{size}: cheap on the API (≈{api_cost}), and it saves your subscription quota.",
+            )
         if self.prefer_subscription:
-            return decide(AuthMode.SUBSCRIPTION, "prefer_subscription",
-                          f"{size}: your {tier.label} subscription runs it at no extra cost "
-                          f"(≈{api_cost} on the API).")
-        return decide(AuthMode.API, "prefer_api",
-                      f"{size}: you prefer the API over your subscription (≈{api_cost}).")
+            return decide(
+                AuthMode.SUBSCRIPTION,
+                "prefer_subscription",
+                f"{size}: your {tier.label} subscription runs it at no extra cost (≈{api_cost} on the API).",
+            )
+        return decide(AuthMode.API, "prefer_api", f"{size}: you prefer the API over your subscription (≈{api_cost}).")
 
     # ---- cost ---------------------------------------------------------------
 
@@ -267,33 +282,43 @@ class AuthStrategy(BaseModel):
         api = self.estimate_cost(lines, AuthMode.API)
         auto = self.recommend(lines)
         tier = self.subscription_tier
-        sub_cons = [f"Charged to your plan's quota: ≈{format_count(sub['quota_cost'])} tokens for this module.",
-                    f"Context is {format_tokens_short(SUBSCRIPTION_CONTEXT_WINDOW)} tokens."]
+        sub_cons = [
+            f"Charged to your plan's quota: ≈{format_count(sub['quota_cost'])} tokens for this module.",
+            f"Context is {format_tokens_short(SUBSCRIPTION_CONTEXT_WINDOW)} tokens.",
+        ]
         if not tier.has_subscription_quota:
             sub_cons.insert(0, f"Your plan ({tier.label}) has no subscription quota to use.")
         if not sub["fits_in_context"]:
             sub_cons.insert(0, f"This module (≈{format_count(sub['tokens'])} tokens) does not fit in it.")
-        api_cons = [f"Pay per token: ≈{format_money(api['monetary_cost'])} for this module, "
-                    "and it grows with module size.", "Needs an API key (ANTHROPIC_API_KEY)."]
+        api_cons = [
+            f"Pay per token: ≈{format_money(api['monetary_cost'])} for this module, and it grows with module size.",
+            "Needs an API key (ANTHROPIC_API_KEY).",
+        ]
         if not api["fits_in_context"]:
             api_cons.insert(0, f"This module (≈{format_count(api['tokens'])} tokens) exceeds even the 1M context.")
         return {
             "subscription": {
-                "pros": ["No per-token charge: $0 on top of the flat fee.",
-                         "Best for large modules and continuous, high-volume work."],
+                "pros": [
+                    "No per-token charge: $0 on top of the flat fee.",
+                    "Best for large modules and continuous, high-volume work.",
+                ],
                 "cons": sub_cons,
                 "estimate": sub,
             },
             "api": {
-                "pros": [f"Cheap for small modules (≈{format_money(api['monetary_cost'])} here).",
-                         f"{format_tokens_short(API_CONTEXT_WINDOW)}-token context for very large modules.",
-                         "Saves your subscription quota for interactive work."],
+                "pros": [
+                    f"Cheap for small modules (≈{format_money(api['monetary_cost'])} here).",
+                    f"{format_tokens_short(API_CONTEXT_WINDOW)}-token context for very large modules.",
+                    "Saves your subscription quota for interactive work.",
+                ],
                 "cons": api_cons,
                 "estimate": api,
             },
             "auto": {
-                "pros": ["Picks per module: the API for small ones, your subscription for larger ones.",
-                         "Falls back to the API when a module will not fit the subscription's context."],
+                "pros": [
+                    "Picks per module: the API for small ones, your subscription for larger ones.",
+                    "Falls back to the API when a module will not fit the subscription's context.",
+                ],
                 "cons": ["The choice can change as a module grows past a threshold."],
                 "recommended_mode": auto.mode.value,
                 "reason": auto.reason,
@@ -307,7 +332,7 @@ class AuthStrategy(BaseModel):
         return self.model_dump(mode="json")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AuthStrategy":
+    def from_dict(cls, data: dict[str, Any]) -> AuthStrategy:
         """Validate a dict (e.g. read from disk); raises ValueError naming each bad field."""
         if not isinstance(data, dict):
             raise ValueError(f"expected a JSON object, got {type(data).__name__}")
@@ -326,7 +351,7 @@ class AuthStrategy(BaseModel):
         return target
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> "AuthStrategy":
+    def load(cls, path: Path | str | None = None) -> AuthStrategy:
         """Defaults when the file is missing; ``StrategyFileError`` when it is unusable."""
         target = Path(path) if path is not None else paths.auth_strategy_path()
         raw = read_strategy_file(target)
@@ -389,8 +414,19 @@ def get_auth_strategy() -> AuthStrategy:
 
 
 __all__ = [
-    "API_CONTEXT_WINDOW", "AUTH_STRATEGY_FILE", "AuthMode", "AuthStrategy", "Recommendation",
-    "SUBSCRIPTION_CONTEXT_WINDOW", "StrategyFileError", "SubscriptionTier", "TIER_LABELS",
-    "get_auth_strategy", "get_module_size_category", "read_strategy_file", "strategy_file_path",
-    "strategy_lock", "strategy_status",
+    "API_CONTEXT_WINDOW",
+    "AUTH_STRATEGY_FILE",
+    "SUBSCRIPTION_CONTEXT_WINDOW",
+    "TIER_LABELS",
+    "AuthMode",
+    "AuthStrategy",
+    "Recommendation",
+    "StrategyFileError",
+    "SubscriptionTier",
+    "get_auth_strategy",
+    "get_module_size_category",
+    "read_strategy_file",
+    "strategy_file_path",
+    "strategy_lock",
+    "strategy_status",
 ]

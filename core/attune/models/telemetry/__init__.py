@@ -5,6 +5,10 @@ from attune.models.telemetry.records import LLMCallRecord, ModelAggregate, Telem
 from attune.models.telemetry.store import TelemetryStore, get_telemetry_store
 
 __all__ = [
-    "LLMCallRecord", "ModelAggregate", "TelemetryBackend", "TelemetryStore",
-    "TelemetryStoreError", "get_telemetry_store",
+    "LLMCallRecord",
+    "ModelAggregate",
+    "TelemetryBackend",
+    "TelemetryStore",
+    "TelemetryStoreError",
+    "get_telemetry_store",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from attune.models.errors import AttuneError
@@ -16,11 +16,11 @@ class TelemetryStoreError(AttuneError):
     """The telemetry file cannot be used (not a database, unreadable, newer schema)."""
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_epoch_ms(moment: datetime) -> int:
@@ -77,8 +77,13 @@ class LLMCallRecord:
         cost: float = 0.0,
         timestamp: datetime | float | None = None,
     ) -> None:
-        for name, text in (("workflow", workflow), ("stage", stage), ("provider", provider),
-                           ("tier", tier), ("model_id", model_id)):
+        for name, text in (
+            ("workflow", workflow),
+            ("stage", stage),
+            ("provider", provider),
+            ("tier", tier),
+            ("model_id", model_id),
+        ):
             if not isinstance(text, str) or not text:
                 raise ValueError(f"LLMCallRecord.{name} must be a non-empty string, got {text!r}")
         if not isinstance(task_type, str):
@@ -88,8 +93,12 @@ class LLMCallRecord:
         if error_type is not None and not isinstance(error_type, str):
             raise ValueError(f"LLMCallRecord.error_type must be a string or None, got {error_type!r}")
         for name, number in (("latency_ms", latency_ms), ("cost", cost)):
-            if (isinstance(number, bool) or not isinstance(number, (int, float))
-                    or not math.isfinite(number) or number < 0):
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, (int, float))
+                or not math.isfinite(number)
+                or number < 0
+            ):
                 raise ValueError(f"LLMCallRecord.{name} must be a finite number >= 0, got {number!r}")
         for name, count in (("tokens_input", tokens_input), ("tokens_output", tokens_output)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
@@ -112,10 +121,8 @@ def _aware_timestamp(value: datetime | float | None) -> datetime:
             raise ValueError(f"LLMCallRecord.{exc}") from None
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    raise ValueError(
-        f"LLMCallRecord.timestamp must be an aware datetime or epoch seconds, got {value!r}"
-    )
+        return datetime.fromtimestamp(value, tz=UTC)
+    raise ValueError(f"LLMCallRecord.timestamp must be an aware datetime or epoch seconds, got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -40,16 +40,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.telemetry.records import (
     LLMCallRecord,
     ModelAggregate,
-    TelemetryBackend,
     TelemetryStoreError,
     from_epoch_ms,
     to_epoch_ms,
@@ -125,27 +122,60 @@ _INSERT = (
     "success, error_type, latency_ms, tokens_input, tokens_output, cost) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_COLUMNS = ("ts_ms, workflow, stage, task_type, provider, tier, model_id, success, "
-            "error_type, latency_ms, tokens_input, tokens_output, cost")
+_COLUMNS = (
+    "ts_ms, workflow, stage, task_type, provider, tier, model_id, success, "
+    "error_type, latency_ms, tokens_input, tokens_output, cost"
+)
 
 
 def _row(record: LLMCallRecord) -> tuple:
     return (
-        to_epoch_ms(record.timestamp), record.workflow, record.stage, record.task_type,
-        record.provider, record.tier, record.model_id, 1 if record.success else 0,
-        record.error_type, float(record.latency_ms), record.tokens_input,
-        record.tokens_output, float(record.cost),
+        to_epoch_ms(record.timestamp),
+        record.workflow,
+        record.stage,
+        record.task_type,
+        record.provider,
+        record.tier,
+        record.model_id,
+        1 if record.success else 0,
+        record.error_type,
+        float(record.latency_ms),
+        record.tokens_input,
+        record.tokens_output,
+        float(record.cost),
     )
 
 
 def _record(row: Sequence) -> LLMCallRecord:
-    (ts_ms, workflow, stage, task_type, provider, tier, model_id, success, error_type,
-     latency_ms, tokens_input, tokens_output, cost) = row
+    (
+        ts_ms,
+        workflow,
+        stage,
+        task_type,
+        provider,
+        tier,
+        model_id,
+        success,
+        error_type,
+        latency_ms,
+        tokens_input,
+        tokens_output,
+        cost,
+    ) = row
     return LLMCallRecord(
-        workflow=workflow, stage=stage, task_type=task_type, provider=provider, tier=tier,
-        model_id=model_id, success=bool(success), error_type=error_type,
-        latency_ms=latency_ms, tokens_input=tokens_input, tokens_output=tokens_output,
-        cost=cost, timestamp=from_epoch_ms(ts_ms),
+        workflow=workflow,
+        stage=stage,
+        task_type=task_type,
+        provider=provider,
+        tier=tier,
+        model_id=model_id,
+        success=bool(success),
+        error_type=error_type,
+        latency_ms=latency_ms,
+        tokens_input=tokens_input,
+        tokens_output=tokens_output,
+        cost=cost,
+        timestamp=from_epoch_ms(ts_ms),
     )
 
 
@@ -177,8 +207,7 @@ def _floor_hour(ms: int) -> int:
 class TelemetryStore:
     """LLM call records in a SQLite file shared by every process (see module doc)."""
 
-    def __init__(self, path: str | os.PathLike[str], *,
-                 retention_days: float | None = DEFAULT_RETENTION_DAYS) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, retention_days: float | None = DEFAULT_RETENTION_DAYS) -> None:
         if retention_days is not None and (not math.isfinite(retention_days) or retention_days <= 0):
             raise ValueError(f"retention_days must be > 0 or None, got {retention_days!r}")
         self.path = Path(path)
@@ -196,8 +225,9 @@ class TelemetryStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
@@ -227,7 +257,7 @@ class TelemetryStore:
             except sqlite3.Error:
                 pass
 
-    def __enter__(self) -> "TelemetryStore":
+    def __enter__(self) -> TelemetryStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -248,8 +278,7 @@ class TelemetryStore:
                 # executescript commits any open transaction first, so the script
                 # carries its own; IF NOT EXISTS makes racing first opens harmless
                 try:
-                    conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}"
-                                       f"PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+                    conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
@@ -257,8 +286,7 @@ class TelemetryStore:
         except sqlite3.DatabaseError as exc:
             self.close()
             raise TelemetryStoreError(
-                f"{self.path}: not a usable telemetry database ({exc}); "
-                "move it aside and a new one will be created"
+                f"{self.path}: not a usable telemetry database ({exc}); move it aside and a new one will be created"
             ) from None
 
     # --- writes ------------------------------------------------------------------
@@ -353,8 +381,7 @@ class TelemetryStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        sql = (f"SELECT {_COLUMNS} FROM llm_calls WHERE {' AND '.join(where)} "
-               "ORDER BY ts_ms DESC, id DESC LIMIT ?")
+        sql = f"SELECT {_COLUMNS} FROM llm_calls WHERE {' AND '.join(where)} ORDER BY ts_ms DESC, id DESC LIMIT ?"
         rows = self._conn.execute(sql, (*params, limit)).fetchall()
         return [_record(r) for r in rows]
 
@@ -389,8 +416,7 @@ class TelemetryStore:
                     self._sum_raw(conn, totals, workflow, stage, end_full, until_ms)
         finally:
             conn.execute("COMMIT")
-        aggregates = [ModelAggregate(model, provider, tier, *sums)
-                      for (model, provider, tier), sums in totals.items()]
+        aggregates = [ModelAggregate(model, provider, tier, *sums) for (model, provider, tier), sums in totals.items()]
         aggregates.sort(key=lambda a: (-a.calls, a.model_id, a.provider, a.tier))
         return aggregates[:limit]
 
@@ -404,8 +430,9 @@ class TelemetryStore:
                 for i, v in enumerate(sums):
                     acc[i] += v or 0
 
-    def _sum_raw(self, conn: sqlite3.Connection, totals: dict, workflow: str,
-                 stage: str | None, start_ms: int, end_ms: int) -> None:
+    def _sum_raw(
+        self, conn: sqlite3.Connection, totals: dict, workflow: str, stage: str | None, start_ms: int, end_ms: int
+    ) -> None:
         if end_ms <= start_ms:
             return
         stage_sql, params = ("AND stage = ? ", [stage]) if stage is not None else ("", [])
@@ -418,8 +445,15 @@ class TelemetryStore:
         )
         self._add(totals, rows)
 
-    def _sum_rollup(self, conn: sqlite3.Connection, totals: dict, workflow: str,
-                    stage: str | None, start_ms: int, end_ms: int | None) -> None:
+    def _sum_rollup(
+        self,
+        conn: sqlite3.Connection,
+        totals: dict,
+        workflow: str,
+        stage: str | None,
+        start_ms: int,
+        end_ms: int | None,
+    ) -> None:
         stage_sql, params = ("AND stage = ? ", [stage]) if stage is not None else ("", [])
         end_sql, end_params = ("AND bucket_ms < ? ", [end_ms]) if end_ms is not None else ("", [])
         rows = conn.execute(

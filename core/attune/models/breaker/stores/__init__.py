@@ -10,8 +10,15 @@ from __future__ import annotations
 from attune.models._internal.urls import redact_url
 from attune.models.breaker.stores.base import BreakerStore, BreakerStoreUnavailable, TransactionalStore
 
-__all__ = ["BreakerStore", "BreakerStoreUnavailable", "SUPPORTED_URLS", "TransactionalStore",
-           "open_store", "redact_url", "sqlite_path_from_url"]
+__all__ = [
+    "SUPPORTED_URLS",
+    "BreakerStore",
+    "BreakerStoreUnavailable",
+    "TransactionalStore",
+    "open_store",
+    "redact_url",
+    "sqlite_path_from_url",
+]
 
 SUPPORTED_URLS = "memory://, sqlite:///absolute/path.db or redis://host:port/db"
 
@@ -33,8 +40,7 @@ def open_store(url: str) -> BreakerStore:
         from attune.models.breaker.stores.redis import RedisBreakerStore
 
         return RedisBreakerStore(url)
-    raise ValueError(f"unsupported breaker store URL scheme {scheme!r} in {redact_url(url)!r} "
-                     f"(use {SUPPORTED_URLS})")
+    raise ValueError(f"unsupported breaker store URL scheme {scheme!r} in {redact_url(url)!r} (use {SUPPORTED_URLS})")
 
 
 def sqlite_path_from_url(url: str) -> str:
@@ -43,6 +49,7 @@ def sqlite_path_from_url(url: str) -> str:
 
     rest = url.split("://", 1)[1]
     if not rest.startswith("/") or rest.strip("/") == "":
-        raise ValueError(f"a sqlite breaker URL needs an absolute path, like "
-                         f"sqlite:///home/me/breaker.db (got {url!r})")
+        raise ValueError(
+            f"a sqlite breaker URL needs an absolute path, like sqlite:///home/me/breaker.db (got {url!r})"
+        )
     return "/" + unquote(rest).lstrip("/")

@@ -31,14 +31,14 @@ class BreakerStore(Protocol):
 
     def acquire(self, key: str, now: float, policy: BreakerPolicy) -> bool: ...
     def record_success(self, key: str, now: float) -> None: ...
-    def record_failure(self, key: str, now: float, policy: BreakerPolicy,
-                       error_type: str | None) -> None: ...
+    def record_failure(self, key: str, now: float, policy: BreakerPolicy, error_type: str | None) -> None: ...
     def get(self, key: str) -> CircuitBreakerState | None: ...
     def get_all(self) -> dict[str, CircuitBreakerState]: ...
     def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:
         """Delete ``key`` (and ``key:*`` with include_tiers), or every key when None.
         Returns the keys that were deleted, sorted."""
         ...
+
     def change_token(self) -> str | int: ...
     def close(self) -> None: ...
 
@@ -53,17 +53,15 @@ class TransactionalStore:
 
     url: str
 
-    def transact(self, key: str,
-                 rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
-                 ) -> T:
+    def transact(
+        self, key: str, rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
+    ) -> T:
         raise NotImplementedError
 
     def get(self, key: str) -> CircuitBreakerState | None:
         raise NotImplementedError
 
-    def _apply(self, key: str,
-               rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
-               ) -> T:
+    def _apply(self, key: str, rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]) -> T:
         result, new = rule(self.get(key))
         if new is None:
             return result
@@ -75,6 +73,5 @@ class TransactionalStore:
     def record_success(self, key: str, now: float) -> None:
         self._apply(key, lambda s: on_success(s, now))
 
-    def record_failure(self, key: str, now: float, policy: BreakerPolicy,
-                       error_type: str | None) -> None:
+    def record_failure(self, key: str, now: float, policy: BreakerPolicy, error_type: str | None) -> None:
         self.transact(key, lambda s: on_failure(s, now, policy, error_type, key=key))

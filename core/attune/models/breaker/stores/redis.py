@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from attune.models.breaker.rules import BreakerPolicy, CircuitBreakerState
 from attune.models._internal.urls import redact_url
+from attune.models.breaker.rules import BreakerPolicy, CircuitBreakerState
 from attune.models.breaker.stores.base import BreakerStoreUnavailable
 
 T = TypeVar("T")
@@ -149,8 +149,14 @@ def _split_prefix(url: str) -> tuple[str, str | None]:
 
 
 class RedisBreakerStore:
-    def __init__(self, url: str, prefix: str | None = None, socket_timeout: float = 0.5,
-                 connect_timeout: float = 0.5, retry_interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str | None = None,
+        socket_timeout: float = 0.5,
+        connect_timeout: float = 0.5,
+        retry_interval: float = 5.0,
+    ) -> None:
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -162,9 +168,13 @@ class RedisBreakerStore:
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         try:
             self._client = redis.Redis.from_url(
-                client_url, decode_responses=True, socket_timeout=socket_timeout,
-                socket_connect_timeout=connect_timeout, retry=Retry(NoBackoff(), 0),
-                health_check_interval=0)
+                client_url,
+                decode_responses=True,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=connect_timeout,
+                retry=Retry(NoBackoff(), 0),
+                health_check_interval=0,
+            )
         except ValueError as exc:
             raise ValueError(f"bad redis breaker URL {self.url!r}: {exc}") from exc
         tag = "{" + self.prefix + "}"
@@ -196,19 +206,26 @@ class RedisBreakerStore:
         return self._state_prefix + key
 
     def acquire(self, key: str, now: float, policy: BreakerPolicy) -> bool:
-        return bool(self._call(lambda: self._acquire(
-            keys=[self._state_key(key), self._version_key],
-            args=[repr(now), repr(float(policy.recovery_timeout_seconds)), policy.half_open_calls])))
+        return bool(
+            self._call(
+                lambda: self._acquire(
+                    keys=[self._state_key(key), self._version_key],
+                    args=[repr(now), repr(float(policy.recovery_timeout_seconds)), policy.half_open_calls],
+                )
+            )
+        )
 
     def record_success(self, key: str, now: float) -> None:
         self._call(lambda: self._success(keys=[self._state_key(key), self._version_key]))
 
-    def record_failure(self, key: str, now: float, policy: BreakerPolicy,
-                       error_type: str | None) -> None:
+    def record_failure(self, key: str, now: float, policy: BreakerPolicy, error_type: str | None) -> None:
         retry_at = now + policy.recovery_timeout_seconds
-        self._call(lambda: self._failure(
-            keys=[self._state_key(key), self._keys_key, self._version_key],
-            args=[key, repr(now), policy.failure_threshold, repr(retry_at), error_type or ""]))
+        self._call(
+            lambda: self._failure(
+                keys=[self._state_key(key), self._keys_key, self._version_key],
+                args=[key, repr(now), policy.failure_threshold, repr(retry_at), error_type or ""],
+            )
+        )
 
     def get(self, key: str) -> CircuitBreakerState | None:
         h = self._call(lambda: self._client.hgetall(self._state_key(key)))
@@ -223,8 +240,9 @@ class RedisBreakerStore:
 
     def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:
         mode = "all" if key is None else ("tiers" if include_tiers else "key")
-        gone = self._call(lambda: self._reset(
-            keys=[self._keys_key, self._version_key], args=[mode, key or "", self._state_prefix]))
+        gone = self._call(
+            lambda: self._reset(keys=[self._keys_key, self._version_key], args=[mode, key or "", self._state_prefix])
+        )
         return sorted(gone)
 
     def change_token(self) -> int:

@@ -27,26 +27,33 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.breaker.rules import CircuitBreakerState
 from attune.models.breaker.stores.base import BreakerStoreUnavailable, TransactionalStore
-from attune.models._internal.sqlite_tx import immediate_transaction
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
-_COLUMNS = ("key", "failure_count", "opened_at", "retry_at", "last_failure",
-            "last_error_type", "probes_granted", "probe_window_start")
+_COLUMNS = (
+    "key",
+    "failure_count",
+    "opened_at",
+    "retry_at",
+    "last_failure",
+    "last_error_type",
+    "probes_granted",
+    "probe_window_start",
+)
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM breaker_state"
 _UPSERT = (
     f"INSERT INTO breaker_state ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
-    "ON CONFLICT(key) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+    "ON CONFLICT(key) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
 )
 _BUMP = "UPDATE breaker_meta SET value = value + 1 WHERE name = 'version'"
 _SCHEMA = """
@@ -68,7 +75,6 @@ INSERT OR IGNORE INTO breaker_meta (name, value) VALUES ('version', 0);
 """
 
 
-
 class _Connection(sqlite3.Connection):
     """A subclass only so the store can hold connections weakly: a thread's connection
     is closed when the thread ends, and ``close()`` can still reach the live ones."""
@@ -79,8 +85,16 @@ def _row_to_state(row: tuple) -> CircuitBreakerState:
 
 
 def _state_to_row(s: CircuitBreakerState) -> tuple:
-    return (s.key, s.failure_count, s.opened_at, s.retry_at, s.last_failure,
-            s.last_error_type, s.probes_granted, s.probe_window_start)
+    return (
+        s.key,
+        s.failure_count,
+        s.opened_at,
+        s.retry_at,
+        s.last_failure,
+        s.last_error_type,
+        s.probes_granted,
+        s.probe_window_start,
+    )
 
 
 class SQLiteBreakerStore(TransactionalStore):
@@ -97,8 +111,9 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
-                               check_same_thread=False, factory=_Connection)
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False, factory=_Connection
+        )
         try:
             self._prepare(conn)
         except BaseException:
@@ -149,7 +164,7 @@ class SQLiteBreakerStore(TransactionalStore):
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _move_aside(self, exc: Exception) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         try:
             os.replace(self.path, target)
@@ -163,8 +178,12 @@ class SQLiteBreakerStore(TransactionalStore):
             raise BreakerStoreUnavailable(
                 f"{self.path} is not a usable database ({exc}) and could not be moved aside: {move_exc}"
             ) from exc
-        logger.warning("breaker store %s was not a usable database (%s); kept it as %s "
-                       "and started a fresh one", self.path, exc, target)
+        logger.warning(
+            "breaker store %s was not a usable database (%s); kept it as %s and started a fresh one",
+            self.path,
+            exc,
+            target,
+        )
 
     def _conn(self) -> sqlite3.Connection:
         local = self._local
@@ -183,9 +202,9 @@ class SQLiteBreakerStore(TransactionalStore):
 
     # --- TransactionalStore
 
-    def transact(self, key: str,
-                 rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
-                 ) -> T:
+    def transact(
+        self, key: str, rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
+    ) -> T:
         with self._errors():
             conn = self._conn()
             with immediate_transaction(conn):
@@ -225,8 +244,7 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def change_token(self) -> int:
         with self._errors():
-            row = self._conn().execute(
-                "SELECT value FROM breaker_meta WHERE name = 'version'").fetchone()
+            row = self._conn().execute("SELECT value FROM breaker_meta WHERE name = 'version'").fetchone()
         return int(row[0]) if row else 0
 
     def close(self) -> None:

@@ -125,14 +125,28 @@ async function screenshot(name) {
   }
 }
 
-/** Saves the top `height` pixels of the active editor group (tabs, lenses, first lines) to .e2e-artifacts/<name>. */
+/** Saves the top `height` pixels of the active editor group (tabs, lenses, first lines) to
+ * .e2e-artifacts/<name>, with the side bar hidden meanwhile so a long lens line fits. */
 async function editorScreenshot(name, height = 300) {
   mkdirSync(artifacts, { recursive: true });
   const file = join(artifacts, name);
-  await page.mouse.move(0, 999); // no hover over the lenses
-  const box = await page.locator(".editor-group-container.active").first().boundingBox();
-  if (!box) throw new Error("no active editor group to screenshot");
-  await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(height, box.height) } });
+  const sideBar = page.locator(".part.sidebar");
+  const hadSideBar = await sideBar.isVisible();
+  if (hadSideBar) {
+    await page.keyboard.press("Control+B"); // View: Toggle Primary Side Bar Visibility
+    await sideBar.waitFor({ state: "hidden", timeout: LONG });
+  }
+  try {
+    await page.mouse.move(0, 999); // no hover over the lenses
+    const box = await page.locator(".editor-group-container.active").first().boundingBox();
+    if (!box) throw new Error("no active editor group to screenshot");
+    await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(height, box.height) } });
+  } finally {
+    if (hadSideBar) {
+      await page.keyboard.press("Control+B");
+      await sideBar.waitFor({ state: "visible", timeout: LONG });
+    }
+  }
   console.error(`screenshot: ${file}`);
   return file;
 }

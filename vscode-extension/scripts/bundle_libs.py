@@ -67,12 +67,18 @@ def _metadata(dist_info: Path):
 
 def marker_environment(version: str) -> dict[str, str]:
     env = dict(default_environment())
-    env.update(python_version=version, python_full_version=f"{version}.0",
-               implementation_name="cpython", platform_python_implementation="CPython")
+    env.update(
+        python_version=version,
+        python_full_version=f"{version}.0",
+        implementation_name="cpython",
+        platform_python_implementation="CPython",
+    )
     return env
 
 
-def missing_requirements(libs: Path, project: str, version: str, extras: frozenset[str] = frozenset()) -> list[Requirement]:
+def missing_requirements(
+    libs: Path, project: str, version: str, extras: frozenset[str] = frozenset()
+) -> list[Requirement]:
     """Requirements that apply on ``version`` (from the project down, with the extras
     each parent asked for) but are not installed. Raises when an installed release
     does not satisfy a requirement or excludes ``version`` by Requires-Python."""
@@ -108,20 +114,39 @@ def missing_requirements(libs: Path, project: str, version: str, extras: frozens
 
 
 def _pip_target_args(version: str, platforms: list[str]) -> list[str]:
-    return ["--only-binary=:all:", "--python-version", version, "--implementation", "cp",
-            *[arg for p in platforms for arg in ("--platform", p)]]
+    return [
+        "--only-binary=:all:",
+        "--python-version",
+        version,
+        "--implementation",
+        "cp",
+        *[arg for p in platforms for arg in ("--platform", p)],
+    ]
 
 
-def add_marker_dependencies(libs: Path, project: str, version: str, platforms: list[str],
-                            extras: frozenset[str] = frozenset()) -> list[str]:
+def add_marker_dependencies(
+    libs: Path, project: str, version: str, platforms: list[str], extras: frozenset[str] = frozenset()
+) -> list[str]:
     """Installs (``--no-deps``, repeatedly) what ``version`` needs and the bundle lacks."""
     added: list[str] = []
     while reqs := missing_requirements(libs, project, version, extras):
         # Markers dropped: they were evaluated here, pip would evaluate them for its own Python.
         specs = [f"{r.name}{r.specifier}" for r in reqs]
-        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--no-compile", "--no-deps", "--no-warn-script-location", "--target", str(libs),
-               *_pip_target_args(version, platforms), *specs]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--no-deps",
+            "--no-warn-script-location",
+            "--target",
+            str(libs),
+            *_pip_target_args(version, platforms),
+            *specs,
+        ]
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             raise BundleError(f"cannot install {', '.join(specs)}: {proc.stderr.strip()[-400:]}")
@@ -145,9 +170,19 @@ def add_compiled_modules(libs: Path, version: str, dists: list[tuple[str, str]],
     """Copies ``version``'s extension modules of the bundled compiled releases into libs."""
     tag = "cpython-" + version.replace(".", "")
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-               "--no-deps", "--dest", tmp, *_pip_target_args(version, platforms),
-               *[f"{name}=={ver}" for name, ver in dists]]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--dest",
+            tmp,
+            *_pip_target_args(version, platforms),
+            *[f"{name}=={ver}" for name, ver in dists],
+        ]
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             raise BundleError(f"no wheels of {', '.join(f'{n} {v}' for n, v in dists)} for this platform")
@@ -166,8 +201,12 @@ def add_compiled_modules(libs: Path, version: str, dists: list[tuple[str, str]],
 
 
 def _pip(*args: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"bundle_libs: pip {args[0]} failed:\n{proc.stderr.strip()}")
 
@@ -194,8 +233,15 @@ def install_project(libs: Path, project_dir: str, oldest: str, platforms: list[s
         extras = frozenset(e for e in BUNDLED_EXTRAS if e in _wheel_extras(wheel))
         spec = f"{wheel}[{','.join(sorted(extras))}]" if extras else str(wheel)
         # --python-version needs --only-binary=:all:, hence the wheel built above.
-        _pip("install", "--no-compile", "--no-warn-script-location", "--target", str(libs),
-             *_pip_target_args(oldest, platforms), spec)
+        _pip(
+            "install",
+            "--no-compile",
+            "--no-warn-script-location",
+            "--target",
+            str(libs),
+            *_pip_target_args(oldest, platforms),
+            spec,
+        )
     return wheel.name.split("-")[0], extras
 
 
@@ -217,12 +263,18 @@ def main(argv: list[str]) -> int:
         except BundleError as exc:
             raise SystemExit(f"bundle_libs: cannot bundle for Python {version}: {exc}") from None
         supported.append(version)
-        print(f"bundle_libs: Python {version}: {len(added)} marker-only dependencies added "
-              f"({', '.join(added) or 'none'}), {copied} extension modules added", file=sys.stderr)
+        print(
+            f"bundle_libs: Python {version}: {len(added)} marker-only dependencies added "
+            f"({', '.join(added) or 'none'}), {copied} extension modules added",
+            file=sys.stderr,
+        )
     # The marker-only dependencies (backports) are pure Python and unused on the
     # versions that do not need them.
-    manifest = {"pythons": supported, "platform": sysconfig.get_platform(),
-                "compiled": [n for n, _ in compiled_dists(libs)]}
+    manifest = {
+        "pythons": supported,
+        "platform": sysconfig.get_platform(),
+        "compiled": [n for n, _ in compiled_dists(libs)],
+    }
     (libs / "attune_bundle.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"bundle_libs: bundle runs on Python {', '.join(supported)} ({manifest['platform']})", file=sys.stderr)
     return 0

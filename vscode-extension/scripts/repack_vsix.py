@@ -23,8 +23,7 @@ def repack(vsix: Path) -> tuple[int, int]:
     tmp = vsix.with_name(vsix.name + ".tmp")
     with zipfile.ZipFile(vsix) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
         for info in src.infolist():
-            dst.writestr(copy.copy(info), src.read(info.filename),
-                         compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            dst.writestr(copy.copy(info), src.read(info.filename), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     with zipfile.ZipFile(tmp) as check:
         bad = check.testzip()
         if bad is not None:

@@ -19,8 +19,17 @@ import sys
 import tempfile
 
 MODULES = [
-    "attune.lsp.server", "attune.lsp.commands", "attune.models.llm.executor", "attune.models.breaker.circuit_breaker",
-    "attune.models.breaker.stores.redis", "anthropic", "pydantic", "pygls", "lsprotocol.types", "redis", "redis.asyncio",
+    "attune.lsp.server",
+    "attune.lsp.commands",
+    "attune.models.llm.executor",
+    "attune.models.breaker.circuit_breaker",
+    "attune.models.breaker.stores.redis",
+    "anthropic",
+    "pydantic",
+    "pygls",
+    "lsprotocol.types",
+    "redis",
+    "redis.asyncio",
 ]
 
 sys.path.insert(0, sys.argv[1])
@@ -35,9 +44,10 @@ try:  # constructing a client imports its HTTP stack (no request is sent)
 except Exception as exc:
     failed.append(f"anthropic.AsyncAnthropic(): {type(exc).__name__}: {exc}")
 
+
 def count_and_report() -> None:
-    from attune.models.strategy.model import AuthStrategy
     from attune.models.loc.counter import analyze_file
+    from attune.models.strategy.model import AuthStrategy
     from attune.models.strategy.reports import report_for_loc
 
     sources = {  # name: (text, lines of code)
@@ -86,8 +96,9 @@ def launcher_ignores_foreign_attune(libs: str) -> str:
                 f"import runpy, sys; sys.path.append({site!r}); {setup}; "
                 "import attune.lsp.server as s; print(s.__file__)"
             )
-            return subprocess.run([sys.executable, "-I", "-S", "-B", "-c", code],
-                                  capture_output=True, text=True, env=env, timeout=300)
+            return subprocess.run(
+                [sys.executable, "-I", "-S", "-B", "-c", code], capture_output=True, text=True, env=env, timeout=300
+            )
 
         control = run(f"sys.path.insert(0, {libs!r})")
         if control.returncode == 0:
@@ -97,7 +108,10 @@ def launcher_ignores_foreign_attune(libs: str) -> str:
             raise AssertionError(f"the launcher did not get past the stand-in: {done.stderr.strip()[-600:]}")
         if not os.path.abspath(done.stdout.strip()).startswith(libs + os.sep):
             raise AssertionError(f"attune.lsp.server came from {done.stdout.strip()}, not the bundle")
-        expected = f"attune: ignoring another package named 'attune' at {os.path.join(site, 'attune')} (attune-ai 0.0.0); using the bundled server"
+        expected = (
+            f"attune: ignoring another package named 'attune' at {os.path.join(site, 'attune')} "
+            "(attune-ai 0.0.0); using the bundled server"
+        )
         if expected not in done.stderr:
             raise AssertionError(f"the launcher's stderr lacks {expected!r}: {done.stderr.strip()!r}")
         return expected.replace(site, "<tmp>")
@@ -107,9 +121,11 @@ try:
     launcher_line = launcher_ignores_foreign_attune(sys.argv[1])
 except Exception as exc:
     failed.append(f"launcher with a foreign 'attune' package: {type(exc).__name__}: {exc}")
-version = "%d.%d.%d" % sys.version_info[:3]
+version = ".".join(map(str, sys.version_info[:3]))
 if failed:
     print(f"smoke_bundle: Python {version} cannot run the bundle:\n  " + "\n  ".join(failed), file=sys.stderr)
     sys.exit(1)
-print(f"smoke_bundle: Python {version} imports the server, anthropic and redis from the bundle alone and counts lines;"
-      f" with a stand-in attune-ai installed, the launcher still starts the bundled server ({launcher_line})")
+print(
+    f"smoke_bundle: Python {version} imports the server, anthropic and redis from the bundle alone and counts lines;"
+    f" with a stand-in attune-ai installed, the launcher still starts the bundled server ({launcher_line})"
+)

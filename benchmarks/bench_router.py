@@ -112,7 +112,7 @@ def load_lists(path: Path) -> dict[str, list]:
     conn = sqlite3.connect(path)
     cols: dict[str, list] = {k: [] for k in ("workflow", "stage", "ts_ms", "model_id", "success", "latency_ms", "cost")}
     for row in conn.execute(f"SELECT {', '.join(cols)} FROM llm_calls"):
-        for key, value in zip(cols, row):
+        for key, value in zip(cols, row, strict=True):
             cols[key].append(value)
     conn.close()
     return cols
@@ -128,6 +128,7 @@ def python_filter(cols: dict[str, list], workflow: str, stage: str, since_ms: in
         cols["success"],
         cols["latency_ms"],
         cols["cost"],
+        strict=True,
     ):
         if wf == workflow and st == stage and ts >= since_ms:
             acc = sums.setdefault(model, [0, 0, 0.0, 0.0])
@@ -177,10 +178,11 @@ def main() -> None:
                 (
                     name,
                     {
-                        "router": timed(lambda: router.get_best_model(workflow, stage), args.queries),
-                        "sql": timed(lambda: sql_over_raw(conn, workflow, stage, since_ms), args.queries),
+                        "router": timed(lambda wf=workflow, st=stage: router.get_best_model(wf, st), args.queries),
+                        "sql": timed(lambda wf=workflow, st=stage: sql_over_raw(conn, wf, st, since_ms), args.queries),
                         "python": timed(
-                            lambda: python_filter(cols, workflow, stage, since_ms), max(5, args.queries // 10)
+                            lambda wf=workflow, st=stage: python_filter(cols, wf, st, since_ms),
+                            max(5, args.queries // 10),
                         ),
                     },
                 )

@@ -144,7 +144,7 @@ def test_programmatic_reset_does_not_silently_discard(attune_home, monkeypatch):
 
 
 def test_interactive_setup_on_a_terminal(attune_cmd, cli_env, attune_home):
-    child = pexpect.spawn(attune_cmd[0], attune_cmd[1:] + ["auth", "setup"], env=cli_env, encoding="utf-8", timeout=30)
+    child = pexpect.spawn(attune_cmd[0], [*attune_cmd[1:], "auth", "setup"], env=cli_env, encoding="utf-8", timeout=30)
     child.expect("Your Claude plan:")
     child.expect(r"Choice \[6\]: ")
     child.sendline("9")  # out of range: asked again
@@ -165,7 +165,7 @@ def test_interactive_setup_on_a_terminal(attune_cmd, cli_env, attune_home):
 
 def test_interactive_reset_asks_and_no_keeps_the_file(attune_cmd, cli_env, attune_home):
     run(attune_cmd, cli_env, "auth", "setup", "--tier", "pro")
-    child = pexpect.spawn(attune_cmd[0], attune_cmd[1:] + ["auth", "reset"], env=cli_env, encoding="utf-8", timeout=30)
+    child = pexpect.spawn(attune_cmd[0], [*attune_cmd[1:], "auth", "reset"], env=cli_env, encoding="utf-8", timeout=30)
     child.expect(r"\[y/N\]")
     child.sendline("n")
     child.expect("Nothing was changed")

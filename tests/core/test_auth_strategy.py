@@ -198,10 +198,10 @@ def test_invalid_pricing_json_is_an_error_naming_the_file(attune_home):
 
     path = attune_home / "pricing.json"
     path.write_text(json.dumps({"models": {"claude-opus-4-6": {"input": -1, "output": 2}}}))
-    with pytest.raises(PricingFileError, match="pricing.json.*input"):
+    with pytest.raises(PricingFileError, match=r"pricing\.json.*input"):
         AuthStrategy().estimate_cost(10, "api")
     path.write_text(json.dumps({"models": {"gpt-9": {"input": 1, "output": 2}}}))
-    with pytest.raises(PricingFileError, match="unknown model id.*gpt-9"):
+    with pytest.raises(PricingFileError, match=r"unknown model id.*gpt-9"):
         AuthStrategy().estimate_cost(10, "api")
 
 

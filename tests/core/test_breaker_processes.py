@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from attune.models import CircuitBreaker
-from support.redis_server import redis_server, redis_url  # noqa: F401  (pytest fixtures)
 
 T0 = 1_700_000_000.0
 PROCESSES = 6

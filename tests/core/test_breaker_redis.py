@@ -12,12 +12,10 @@ import pytest
 
 from attune.models import CircuitBreaker
 from attune.models.breaker.stores.redis import RedisBreakerStore
-from support.redis_server import (  # noqa: F401
+from support.redis_server import (
     RedisServer,
     free_port,
-    redis_server,
     redis_server_binary,
-    redis_url,
     skip_or_fail_without_redis,
 )
 

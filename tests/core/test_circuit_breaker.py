@@ -12,7 +12,6 @@ import pytest
 
 from attune.models import CircuitBreaker, CircuitBreakerState, get_circuit_breaker
 from support.manual_clock import ManualClock
-from support.redis_server import redis_server, redis_url  # noqa: F401  (pytest fixtures)
 
 T0 = 1_700_000_000.0
 

@@ -9,13 +9,11 @@ import pytest
 
 from attune.models import CircuitBreaker, count_tokens, get_model
 from attune.models.llm.executor import CircuitOpenError, MissingAPIKeyError, ProviderError, acount_tokens
-from support.fake_anthropic import (  # noqa: F401 - fake_api is a fixture
+from support.fake_anthropic import (
     COUNT_TOKENS_PATH,
     TEST_API_KEY,
     FakeAnthropic,
     closed_port_url,
-    fake_api,
-    ok,
     rate_limited,
     server_error,
 )

@@ -11,14 +11,12 @@ import pytest
 
 from attune.models import CircuitBreaker, EmpathyLLMExecutor, TelemetryStore, get_model
 from attune.models.llm.executor import MissingAPIKeyError
-from support.fake_anthropic import (  # noqa: F401 - fake_api is a fixture
-    COUNT_TOKENS_PATH,
+from support.fake_anthropic import (
     MESSAGES_PATH,
     TEST_API_KEY,
     FakeAnthropic,
     closed_port_url,
     error,
-    fake_api,
     hang_up,
     ok,
     overloaded,

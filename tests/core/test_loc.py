@@ -253,7 +253,7 @@ def test_byte_order_marks(tmp_path):
 def test_binary_file_is_a_typed_error_naming_the_file(tmp_path):
     path = tmp_path / "image.py"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    with pytest.raises(BinaryFileError, match="image.py") as caught:
+    with pytest.raises(BinaryFileError, match=r"image\.py") as caught:
         analyze_file(path)
     assert isinstance(caught.value, LocError) and isinstance(caught.value, ValueError)
     controls = tmp_path / "controls.c"

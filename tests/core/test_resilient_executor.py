@@ -19,11 +19,10 @@ from attune.models import (
     TelemetryStore,
     get_model,
 )
-from support.fake_anthropic import (  # noqa: F401 - fake_api is a fixture
+from support.fake_anthropic import (
     TEST_API_KEY,
     FakeAnthropic,
     error,
-    fake_api,
     ok,
     overloaded,
     rate_limited,

@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcException
 from attune.models.pricing.pipeline import pipeline_description
 from attune.models.strategy.backups import list_backups
 from attune.models.strategy.model import AuthStrategy
-from support.fake_anthropic import TEST_API_KEY, fake_api  # noqa: F401 - fake_api is a fixture
+from support.fake_anthropic import TEST_API_KEY
 from support.lsp_session import eventually, python_source, trip_breaker
 
 INVALID_PARAMS = -32602

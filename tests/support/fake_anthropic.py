@@ -256,9 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = RecordedRequest("POST", path, {k.lower(): v for k, v in self.headers.items()}, body)
         answer = self.owner._record_and_pick(request)
 
-        if answer is not None and answer.delay:
-            if self.owner._stopping.wait(answer.delay):
-                return
+        if answer is not None and answer.delay and self.owner._stopping.wait(answer.delay):
+            return
         if answer is not None and answer.hang_up:
             self.close_connection = True
             return  # the socket closes without a status line

@@ -128,7 +128,7 @@ class RedisServer:
         self.close()
 
 
-# --- pytest fixtures: `from redis_server import redis_server, redis_url  # noqa: F401`
+# --- pytest fixtures (loaded through pytest_plugins in tests/conftest.py)
 
 try:
     import pytest

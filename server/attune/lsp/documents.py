@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -101,7 +102,7 @@ class DocumentAnalyses:
         self._cancel(uri)
         task = asyncio.ensure_future(self._compute(uri, delay_seconds))
         self._pending[uri] = (version, task)
-        task.add_done_callback(lambda t, uri=uri: self._finished(uri, t))
+        task.add_done_callback(functools.partial(self._finished, uri))
         return task
 
     def _finished(self, uri: str, task: asyncio.Task[Analysis]) -> None:

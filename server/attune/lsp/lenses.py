@@ -34,12 +34,14 @@ def lens_texts(
         return [f"Attune: strategy file invalid — {strategy_problem}; run `attune auth reset` or fix the file"]
     if not analysis.analysed:
         return [f"Attune: not analysed — {analysis.problem}"]
-    lines = analysis.loc.code_lines
+    loc = analysis.loc
+    assert loc is not None  # analysed
+    lines = loc.code_lines
     texts: list[str] = []
     if "size" in settings.show:
         category = strategy.get_module_size_category(lines)
         size = f"{category.capitalize()} module · {plural(lines, 'line')} of code"
-        if analysis.loc.generated:
+        if loc.generated:
             size += " · generated"
         texts.append(size)
     if "mode" in settings.show:

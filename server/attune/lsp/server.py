@@ -141,7 +141,7 @@ class AttuneServer(LanguageServer):
         self.reports.failed(f"server error: {error}", f"Server error: {error}")
 
     def start_background(self) -> None:
-        self.strategy_watcher  # load now, so the first lens request finds it
+        _ = self.strategy_watcher  # load now, so the first lens request finds it
         self._tasks.append(asyncio.ensure_future(self.strategy_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self.breaker_watcher.run()))
 
@@ -164,7 +164,7 @@ def _initialize(ls: AttuneServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 def _initialized(ls: AttuneServer, params: types.InitializedParams) -> None:
-    ls.settings  # validate now: a bad setting is logged at start, not at the first lens
+    _ = ls.settings  # validate now: a bad setting is logged at start, not at the first lens
     ls.start_background()
 
 

@@ -85,6 +85,6 @@ def parse_settings(raw: Any) -> Settings:
     """Settings from a client payload; never raises."""
     section = _section(raw)
     return Settings(
-        lens=_validated(LensSettings, section.get("lens"), "lens"),  # type: ignore[arg-type]
-        details=_validated(DetailsSettings, section.get("details"), "details"),  # type: ignore[arg-type]
+        lens=_validated(LensSettings, section.get("lens"), "lens"),
+        details=_validated(DetailsSettings, section.get("details"), "details"),
     )

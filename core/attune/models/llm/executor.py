@@ -186,6 +186,7 @@ class EmpathyLLMExecutor:
         self._client: Any = None
         self._client_key: str | None = None
         self._client_loop: weakref.ReferenceType[asyncio.AbstractEventLoop] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
         if not telemetry:
             # the caution this fixes: an executor without telemetry silently starves the router
             logger.info(
@@ -357,7 +358,10 @@ class EmpathyLLMExecutor:
             import anthropic
 
             if self._client is not None and self._client_loop is not None and self._client_loop() is loop:
-                loop.create_task(self._client.close())  # the key changed: free the old pool
+                # the key changed: free the old pool (held until closed, or the task may be collected)
+                closing = loop.create_task(self._client.close())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
             self._client = anthropic.AsyncAnthropic(
                 api_key=api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
             )

@@ -74,7 +74,7 @@ class RetryPolicy:
         delay = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
         if self.jitter:
             delay = delay / 2 + rand() * delay / 2
-        return delay
+        return float(delay)
 
     def delay_before_retry(
         self, retry_number: int, retry_after: float | None, rand: Callable[[], float] = random.random

@@ -41,7 +41,9 @@ from pathlib import Path
 _count_python_c: Callable[[bytes], tuple[int, int, int, int]] | None = None
 if not os.environ.get("ATTUNE_LOC_PURE_PYTHON"):
     try:
-        from attune.models.loc._pycount import count as _count_python_c
+        from attune.models.loc import _pycount
+
+        _count_python_c = _pycount.count
     except ImportError:
         pass
 
@@ -551,6 +553,7 @@ def _python_comments(t: str) -> int:
     end = len(t)
     while pos < end:
         m = (nested if depth else top).match(t, pos)
+        assert m is not None  # the patterns match at every position
         kind = m.lastgroup
         if kind == "c":
             comments += m.group("c").count("\n") + 1
@@ -655,6 +658,7 @@ def _generic_counter(syn: _Syntax) -> Counter:
         match = pattern.match
         while pos < end:
             m = match(t, pos)
+            assert m is not None  # the pattern matches at every position
             kind = m.lastgroup
             if kind == "c":
                 text = m.group("c")

@@ -21,6 +21,7 @@ subscription it costs $0 and its tokens are charged to the plan's quota.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from attune.models.pricing.registry import DEFAULT_PROVIDER, PRICES_AS_OF, effective_registry
 from attune.models.pricing.tasks import TaskType, get_tier_for_task
@@ -58,7 +59,7 @@ class StageCost:
     output_tokens: int
     api_cost: float
 
-    def as_dict(self, *, charged: bool) -> dict:
+    def as_dict(self, *, charged: bool) -> dict[str, Any]:
         return {
             "stage": self.stage,
             "tier": self.tier,

@@ -95,7 +95,8 @@ def effective_registry() -> dict[str, dict[str, ModelInfo]]:
         return MODEL_REGISTRY
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if _cache["key"] == key:
-        return _cache["registry"]
+        cached: dict[str, dict[str, ModelInfo]] = _cache["registry"]
+        return cached
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

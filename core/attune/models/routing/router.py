@@ -449,7 +449,7 @@ class AdaptiveModelRouter:
         aggregates = self.telemetry.aggregate_by_model(workflow, stage, since=since)
         perfs = self._performances(workflow, stage, aggregates, since, realtime=is_realtime(workflow, stage))
         by_model: dict[str, dict[str, Any]] = {}
-        for agg, perf in zip(aggregates, perfs):
+        for agg, perf in zip(aggregates, perfs, strict=True):
             entry = asdict(perf)
             entry["total_cost"] = agg.cost_sum
             entry["tokens_input"] = agg.tokens_input_sum

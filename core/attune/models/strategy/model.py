@@ -114,7 +114,9 @@ class Recommendation(BaseModel):
 
     mode: AuthMode
     reason: str
-    rule: str  # which rule decided: explicit_mode, no_subscription, exceeds_subscription_context, small_module, prefer_subscription, prefer_api
+    # which rule decided: explicit_mode, no_subscription, exceeds_subscription_context,
+    # small_module, prefer_subscription, prefer_api
+    rule: str
     lines: int
     category: str
     tokens: int
@@ -212,7 +214,11 @@ class AuthStrategy(BaseModel):
                 f"{size}: ≈{format_count(tokens)} tokens is over the subscription's "
                 f"{format_tokens_short(SUBSCRIPTION_CONTEXT_WINDOW)} context; the API's "
                 f"{format_tokens_short(API_CONTEXT_WINDOW)} window "
-                f"{'fits it' if tokens <= API_CONTEXT_WINDOW else 'is the largest there is, and it is still too small: split the module'}.",
+                + (
+                    "fits it."
+                    if tokens <= API_CONTEXT_WINDOW
+                    else "is the largest there is, and it is still too small: split the module."
+                ),
             )
         api_cost = format_money(self._api_cost(tokens))
         if category == "small":

@@ -42,6 +42,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.telemetry.records import (
@@ -54,6 +55,9 @@ from attune.models.telemetry.records import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Running sums per (model_id, provider, tier): calls, successes, latency, cost, tokens in/out.
+_Totals = dict[tuple[str, str, str], list[Any]]
 
 SCHEMA_VERSION = 1
 DEFAULT_RETENTION_DAYS = 30
@@ -128,7 +132,7 @@ _COLUMNS = (
 )
 
 
-def _row(record: LLMCallRecord) -> tuple:
+def _row(record: LLMCallRecord) -> tuple[Any, ...]:
     return (
         to_epoch_ms(record.timestamp),
         record.workflow,
@@ -146,7 +150,7 @@ def _row(record: LLMCallRecord) -> tuple:
     )
 
 
-def _record(row: Sequence) -> LLMCallRecord:
+def _record(row: Sequence[Any]) -> LLMCallRecord:
     (
         ts_ms,
         workflow,
@@ -244,7 +248,8 @@ class TelemetryStore:
             local.pid = os.getpid()
             with self._lock:
                 self._connections.append(local.conn)
-        return local.conn
+        conn: sqlite3.Connection = local.conn
+        return conn
 
     def close(self) -> None:
         """Close every connection this store opened (in this process)."""
@@ -401,7 +406,7 @@ class TelemetryStore:
         _check_limit(limit)
         since_ms, until_ms = _window(since, until)
         first_full = _ceil_hour(since_ms)
-        totals: dict[tuple[str, str, str], list] = {}
+        totals: _Totals = {}
         conn = self._conn
         # one read transaction so the three parts see the same snapshot
         conn.execute("BEGIN")
@@ -421,7 +426,7 @@ class TelemetryStore:
         return aggregates[:limit]
 
     @staticmethod
-    def _add(totals: dict[tuple[str, str, str], list], rows: Iterable[Sequence]) -> None:
+    def _add(totals: _Totals, rows: Iterable[Sequence[Any]]) -> None:
         for model, provider, tier, *sums in rows:
             acc = totals.get((model, provider, tier))
             if acc is None:
@@ -431,7 +436,7 @@ class TelemetryStore:
                     acc[i] += v or 0
 
     def _sum_raw(
-        self, conn: sqlite3.Connection, totals: dict, workflow: str, stage: str | None, start_ms: int, end_ms: int
+        self, conn: sqlite3.Connection, totals: _Totals, workflow: str, stage: str | None, start_ms: int, end_ms: int
     ) -> None:
         if end_ms <= start_ms:
             return
@@ -448,7 +453,7 @@ class TelemetryStore:
     def _sum_rollup(
         self,
         conn: sqlite3.Connection,
-        totals: dict,
+        totals: _Totals,
         workflow: str,
         stage: str | None,
         start_ms: int,

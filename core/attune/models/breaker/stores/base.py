@@ -9,6 +9,10 @@ from attune.models.breaker.rules import BreakerPolicy, CircuitBreakerState, acqu
 
 T = TypeVar("T")
 
+# A rule run inside a store's transaction: the key's current state (None if none)
+# -> (result for the caller, new state to write or None to leave it).
+Rule = Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
+
 
 class BreakerStoreUnavailable(Exception):
     """The store cannot be reached or used right now (Redis down, SQLite locked/full).
@@ -53,15 +57,13 @@ class TransactionalStore:
 
     url: str
 
-    def transact(
-        self, key: str, rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
-    ) -> T:
+    def transact(self, key: str, rule: Rule[T]) -> T:
         raise NotImplementedError
 
     def get(self, key: str) -> CircuitBreakerState | None:
         raise NotImplementedError
 
-    def _apply(self, key: str, rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]) -> T:
+    def _apply(self, key: str, rule: Rule[T]) -> T:
         result, new = rule(self.get(key))
         if new is None:
             return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from attune.models.breaker.rules import CircuitBreakerState
-from attune.models.breaker.stores.base import TransactionalStore, key_matches
+from attune.models.breaker.stores.base import Rule, T, TransactionalStore, key_matches
 
 
 class MemoryBreakerStore(TransactionalStore):
@@ -17,7 +17,7 @@ class MemoryBreakerStore(TransactionalStore):
         self._states: dict[str, CircuitBreakerState] = {}
         self._version = 0
 
-    def transact(self, key, rule):  # type: ignore[no-untyped-def]
+    def transact(self, key: str, rule: Rule[T]) -> T:
         with self._lock:
             result, new = rule(self._states.get(key))
             if new is not None:
@@ -25,7 +25,7 @@ class MemoryBreakerStore(TransactionalStore):
                 self._version += 1
             return result
 
-    def _apply(self, key, rule):  # type: ignore[no-untyped-def]
+    def _apply(self, key: str, rule: Rule[T]) -> T:
         return self.transact(key, rule)  # the lock is already cheap
 
     def get(self, key: str) -> CircuitBreakerState | None:

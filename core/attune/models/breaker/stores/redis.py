@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -126,7 +126,7 @@ def _opt_float(value: Any) -> float | None:
     return None if value is None or value == "" else float(value)
 
 
-def _hash_to_state(key: str, h: dict[str, str]) -> CircuitBreakerState:
+def _hash_to_state(key: str, h: Mapping[Any, Any]) -> CircuitBreakerState:
     return CircuitBreakerState(
         key=key,
         failure_count=int(h.get("failure_count") or 0),
@@ -234,8 +234,8 @@ class RedisBreakerStore:
     def get_all(self) -> dict[str, CircuitBreakerState]:
         flat = self._call(lambda: self._snapshot(keys=[self._keys_key], args=[self._state_prefix]))
         out: dict[str, CircuitBreakerState] = {}
-        for key, fields in zip(flat[::2], flat[1::2]):
-            out[key] = _hash_to_state(key, dict(zip(fields[::2], fields[1::2])))
+        for key, fields in zip(flat[::2], flat[1::2], strict=True):
+            out[key] = _hash_to_state(key, dict(zip(fields[::2], fields[1::2], strict=True)))
         return dict(sorted(out.items()))
 
     def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:

@@ -25,19 +25,18 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.breaker.rules import CircuitBreakerState
-from attune.models.breaker.stores.base import BreakerStoreUnavailable, TransactionalStore
+from attune.models.breaker.stores.base import BreakerStoreUnavailable, Rule, T, TransactionalStore
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 _COLUMNS = (
@@ -80,11 +79,11 @@ class _Connection(sqlite3.Connection):
     is closed when the thread ends, and ``close()`` can still reach the live ones."""
 
 
-def _row_to_state(row: tuple) -> CircuitBreakerState:
+def _row_to_state(row: tuple[Any, ...]) -> CircuitBreakerState:
     return CircuitBreakerState(*row)
 
 
-def _state_to_row(s: CircuitBreakerState) -> tuple:
+def _state_to_row(s: CircuitBreakerState) -> tuple[Any, ...]:
     return (
         s.key,
         s.failure_count,
@@ -202,9 +201,7 @@ class SQLiteBreakerStore(TransactionalStore):
 
     # --- TransactionalStore
 
-    def transact(
-        self, key: str, rule: Callable[[CircuitBreakerState | None], tuple[T, CircuitBreakerState | None]]
-    ) -> T:
+    def transact(self, key: str, rule: Rule[T]) -> T:
         with self._errors():
             conn = self._conn()
             with immediate_transaction(conn):
@@ -226,6 +223,7 @@ class SQLiteBreakerStore(TransactionalStore):
         return {row[0]: _row_to_state(row) for row in rows}
 
     def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:
+        params: tuple[Any, ...]
         if key is None:
             where, params = "", ()
         elif include_tiers:

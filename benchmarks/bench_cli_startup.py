@@ -1,6 +1,6 @@
 """`attune auth recommend FILE` from spawn to answer, beside the bare interpreter.
 
-Target (issue 2): under 300 ms. The baseline rows show how much of that is Python
+Target: under 300 ms. The baseline rows show how much of that is Python
 itself starting. Run: python benchmarks/bench_cli_startup.py [--runs N]
 """
 

@@ -3,7 +3,7 @@
 Per call: bare AsyncAnthropic.messages.create vs EmpathyLLMExecutor.run with the
 shared SQLite breaker and telemetry store (ATTUNE_HOME in a temp dir). Both talk to the
 same loopback fake server, interleaved in rounds so machine noise hits both alike.
-Run: cd /work/main && python benchmarks/bench_executor.py  (needs tests/ on sys.path)
+Run from the repository root: python benchmarks/bench_executor.py
 """
 
 import asyncio
@@ -14,17 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = (
-    Path(__file__).resolve().parents[1]
-    if (Path(__file__).resolve().parents[1] / "tests").exists()
-    else Path("/work/main")
-)
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ["ATTUNE_HOME"] = tempfile.mkdtemp(prefix="attune-bench-")
 os.environ.pop("ATTUNE_BREAKER_URL", None)
 
 import anthropic  # noqa: E402
-from fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
+from support.fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
 
 from attune.models import EmpathyLLMExecutor, count_tokens, get_model  # noqa: E402
 

@@ -1,6 +1,6 @@
 """`get_best_model` over 1,000,000 telemetry rows, beside the ways it could be done.
 
-Target (issue 3): median under 10 ms with 1,000,000 rows. One store, two stages asked:
+Target: median under 10 ms with 1,000,000 rows. One store, two stages asked:
 
 - hot:     one stage holding half of all rows (the worst case for a window scan);
 - typical: one of 19 other stages sharing the other half.

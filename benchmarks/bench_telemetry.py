@@ -1,6 +1,6 @@
 """Telemetry inserts per second: the store beside a bare SQLite table, in one run.
 
-Targets (issue 3): >= 20,000 records/s batched, >= 2,000/s one by one. The store does
+Targets: >= 20,000 records/s batched, >= 2,000/s one by one. The store does
 more per row than the baseline (three indexes, the hourly rollup trigger); the
 baseline is the same file settings (WAL, synchronous=NORMAL) with a plain table and
 no index, i.e. the ceiling for SQLite on this machine. Records are built before the

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the VS Code extension's end-to-end test needs: code-server (a real
 # VS Code served to a browser), Debian's Chromium and playwright-core.
-# Follows /work/shared/notes/real-vscode-e2e.md: code-server's own postinstall cannot
-# run here (root, and @vscode/ripgrep downloads from GitHub), so its steps are done
-# by hand. Idempotent: a finished install leaves a marker and is skipped next time.
+# code-server's own postinstall cannot run here (root, and @vscode/ripgrep downloads
+# from GitHub), so its steps are done by hand. Idempotent: a finished install leaves a marker and is skipped next time.
 #
 # Cache: $ATTUNE_E2E_CACHE (default ~/.cache/attune-e2e), outside the repo.
 set -euo pipefail

@@ -26,4 +26,14 @@ npm run package
 # be what runs). The breaker is tripped with the repo's Python, which has it.
 export ATTUNE_E2E_PYTHON="${ATTUNE_E2E_PYTHON:-/usr/bin/python3}"
 export ATTUNE_REPO_PYTHON="${ATTUNE_REPO_PYTHON:-$(command -v python3)}"
+# Other Pythons for the version checks (3.10 and 3.9 too old, 3.12 bundled): from
+# PATH, else pyenv's installed versions; a missing one is reported and skipped.
+find_python() {
+  command -v "python$1" 2>/dev/null && return
+  local root; root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
+  ls -d "$root"/versions/"$1".*/bin/"python$1" 2>/dev/null | sort -V | tail -n 1
+}
+export ATTUNE_E2E_PYTHON_39="${ATTUNE_E2E_PYTHON_39:-$(find_python 3.9)}"
+export ATTUNE_E2E_PYTHON_310="${ATTUNE_E2E_PYTHON_310:-$(find_python 3.10)}"
+export ATTUNE_E2E_PYTHON_312="${ATTUNE_E2E_PYTHON_312:-$(find_python 3.12)}"
 node e2e/run-e2e.mjs --vsix "$EXT/attune-companion.vsix"

@@ -1,5 +1,5 @@
 // End-to-end test of the packaged extension in a real VS Code (code-server) driven
-// through Debian's Chromium by playwright-core. See /work/shared/notes/real-vscode-e2e.md.
+// through Debian's Chromium by playwright-core.
 //
 // Usage: node e2e/run-e2e.mjs --vsix attune-companion.vsix [--keep]
 // Env:   ATTUNE_E2E_CACHE (where scripts/setup-e2e.sh installed code-server and
@@ -416,8 +416,9 @@ try {
 
   // ---- a too-old interpreter (3.10, the last one before the 3.11 minimum; else
   // 3.9; else a missing one): an error with actions, no crash loop ----
-  const oldPython = ["/root/.pyenv/versions/3.10.13/bin/python3.10", "/root/.pyenv/versions/3.9.18/bin/python3.9"]
-    .find((p) => existsSync(p)) ?? "/nonexistent/python3";
+  // scripts/test-e2e.sh finds the interpreters (PATH, then pyenv's versions)
+  const oldPython = [process.env.ATTUNE_E2E_PYTHON_310, process.env.ATTUNE_E2E_PYTHON_39]
+    .find((p) => p && existsSync(p)) ?? "/nonexistent/python3";
   const oldVersion = /python(3\.\d+)$/.exec(oldPython)?.[1];
   await updateSettings({ "attune.interpreter": oldPython });
   const errorToast = page.locator(".notification-toast", { hasText: oldPython }).first();
@@ -441,8 +442,8 @@ try {
   // left out of the build (ATTUNE_BUNDLE_PYTHONS) must get the clear error.
   const extDir = readdirSync(join(userData, "ext")).find((d) => d.startsWith("attune.attune-companion"));
   const bundle = JSON.parse(readFileSync(join(userData, "ext", extDir, "bundled", "libs", "attune_bundle.json"), "utf8"));
-  for (const [version, interpreter] of [["3.12", "/root/.pyenv/versions/3.12.1/bin/python3.12"]]) {
-    if (!existsSync(interpreter)) {
+  for (const [version, interpreter] of [["3.12", process.env.ATTUNE_E2E_PYTHON_312 ?? ""]]) {
+    if (!interpreter || !existsSync(interpreter)) {
       log(`no ${interpreter} here: Python ${version} not checked`);
       continue;
     }

@@ -46,9 +46,9 @@ class StrategyWatcher:
     when the file's (mtime_ns, size, inode) change."""
 
     def __init__(self, on_change: Callable[[bool], None], reports: ReportOnce) -> None:
-        from attune.models._internal import paths
+        from attune.models.strategy.model import strategy_file_path
 
-        self.path = paths.auth_strategy_path()
+        self.path = strategy_file_path()
         self.strategy: Any = None  # AuthStrategy
         self.problem: str | None = None  # why the file cannot be used
         self.generation = 0

@@ -116,7 +116,7 @@ class LocResult:
 # --------------------------------------------------------------------------
 
 _EXTENSIONS: dict[str, str] = {
-    # the languages issue 2 names, counted with their full syntax
+    # languages counted with their full syntax
     ".py": "Python",
     ".pyw": "Python",
     ".pyi": "Python",

@@ -53,7 +53,6 @@ __all__ = [
     "ReportBuilder",
     "ScanResult",
     "SkippedFile",
-    "scan_report",
     "scan_tree",
 ]
 
@@ -342,8 +341,6 @@ def scan_tree(
 
 # ---- the report -------------------------------------------------------------------
 
-_TOTAL_KEYS = ("files", "lines", "tokens", "monetary_cost")
-
 
 def _empty_total() -> dict[str, Any]:
     return {"files": 0, "lines": 0, "tokens": 0, "monetary_cost": 0.0}
@@ -404,11 +401,3 @@ class ReportBuilder:
             },
             "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
         }
-
-
-def scan_report(result: ScanResult, strategy: AuthStrategy) -> dict[str, Any]:
-    """The JSON document of `attune scan --json` for a finished scan."""
-    builder = ReportBuilder(strategy)
-    for rel, loc in result.files:
-        builder.add(rel, loc)
-    return builder.finish(result)

@@ -180,7 +180,7 @@ class AuthStrategy(BaseModel):
         return self.recommend(lines).mode
 
     def recommend(self, lines: int) -> Recommendation:
-        """The rules of the mode comparison (seed 003), in order; the first that applies decides."""
+        """The rules of the mode comparison, in order; the first that applies decides."""
         category = self.get_module_size_category(lines)
         tokens = self.estimate_tokens(lines)
         size = f"{category.capitalize()} module ({plural(lines, 'line')})"

@@ -11,8 +11,6 @@ from typing import Any
 
 from attune.models.strategy.model import AuthStrategy
 
-REPORT_KEYS = ("path", "lines", "category", "mode", "reason", "tokens", "monetary_cost", "fits_in_context", "generated")
-
 
 def load_strategy_for_report() -> AuthStrategy:
     """The saved strategy (defaults when none). A corrupt file raises StrategyFileError:

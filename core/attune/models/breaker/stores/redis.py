@@ -18,6 +18,9 @@ Unreachable Redis: short socket timeouts (0.5 s), no client-side retries, and af
 failure the store does not touch the network for ``retry_interval`` seconds (5 s) but
 raises ``BreakerStoreUnavailable`` at once, so at most one call per interval waits for
 a timeout. ``CircuitBreaker`` turns that into its degraded mode.
+
+redis-py is the optional extra ``attune-companion[redis]``: without it, creating the
+store raises ``MissingExtraError`` (an ``AttuneError``) whose one line says so.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from attune.models._internal.urls import redact_url
 from attune.models.breaker.rules import BreakerPolicy, CircuitBreakerState
 from attune.models.breaker.stores.base import BreakerStoreUnavailable
+from attune.models.errors import MissingExtraError
 
 T = TypeVar("T")
 
@@ -157,12 +161,19 @@ class RedisBreakerStore:
         connect_timeout: float = 0.5,
         retry_interval: float = 5.0,
     ) -> None:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         client_url, url_prefix = _split_prefix(url)
         self.url = redact_url(url)
+        try:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+        except ImportError as exc:
+            if exc.name != "redis" and not (exc.name or "").startswith("redis."):
+                raise
+            raise MissingExtraError(
+                f"the Redis breaker store ({self.url}) needs the redis package: pip install 'attune-companion[redis]'",
+                name="redis",
+            ) from exc
         self.prefix = prefix or url_prefix or DEFAULT_PREFIX
         self.retry_interval = retry_interval
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)

@@ -46,7 +46,7 @@ def _hidden(prog: str, exc: ModuleNotFoundError) -> NoReturn:
         raise exc
     owner = _owner(found)
     if owner is None:
-        what, fix = found, "remove or rename it"
+        what, fix = found, "take it off the Python path"
     else:
         name, version = owner
         what, fix = f"{name} {version}, {found}", f"uninstall it (pip uninstall {name})"

@@ -1,8 +1,9 @@
 """A circuit breaker per LLM provider (or ``provider:tier``), shared across processes.
 
     cb = CircuitBreaker()                              # process-local (memory://)
-    cb = CircuitBreaker(store="sqlite:///home/me/.local/state/attune/breaker.db")
+    cb = CircuitBreaker(store="sqlite:////home/me/.local/state/attune/breaker.db")
     cb = get_circuit_breaker()                         # what the CLI, server and executor share
+    cb = get_circuit_breaker(read_only=True)           # for status displays: creates no file
 
     if cb.is_available("anthropic", "premium"):
         try:
@@ -257,33 +258,38 @@ class CircuitBreaker:
 
 # --- the shared breaker
 
-_shared: dict[str, CircuitBreaker] = {}
+_shared: dict[tuple[str, bool], CircuitBreaker] = {}
 _shared_lock = threading.Lock()
 
 
 def default_store_url() -> str:
-    """``ATTUNE_BREAKER_URL`` if set, else SQLite at ``paths.breaker_db_path()``."""
+    """``ATTUNE_BREAKER_URL`` if set, else SQLite at ``paths.breaker_db_path()``
+    (``sqlite:////abs/path/breaker.db``: SQLAlchemy's form of an absolute path)."""
     url = os.environ.get(BREAKER_URL_ENV, "").strip()
     if url:
         return url
     from attune.models._internal import paths
 
-    return "sqlite:///" + str(paths.breaker_db_path().resolve()).lstrip("/")
+    return f"sqlite:///{paths.breaker_db_path().resolve()}"
 
 
-def get_circuit_breaker() -> CircuitBreaker:
+def get_circuit_breaker(*, read_only: bool = False) -> CircuitBreaker:
     """The breaker the CLI, the language server and the executor share: one per process
     and store URL (so a test that changes ``ATTUNE_HOME`` gets a new one). Raises
-    ValueError naming ``ATTUNE_BREAKER_URL`` when that variable holds a bad URL."""
+    ValueError naming ``ATTUNE_BREAKER_URL`` when that variable holds a bad URL.
+
+    ``read_only=True`` is for displays (``attune breaker status``, ``attune routing``):
+    a SQLite store is read without creating its file or folder (no file: every breaker
+    closed), and recording outcomes through it is not possible."""
     url = default_store_url()
     with _shared_lock:
-        breaker = _shared.get(url)
+        breaker = _shared.get((url, read_only))
         if breaker is None:
             try:
-                breaker = CircuitBreaker(store=url)
+                breaker = CircuitBreaker(store=open_store(url, read_only=read_only))
             except ValueError as exc:
                 if os.environ.get(BREAKER_URL_ENV, "").strip():
                     raise ValueError(f"{BREAKER_URL_ENV}: {exc}") from exc
                 raise
-            _shared[url] = breaker
+            _shared[(url, read_only)] = breaker
         return breaker

@@ -29,6 +29,10 @@ so the rollup and the rows always agree; a row may live up to an hour past its a
 
 Every query takes a time window (``since``, default the last 7 days; ``until``, default
 none) and a ``limit`` (at most ``MAX_QUERY_LIMIT``). "Recent" means newest first.
+
+``read_only=True`` (displays such as ``attune routing stats``): the file is opened with
+``mode=ro`` and never created, migrated or pruned; while it does not exist every query
+answers empty, and writes raise ``TelemetryStoreError``.
 """
 
 from __future__ import annotations
@@ -211,16 +215,25 @@ def _floor_hour(ms: int) -> int:
 class TelemetryStore:
     """LLM call records in a SQLite file shared by every process (see module doc)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, retention_days: float | None = DEFAULT_RETENTION_DAYS) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        retention_days: float | None = DEFAULT_RETENTION_DAYS,
+        read_only: bool = False,
+    ) -> None:
         if retention_days is not None and (not math.isfinite(retention_days) or retention_days <= 0):
             raise ValueError(f"retention_days must be > 0 or None, got {retention_days!r}")
         self.path = Path(path)
         self.retention_days = retention_days
+        self.read_only = read_only
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         self._last_prune = 0.0
+        if read_only:
+            return  # opened on the first query; nothing is created, migrated or pruned
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._init_schema()
         self._maybe_prune()
@@ -229,27 +242,81 @@ class TelemetryStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
+            if self.read_only:
+                conn = sqlite3.connect(
+                    self.path.absolute().as_uri() + "?mode=ro",
+                    uri=True,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                conn = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            if not self.read_only:
+                conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
             raise TelemetryStoreError(f"{self.path}: cannot open the telemetry database ({exc})") from None
         return conn
 
-    @property
-    def _conn(self) -> sqlite3.Connection:
+    def _thread_conn(self) -> sqlite3.Connection | None:
         if self._closed:
             raise TelemetryStoreError(f"{self.path}: the telemetry store is closed")
         local = self._local
         if getattr(local, "pid", None) != os.getpid():  # new thread, or a forked child
-            local.conn = self._connect()
-            local.pid = os.getpid()
-            with self._lock:
-                self._connections.append(local.conn)
+            return None
         conn: sqlite3.Connection = local.conn
         return conn
+
+    def _keep(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        self._local.conn, self._local.pid = conn, os.getpid()
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection, for writes (and the queries of a writable store)."""
+        if self.read_only:
+            raise TelemetryStoreError(f"{self.path}: the telemetry store is open read-only")
+        return self._thread_conn() or self._keep(self._connect())
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """A connection for queries; None while a read-only store has nothing to read
+        (no file, or no tables yet). Asked again on the next query."""
+        if not self.read_only:
+            return self._conn
+        conn = self._thread_conn()
+        if conn is not None:
+            return conn
+        if not self.path.exists():
+            return None
+        conn = self._connect()
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise self._unusable(exc) from None
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise self._newer_schema(version)
+        if version < SCHEMA_VERSION:  # created by another process, schema not yet written
+            conn.close()
+            return None
+        return self._keep(conn)
+
+    def _newer_schema(self, version: int) -> TelemetryStoreError:
+        return TelemetryStoreError(
+            f"{self.path}: telemetry schema version {version} is newer than this "
+            f"attune understands ({SCHEMA_VERSION}); upgrade attune"
+        )
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> TelemetryStoreError:
+        return TelemetryStoreError(
+            f"{self.path}: not a usable telemetry database ({exc}); move it aside and a new one will be created"
+        )
 
     def close(self) -> None:
         """Close every connection this store opened (in this process)."""
@@ -275,10 +342,7 @@ class TelemetryStore:
             conn.execute("PRAGMA journal_mode = WAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise TelemetryStoreError(
-                    f"{self.path}: telemetry schema version {version} is newer than this "
-                    f"attune understands ({SCHEMA_VERSION}); upgrade attune"
-                )
+                raise self._newer_schema(version)
             if version < SCHEMA_VERSION:
                 # executescript commits any open transaction first, so the script
                 # carries its own; IF NOT EXISTS makes racing first opens harmless
@@ -290,9 +354,7 @@ class TelemetryStore:
                     raise
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise TelemetryStoreError(
-                f"{self.path}: not a usable telemetry database ({exc}); move it aside and a new one will be created"
-            ) from None
+            raise self._unusable(exc) from None
 
     # --- writes ------------------------------------------------------------------
 
@@ -387,7 +449,8 @@ class TelemetryStore:
                 where.append(f"{column} = ?")
                 params.append(value)
         sql = f"SELECT {_COLUMNS} FROM llm_calls WHERE {' AND '.join(where)} ORDER BY ts_ms DESC, id DESC LIMIT ?"
-        rows = self._conn.execute(sql, (*params, limit)).fetchall()
+        conn = self._reader()
+        rows = [] if conn is None else conn.execute(sql, (*params, limit)).fetchall()
         return [_record(r) for r in rows]
 
     def aggregate_by_model(
@@ -407,7 +470,9 @@ class TelemetryStore:
         since_ms, until_ms = _window(since, until)
         first_full = _ceil_hour(since_ms)
         totals: _Totals = {}
-        conn = self._conn
+        conn = self._reader()
+        if conn is None:
+            return []
         # one read transaction so the three parts see the same snapshot
         conn.execute("BEGIN")
         try:
@@ -424,6 +489,58 @@ class TelemetryStore:
         aggregates = [ModelAggregate(model, provider, tier, *sums) for (model, provider, tier), sums in totals.items()]
         aggregates.sort(key=lambda a: (-a.calls, a.model_id, a.provider, a.tier))
         return aggregates[:limit]
+
+    def workflows(
+        self, *, since: datetime | None = None, until: datetime | None = None, limit: int = 100
+    ) -> list[tuple[str, int]]:
+        """``(workflow, calls)`` for every workflow with calls in the window, most calls
+        first (then by name). Whole hours come from the rollup, the partial hours at
+        the edges from the calls (one index range per workflow and stage), so the cost
+        does not grow with the number of rows."""
+        _check_limit(limit)
+        since_ms, until_ms = _window(since, until)
+        conn = self._reader()
+        if conn is None:
+            return []
+        first_full = _ceil_hour(since_ms)
+        counts: dict[str, int] = {}
+        conn.execute("BEGIN")  # one snapshot for every part
+        try:
+            if until_ms is not None and until_ms <= first_full:
+                self._count_raw(conn, counts, since_ms, until_ms)
+            else:
+                end_full = None if until_ms is None else _floor_hour(until_ms)
+                self._count_raw(conn, counts, since_ms, first_full)
+                end_sql, end_params = ("AND bucket_ms < ? ", (end_full,)) if end_full is not None else ("", ())
+                rows = conn.execute(
+                    f"SELECT workflow, SUM(calls) FROM llm_calls_hourly WHERE bucket_ms >= ? {end_sql}"
+                    "GROUP BY workflow",
+                    (first_full, *end_params),
+                )
+                for workflow, calls in rows:
+                    counts[workflow] = counts.get(workflow, 0) + calls
+                if until_ms is not None and end_full is not None:
+                    self._count_raw(conn, counts, end_full, until_ms)
+        finally:
+            conn.execute("COMMIT")
+        ranked = sorted(((w, n) for w, n in counts.items() if n), key=lambda item: (-item[1], item[0]))
+        return ranked[:limit]
+
+    @staticmethod
+    def _count_raw(conn: sqlite3.Connection, counts: dict[str, int], start_ms: int, end_ms: int) -> None:
+        """Add the calls in [start_ms, end_ms), part of one hour, to ``counts``."""
+        if end_ms <= start_ms:
+            return
+        pairs = conn.execute(
+            "SELECT DISTINCT workflow, stage FROM llm_calls_hourly WHERE bucket_ms >= ? AND bucket_ms < ?",
+            (_floor_hour(start_ms), end_ms),
+        ).fetchall()
+        for workflow, stage in pairs:
+            (calls,) = conn.execute(
+                "SELECT COUNT(*) FROM llm_calls WHERE workflow = ? AND stage = ? AND ts_ms >= ? AND ts_ms < ?",
+                (workflow, stage, start_ms, end_ms),
+            ).fetchone()
+            counts[workflow] = counts.get(workflow, 0) + calls
 
     @staticmethod
     def _add(totals: _Totals, rows: Iterable[Sequence[Any]]) -> None:
@@ -471,19 +588,20 @@ class TelemetryStore:
         self._add(totals, rows)
 
 
-_stores: dict[Path, TelemetryStore] = {}
+_stores: dict[tuple[Path, bool], TelemetryStore] = {}
 _stores_lock = threading.Lock()
 
 
-def get_telemetry_store() -> TelemetryStore:
+def get_telemetry_store(*, read_only: bool = False) -> TelemetryStore:
     """The store this process shares, at ``paths.telemetry_db_path()`` (ATTUNE_HOME
-    honoured; one instance per resolved path)."""
+    honoured; one instance per resolved path). ``read_only=True`` for displays: no
+    file or folder is created (no file: no calls)."""
     from attune.models._internal import paths
 
     path = paths.telemetry_db_path().expanduser().resolve()
     with _stores_lock:
-        store = _stores.get(path)
+        store = _stores.get((path, read_only))
         if store is None or store._closed:
-            store = TelemetryStore(path)
-            _stores[path] = store
+            store = TelemetryStore(path, read_only=read_only)
+            _stores[(path, read_only)] = store
         return store

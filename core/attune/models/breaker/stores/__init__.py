@@ -1,5 +1,6 @@
 """Breaker stores, chosen by URL (``open_store``): ``memory://``,
-``sqlite:///path.db``, ``redis://host:port/db``.
+``sqlite:///relative.db`` / ``sqlite:////abs/path.db`` (SQLAlchemy's convention),
+``redis://host:port/db``.
 
 Every store implements ``base.BreakerStore``; ``memory``, ``sqlite`` and ``redis``
 are imported only when a URL asks for them.
@@ -20,11 +21,15 @@ __all__ = [
     "sqlite_path_from_url",
 ]
 
-SUPPORTED_URLS = "memory://, sqlite:///absolute/path.db or redis://host:port/db"
+SUPPORTED_URLS = "memory://, sqlite:///relative/path.db, sqlite:////absolute/path.db or redis://host:port/db"
 
 
-def open_store(url: str) -> BreakerStore:
-    """A store for a URL: ``memory://``, ``sqlite:///abs/path.db``, ``redis[s]://…``."""
+def open_store(url: str, *, read_only: bool = False) -> BreakerStore:
+    """A store for a URL: ``memory://``, ``sqlite:///path.db``, ``redis[s]://…``.
+
+    ``read_only=True`` is for status displays: a SQLite store then creates no file or
+    folder and changes nothing (a missing file reads as no state); memory and Redis
+    stores are unaffected (reading them writes nothing local)."""
     if not isinstance(url, str) or "://" not in url:
         raise ValueError(f"not a breaker store URL: {url!r} (use {SUPPORTED_URLS})")
     scheme = url.split("://", 1)[0].lower()
@@ -35,7 +40,7 @@ def open_store(url: str) -> BreakerStore:
     if scheme == "sqlite":
         from attune.models.breaker.stores.sqlite import SQLiteBreakerStore
 
-        return SQLiteBreakerStore(sqlite_path_from_url(url))
+        return SQLiteBreakerStore(sqlite_path_from_url(url), read_only=read_only)
     if scheme in ("redis", "rediss", "unix"):
         from attune.models.breaker.stores.redis import RedisBreakerStore
 
@@ -44,12 +49,23 @@ def open_store(url: str) -> BreakerStore:
 
 
 def sqlite_path_from_url(url: str) -> str:
-    """``sqlite:///abs/path.db`` (or SQLAlchemy's ``sqlite:////abs/path.db``) -> path."""
+    """The file of a ``sqlite://`` URL, as SQLAlchemy reads it: what follows
+    ``sqlite:///`` is the path, so ``sqlite:///breaker.db`` is ``breaker.db`` in the
+    current directory and ``sqlite:////abs/breaker.db`` is ``/abs/breaker.db``.
+    Percent-escapes are decoded; a query string is not allowed."""
     from urllib.parse import unquote
 
-    rest = url.split("://", 1)[1]
-    if not rest.startswith("/") or rest.strip("/") == "":
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() != "sqlite" or not rest.startswith("/"):
         raise ValueError(
-            f"a sqlite breaker URL needs an absolute path, like sqlite:///home/me/breaker.db (got {url!r})"
+            f"a sqlite breaker URL is sqlite:///relative/path.db or sqlite:////absolute/path.db (got {url!r})"
         )
-    return "/" + unquote(rest).lstrip("/")
+    path = rest[1:]
+    if "?" in path:
+        raise ValueError(f"a sqlite breaker URL takes no query string (got {url!r})")
+    if not path or path.endswith("/"):
+        raise ValueError(
+            f"a sqlite breaker URL needs a file path, like sqlite:///breaker.db or sqlite:////abs/breaker.db "
+            f"(got {url!r})"
+        )
+    return unquote(path)

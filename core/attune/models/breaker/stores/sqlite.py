@@ -15,6 +15,9 @@
 - A file that is not a database is moved aside (``breaker.db.corrupt-<UTC time>``) and a
   fresh one created: breaker state is disposable, and refusing to start would take
   down every LLM call.
+- ``read_only=True`` (status displays): the file is opened with ``mode=ro``, never
+  created, migrated or moved aside; a missing file reads as no state, and every write
+  raises ``BreakerStoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -97,9 +100,12 @@ def _state_to_row(s: CircuitBreakerState) -> tuple[Any, ...]:
 
 
 class SQLiteBreakerStore(TransactionalStore):
-    def __init__(self, path: str | os.PathLike[str], busy_timeout_seconds: float = 5.0) -> None:
-        self.path = Path(path)
-        self.url = f"sqlite:///{str(self.path).lstrip('/')}"
+    def __init__(
+        self, path: str | os.PathLike[str], busy_timeout_seconds: float = 5.0, *, read_only: bool = False
+    ) -> None:
+        self.path = Path(path).absolute()  # a later chdir does not move the store
+        self.url = f"sqlite:///{self.path}"  # SQLAlchemy's form of an absolute path: sqlite:////abs/path.db
+        self.read_only = read_only
         self._busy_timeout = busy_timeout_seconds
         self._local = threading.local()
         self._all_conns: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
@@ -120,15 +126,43 @@ class SQLiteBreakerStore(TransactionalStore):
             raise
         return conn
 
-    def _connect(self) -> sqlite3.Connection:
+    def _open_read_only(self) -> sqlite3.Connection | None:
+        """None while there is no breaker state to read: no file, or no table yet."""
+        if not self.path.exists():
+            return None
+        conn = sqlite3.connect(
+            self.path.as_uri() + "?mode=ro",
+            uri=True,
+            timeout=self._busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            factory=_Connection,
+        )
         try:
-            try:
-                conn = self._open()
-            except sqlite3.DatabaseError as exc:
-                if not _is_corruption(exc):
-                    raise
-                self._move_aside(exc)
-                conn = self._open()
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'breaker_state'")
+            if table.fetchone() is None:
+                conn.close()
+                return None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect(self) -> sqlite3.Connection | None:
+        try:
+            if self.read_only:
+                conn = self._open_read_only()
+                if conn is None:
+                    return None
+            else:
+                try:
+                    conn = self._open()
+                except sqlite3.DatabaseError as exc:
+                    if not _is_corruption(exc):
+                        raise
+                    self._move_aside(exc)
+                    conn = self._open()
         except (OSError, sqlite3.Error) as exc:
             raise BreakerStoreUnavailable(f"cannot open {self.path}: {exc}") from exc
         with self._conns_lock:
@@ -184,12 +218,23 @@ class SQLiteBreakerStore(TransactionalStore):
             target,
         )
 
-    def _conn(self) -> sqlite3.Connection:
+    def _reader(self) -> sqlite3.Connection | None:
+        """This thread's connection; None when a read-only store has nothing to read yet
+        (asked again on the next call, so a file created meanwhile is seen)."""
         local = self._local
-        conn = getattr(local, "conn", None)
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():  # a forked child must not reuse it
             conn = self._connect()
-            local.conn, local.pid = conn, os.getpid()
+            if conn is not None:
+                local.conn, local.pid = conn, os.getpid()
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection, for writes."""
+        if self.read_only:
+            raise BreakerStoreUnavailable(f"{self.path} is open read-only")
+        conn = self._reader()
+        assert conn is not None  # a writable store creates its file
         return conn
 
     @contextmanager
@@ -214,12 +259,14 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def get(self, key: str) -> CircuitBreakerState | None:
         with self._errors():
-            row = self._conn().execute(_SELECT + " WHERE key = ?", (key,)).fetchone()
+            conn = self._reader()
+            row = None if conn is None else conn.execute(_SELECT + " WHERE key = ?", (key,)).fetchone()
         return _row_to_state(row) if row else None
 
     def get_all(self) -> dict[str, CircuitBreakerState]:
         with self._errors():
-            rows = self._conn().execute(_SELECT + " ORDER BY key").fetchall()
+            conn = self._reader()
+            rows = [] if conn is None else conn.execute(_SELECT + " ORDER BY key").fetchall()
         return {row[0]: _row_to_state(row) for row in rows}
 
     def reset(self, key: str | None = None, include_tiers: bool = False) -> list[str]:
@@ -242,7 +289,12 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def change_token(self) -> int:
         with self._errors():
-            row = self._conn().execute("SELECT value FROM breaker_meta WHERE name = 'version'").fetchone()
+            conn = self._reader()
+            row = (
+                None
+                if conn is None
+                else conn.execute("SELECT value FROM breaker_meta WHERE name = 'version'").fetchone()
+            )
         return int(row[0]) if row else 0
 
     def close(self) -> None:

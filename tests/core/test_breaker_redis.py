@@ -95,7 +95,9 @@ def test_short_timeouts_and_no_client_retries() -> None:
     store = RedisBreakerStore(f"redis://127.0.0.1:{free_port()}/0")
     kwargs = store._client.connection_pool.connection_kwargs
     assert kwargs["socket_timeout"] <= 1 and kwargs["socket_connect_timeout"] <= 1
-    assert kwargs["retry"].get_retries() == 0
+    retry = kwargs["retry"]
+    # get_retries() is newer than redis-py 5.0, the lowest version allowed
+    assert (retry.get_retries() if hasattr(retry, "get_retries") else retry._retries) == 0
 
 
 def test_outage_and_recovery() -> None:

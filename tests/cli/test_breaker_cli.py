@@ -48,10 +48,15 @@ def test_status_table_shows_state_written_by_another_process(attune_cmd, cli_env
     assert "breaker.db" in result.stdout
 
 
-def test_status_json_is_get_status(attune_cmd, cli_env, tripped) -> None:
+def test_status_json_is_the_store_and_get_status(attune_cmd, cli_env, tripped, attune_home) -> None:
     result = run(attune_cmd, cli_env, "status", "--json")
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    assert set(document) == {"schema_version", "store", "breakers"} and document["schema_version"] == 1
+    store = document["store"]
+    assert store["url"] == f"sqlite:///{attune_home / 'state' / 'breaker.db'}" and store["url"].startswith("sqlite:////")
+    assert store["reachable"] is True and store["error"] is None and store["down_since"] is None
+    data = document["breakers"]
     assert set(data) == {"anthropic:cheap", "anthropic:premium", "openai"}
     assert data["anthropic:premium"]["state"] == "open"
     assert data["anthropic:premium"]["is_open"] is True
@@ -110,7 +115,7 @@ def test_store_option_reads_another_store(attune_cmd, cli_env, tmp_path: Path) -
     CircuitBreaker(store=url).record_failure("anthropic", "cheap")
     result = run(attune_cmd, cli_env, "status", "--json", "--store", url)
     assert result.returncode == 0, result.stderr
-    assert list(json.loads(result.stdout)) == ["anthropic:cheap"]
+    assert list(json.loads(result.stdout)["breakers"]) == ["anthropic:cheap"]
 
 
 def test_bad_breaker_url_is_a_clear_error(attune_cmd, cli_env) -> None:

@@ -37,7 +37,7 @@ def test_recommend_json_for_small_and_large_files(attune_cmd, cli_env, tmp_path)
     small = json.loads(
         run(attune_cmd, cli_env, "auth", "recommend", str(python_file(tmp_path / "s.py", 100)), "--json").stdout
     )
-    assert set(small) == RECOMMEND_KEYS
+    assert set(small) == {"schema_version", *RECOMMEND_KEYS} and small["schema_version"] == 1
     assert (small["lines"], small["category"], small["mode"], small["tokens"]) == (100, "small", "api", 400)
     assert small["monetary_cost"] > 0 and small["fits_in_context"] is True and small["generated"] is False
     large = json.loads(

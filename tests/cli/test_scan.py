@@ -86,7 +86,7 @@ def scan_json(attune_cmd, cli_env, *args: str, cwd: Path | None = None) -> dict:
 
 def test_json_rows_totals_and_skipped(tree, attune_cmd, cli_env):
     doc = scan_json(attune_cmd, cli_env, str(tree))
-    assert set(doc) == {"root", "files", "totals", "skipped"}
+    assert set(doc) == {"schema_version", "root", "files", "totals", "skipped"} and doc["schema_version"] == 1
     assert doc["root"] == str(tree.resolve())
     rows = {row["path"]: row for row in doc["files"]}
     assert {path: row["lines"] for path, row in rows.items()} == EXPECTED_ROWS
@@ -133,6 +133,7 @@ def test_a_row_is_the_row_auth_recommend_prints(tree, attune_cmd, cli_env):
     )
     assert proc.returncode == 0, proc.stderr
     single = json.loads(proc.stdout)
+    assert single.pop("schema_version") == 1
     assert {k: v for k, v in single.items() if k != "path"} == {k: v for k, v in row.items() if k != "path"}
 
 

@@ -324,7 +324,7 @@ async def test_executor_without_breaker_uses_the_shared_one_other_processes_see(
         [*attune_cmd, "breaker", "status", "--json"], env=cli_env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["anthropic:capable"]["state"] == "open"
+    assert json.loads(result.stdout)["breakers"]["anthropic:capable"]["state"] == "open"
     assert len(fake_api.requests) == 5
 
 

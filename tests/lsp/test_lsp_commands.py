@@ -113,6 +113,7 @@ async def test_recommend_matches_the_cli_json(start_session, tmp_path: Path, cli
             check=True,
         ).stdout
     )
+    assert from_cli.pop("schema_version") == 1  # the CLI's --json envelope
     assert from_server == from_cli
     assert from_server["mode"] == "subscription" and from_server["lines"] == 700
 

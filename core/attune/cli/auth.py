@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from attune.cli.common import EXIT_OK, CliError, UsageError, print_json, stdin_is_terminal
 
@@ -85,7 +86,7 @@ def cmd_auth_setup(args: argparse.Namespace | None = None) -> int:
 # ---- attune auth status ---------------------------------------------------------
 
 
-def _print_strategy(data: dict) -> None:
+def _print_strategy(data: dict[str, Any]) -> None:
     from attune.models.strategy.model import TIER_LABELS, SubscriptionTier
 
     tier = data["subscription_tier"]
@@ -161,7 +162,7 @@ def cmd_auth_restore(args: argparse.Namespace | None = None) -> int:
     if args.list:
         backups = list_backups()
         if args.json:
-            print_json([str(b) for b in backups])
+            print_json({"backups": [str(b) for b in backups]})
         elif not backups:
             print("No backups yet.")
         for backup in backups if not args.json else []:
@@ -228,7 +229,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     auth = subparsers.add_parser(
         "auth",
         help="set up, inspect, reset or restore the auth strategy",

@@ -2,6 +2,7 @@
 
 Both act on the shared breaker (``get_circuit_breaker()``: ``ATTUNE_BREAKER_URL`` or the
 SQLite file in the state directory) unless ``--store URL`` names another store.
+``status`` opens it read-only: it creates no file (no file: every breaker is closed).
 Heavy imports happen inside the handlers so `attune` starts fast.
 """
 
@@ -18,17 +19,17 @@ if TYPE_CHECKING:
     from attune.models.breaker.circuit_breaker import CircuitBreaker
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     breaker = subparsers.add_parser("breaker", help="show or reset the LLM providers' circuit breakers")
     sub = breaker.add_subparsers(dest="breaker_command", metavar="COMMAND", required=True)
 
     store_help = (
-        "breaker store URL (memory://, sqlite:///abs/path.db, redis://host:port/db); "
+        "breaker store URL (memory://, sqlite:///relative.db, sqlite:////abs/path.db, redis://host:port/db); "
         "default: $ATTUNE_BREAKER_URL, else breaker.db in the state directory"
     )
 
     status = sub.add_parser("status", help="every breaker: state, failures, when it retries")
-    status.add_argument("--json", action="store_true", help="print get_status() as JSON")
+    status.add_argument("--json", action="store_true", help="print the store's health and get_status() as JSON")
     status.add_argument("--store", metavar="URL", help=store_help)
     status.set_defaults(func=cmd_breaker_status)
 
@@ -44,22 +45,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reset.set_defaults(func=cmd_breaker_reset)
 
 
-def _open_breaker(store_url: str | None) -> CircuitBreaker:
+def _open_breaker(store_url: str | None, *, read_only: bool) -> tuple[CircuitBreaker, dict[str, Any]]:
+    """The breaker and its store's health; an unreachable store is the command's error."""
     from attune.models.breaker.circuit_breaker import CircuitBreaker, get_circuit_breaker
     from attune.models.breaker.circuit_breaker import logger as breaker_logger
+    from attune.models.breaker.stores import open_store
 
     # An unavailable store is reported below as the command's error; without this the
     # library's WARNING would reach stderr too (logging's last-resort handler).
     breaker_logger.addHandler(logging.NullHandler())
 
     try:
-        breaker = CircuitBreaker(store=store_url) if store_url else get_circuit_breaker()
+        if store_url:
+            breaker = CircuitBreaker(store=open_store(store_url, read_only=read_only))
+        else:
+            breaker = get_circuit_breaker(read_only=read_only)
     except ValueError as exc:
-        raise CliError(str(exc)) from exc
+        if store_url:  # the command line asked for it: a usage error
+            raise UsageError(f"--store: {exc}") from None
+        raise CliError(str(exc)) from None  # ATTUNE_BREAKER_URL: configuration
     health = breaker.store_health()
     if not health["reachable"]:
         raise CliError(f"the breaker store {health['url']} is unavailable: {health['error']}")
-    return breaker
+    return breaker, health
 
 
 def _when(iso: str | None) -> str:
@@ -81,16 +89,16 @@ def _retry_text(entry: dict[str, Any], now: float) -> str:
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
 def cmd_breaker_status(args: argparse.Namespace) -> int:
-    breaker = _open_breaker(args.store)
+    breaker, health = _open_breaker(args.store, read_only=True)
     status = breaker.get_status()
     if args.json:
-        print_json(status)
+        print_json({"store": health, "breakers": status})
         return EXIT_OK
-    where = breaker.store_health()["url"]
+    where = health["url"]
     if not status:
         print(f"No breaker has recorded a failure ({where}): every provider is available.")
         return EXIT_OK
@@ -115,7 +123,7 @@ def cmd_breaker_status(args: argparse.Namespace) -> int:
 def cmd_breaker_reset(args: argparse.Namespace) -> int:
     if args.tier and not args.provider:
         raise UsageError("--tier needs a PROVIDER (for example: attune breaker reset anthropic --tier premium)")
-    breaker = _open_breaker(args.store)
+    breaker, _ = _open_breaker(args.store, read_only=False)
     before = breaker.get_status()
     try:
         gone = breaker.reset(args.provider, args.tier)

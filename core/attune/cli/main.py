@@ -12,8 +12,15 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from attune.cli import auth, breaker, routing, scan
-from attune.cli.common import EXIT_OK, EXIT_RUNTIME, CliError
+from attune.cli import auth, breaker, completion, routing, scan
+from attune.cli.common import (
+    EXIT_OK,
+    EXIT_RUNTIME,
+    CliError,
+    VersionAction,
+    add_logging_options,
+    configure_logging,
+)
 from attune.models.errors import AttuneError
 
 
@@ -23,14 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Which way to run each source file through Claude (subscription or API), "
         "what it costs, and the state of your LLM providers' circuit breakers.",
     )
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (auth, scan, breaker, routing):  # the order `attune --help` lists them
+    for group in (auth, scan, breaker, routing, completion):  # the order `attune --help` lists them
         group.register(subparsers)
+    add_logging_options(parser, top=True)  # on every subcommand too
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # usage errors exit 2 here
+    configure_logging(args.verbose, args.log_level)
     try:
         return int(args.func(args) or EXIT_OK)
     except CliError as exc:

@@ -1,13 +1,15 @@
 """`attune routing stats` and `attune routing best`: what the router knows and decides.
 
 Both read the shared telemetry store (``get_telemetry_store()``) and the shared circuit
-breaker, so they show what the executor in any process would see. Heavy modules are
-imported inside the handlers to keep `attune` quick to start.
+breaker, so they show what the executor in any process would see. They only read:
+both are opened read-only, so no file is created (no file: no calls, every breaker
+closed). Heavy modules are imported inside the handlers to keep `attune` quick to start.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from typing import TYPE_CHECKING, Any
 
 from attune.cli.common import CliError, UsageError, print_json
@@ -16,16 +18,29 @@ if TYPE_CHECKING:
     from attune.models.routing.router import AdaptiveModelRouter
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = math.nan
+    if not (math.isfinite(days) and days > 0):
+        raise argparse.ArgumentTypeError(f"days must be a number > 0, got {text!r}")
+    return days
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     routing = subparsers.add_parser(
         "routing", help="what the adaptive router knows about a workflow and which model it picks"
     )
     sub = routing.add_subparsers(dest="routing_command", metavar="COMMAND", required=True)
 
-    stats = sub.add_parser("stats", help="per-model calls, success, latency and cost of a workflow")
-    stats.add_argument("workflow")
+    stats = sub.add_parser(
+        "stats",
+        help="per-model calls, success, latency and cost of a workflow; without one, the workflows with calls",
+    )
+    stats.add_argument("workflow", nargs="?", help="a workflow (default: list the workflows that have calls)")
     stats.add_argument("--stage", help="one stage only (default: every stage of the workflow)")
-    stats.add_argument("--days", type=float, default=7.0, help="window in days (default 7)")
+    stats.add_argument("--days", type=_days, default=7.0, help="window in days (default 7)")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=cmd_routing_stats)
 
@@ -46,10 +61,10 @@ def _router() -> AdaptiveModelRouter:
     from attune.models.telemetry.store import get_telemetry_store
 
     try:
-        breaker = get_circuit_breaker()
+        breaker = get_circuit_breaker(read_only=True)
     except ValueError as exc:  # a bad ATTUNE_BREAKER_URL: configuration, not usage
         raise CliError(str(exc)) from None
-    return AdaptiveModelRouter(get_telemetry_store(), breaker=breaker)
+    return AdaptiveModelRouter(get_telemetry_store(read_only=True), breaker=breaker)
 
 
 def _pct(rate: float | None) -> str:
@@ -58,7 +73,10 @@ def _pct(rate: float | None) -> str:
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     return [line(headers), *(line(r) for r in rows)]
 
 
@@ -83,9 +101,37 @@ def _perf_rows(perfs: list[dict[str, Any]]) -> list[list[str]]:
 _PERF_HEADERS = ["MODEL", "BREAKER KEY", "CALLS", "SUCCESS", "AVG LATENCY", "AVG COST", "RECENT FAILS", "QUALITY"]
 
 
+def _workflows(args: argparse.Namespace) -> int:
+    """`attune routing stats` without a workflow: the workflows with calls in the window."""
+    from datetime import UTC, datetime, timedelta
+
+    from attune.models.formatting import format_count
+    from attune.models.telemetry.store import MAX_QUERY_LIMIT, get_telemetry_store
+
+    if args.stage is not None:
+        raise UsageError("--stage needs a WORKFLOW (for example: attune routing stats docs --stage review)")
+    since = datetime.now(UTC) - timedelta(days=args.days)
+    found = get_telemetry_store(read_only=True).workflows(since=since, limit=MAX_QUERY_LIMIT)
+    since_text = since.isoformat(timespec="seconds")
+    if args.json:
+        workflows = [{"workflow": name, "calls": calls} for name, calls in found]
+        print_json({"days": args.days, "since": since_text, "workflows": workflows})
+        return 0
+    if not found:
+        print(f"no calls recorded in the last {args.days:g} days (since {since_text})")
+        return 0
+    print(f"workflows with calls in the last {args.days:g} days (since {since_text}):")
+    for text in _table(["WORKFLOW", "CALLS"], [[name, format_count(calls)] for name, calls in found]):
+        print("  " + text)
+    print("\nper model: attune routing stats WORKFLOW")
+    return 0
+
+
 def cmd_routing_stats(args: argparse.Namespace) -> int:
     from attune.models.formatting import format_count, format_money
 
+    if args.workflow is None:
+        return _workflows(args)
     try:
         stats = _router().get_routing_stats(args.workflow, args.stage, days=args.days)
     except ValueError as exc:
@@ -135,7 +181,7 @@ def cmd_routing_best(args: argparse.Namespace) -> int:
         + ")"
     )
     print(f"reason: {decision.reason}")
-    ranked = [c for c in decision.to_dict()["candidates"]]
+    ranked = list(decision.to_dict()["candidates"])
     if ranked:
         print()
         print("candidates:")

@@ -9,9 +9,15 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="attune-lsp", description="The Attune language server (LSP over stdio).")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     args = parser.parse_args(argv)
+    if args.version:
+        from attune.models.version import attune_version
+
+        print(f"{parser.prog} {attune_version()}")
+        return 0
 
     from . import commands  # noqa: F401  (registers the attune.server.* commands)
     from .log_handler import configure_logging

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from attune.models.version import FALLBACK_VERSION
+
 if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
     from .documents import DocumentAnalyses
     from .settings import Settings
@@ -23,7 +25,9 @@ if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
 
 logger = logging.getLogger(__name__)
 
-__version__ = "0.1.0"
+# serverInfo.version: the constant attune_version() falls back to (a test keeps it equal
+# to the distribution's version), so importlib.metadata (~15 ms) stays off the start-up path
+__version__ = FALLBACK_VERSION
 
 
 class AttuneServer(LanguageServer):

@@ -54,7 +54,9 @@ def test_status_json_is_the_store_and_get_status(attune_cmd, cli_env, tripped, a
     document = json.loads(result.stdout)
     assert set(document) == {"schema_version", "store", "breakers"} and document["schema_version"] == 1
     store = document["store"]
-    assert store["url"] == f"sqlite:///{attune_home / 'state' / 'breaker.db'}" and store["url"].startswith("sqlite:////")
+    assert store["url"] == f"sqlite:///{attune_home / 'state' / 'breaker.db'}" and store["url"].startswith(
+        "sqlite:////"
+    )
     assert store["reachable"] is True and store["error"] is None and store["down_since"] is None
     data = document["breakers"]
     assert set(data) == {"anthropic:cheap", "anthropic:premium", "openai"}
@@ -132,3 +134,43 @@ def test_unreachable_redis_is_a_clear_error(attune_cmd, cli_env) -> None:
     assert "unavailable" in result.stderr and "Traceback" not in result.stderr
     assert "pw-secret" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1  # the error, not also a log line
+
+
+def test_relative_sqlite_url_is_relative_to_the_current_directory(attune_cmd, cli_env, tmp_path: Path) -> None:
+    from attune.models import CircuitBreaker
+
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    CircuitBreaker(store=f"sqlite:///{work}/sub/rel.db").record_failure("openai")  # sqlite:////abs/…
+    status = subprocess.run(
+        [*attune_cmd, "breaker", "status", "--json", "--store", "sqlite:///sub/rel.db"],
+        env=cli_env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
+    document = json.loads(status.stdout)
+    assert list(document["breakers"]) == ["openai"]
+    assert document["store"]["url"] == f"sqlite:///{work}/sub/rel.db"
+    reset = subprocess.run(
+        [*attune_cmd, "breaker", "reset", "--store", "sqlite:///new.db"],
+        env=cli_env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert (work / "new.db").exists()
+
+
+@pytest.mark.parametrize("url", ["ftp://example", "sqlite:///", "sqlite://relative.db", "breaker.db"])
+@pytest.mark.parametrize("command", ["status", "reset"])
+def test_a_bad_store_url_is_a_usage_error(attune_cmd, cli_env, attune_home, url: str, command: str) -> None:
+    result = run(attune_cmd, cli_env, command, "--store", url)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("attune: --store:") and "sqlite:///" in result.stderr
+    assert list(attune_home.iterdir()) == []

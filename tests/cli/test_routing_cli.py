@@ -142,3 +142,41 @@ def test_best_shows_a_model_excluded_by_the_shared_breaker(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"model:  {SONNET}")
     assert f"{HAIKU} (anthropic:cheap): circuit breaker anthropic:cheap is open" in result.stdout
+
+
+def test_stats_without_a_workflow_lists_the_workflows_with_calls(
+    history: None, attune_cmd: list[str], cli_env: dict[str, str]
+) -> None:
+    now = datetime.now(UTC)
+    old = now - timedelta(days=3)
+    get_telemetry_store().record_calls(
+        [
+            LLMCallRecord("chat", "reply", "chat", "anthropic", "cheap", HAIKU, success=True, timestamp=now),
+            LLMCallRecord("triage", "sort", "triage", "anthropic", "cheap", HAIKU, success=False, timestamp=old),
+        ]
+    )
+    document = json.loads(run(attune_cmd, cli_env, "stats", "--json").stdout)
+    assert document["schema_version"] == 1 and document["days"] == 7
+    assert document["workflows"] == [
+        {"workflow": "docs", "calls": 62},
+        {"workflow": "chat", "calls": 1},
+        {"workflow": "triage", "calls": 1},
+    ]
+    recent = json.loads(run(attune_cmd, cli_env, "stats", "--days", "1", "--json").stdout)
+    assert [w["workflow"] for w in recent["workflows"]] == ["docs", "chat"]
+
+    text = run(attune_cmd, cli_env, "stats")
+    assert text.returncode == 0, text.stderr
+    rows = [line.split() for line in text.stdout.splitlines() if line.startswith("  ")]
+    assert rows == [["WORKFLOW", "CALLS"], ["docs", "62"], ["chat", "1"], ["triage", "1"]]
+
+
+def test_stats_without_a_workflow_and_no_calls_says_so(attune_cmd: list[str], cli_env: dict[str, str]) -> None:
+    result = run(attune_cmd, cli_env, "stats")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("no calls recorded in the last 7 days")
+
+
+def test_stage_without_a_workflow_is_a_usage_error(attune_cmd: list[str], cli_env: dict[str, str]) -> None:
+    result = run(attune_cmd, cli_env, "stats", "--stage", "review")
+    assert result.returncode == 2 and "--stage needs a WORKFLOW" in result.stderr

@@ -107,10 +107,12 @@ def pro(**kw) -> AuthStrategy:
 
 @pytest.mark.parametrize("mode", [AuthMode.SUBSCRIPTION, AuthMode.API])
 def test_rule1_explicit_mode_wins_over_everything(mode):
-    s = AuthStrategy(subscription_tier="api_only", default_mode=mode)
+    s = pro(default_mode=mode)
     for lines in (10, 1000, 100_000):
         rec = s.recommend(lines)
         assert rec.mode is mode and rec.rule == "explicit_mode"
+    api_only = AuthStrategy(subscription_tier="api_only", default_mode=AuthMode.API)
+    assert (api_only.recommend(5000).mode, api_only.recommend(5000).rule) == (AuthMode.API, "explicit_mode")
 
 
 @pytest.mark.parametrize("tier", ["api_only", "free"])
@@ -118,6 +120,51 @@ def test_rule2_no_subscription_means_api(tier):
     rec = AuthStrategy(subscription_tier=tier).recommend(5000)
     assert rec.mode is AuthMode.API and rec.rule == "no_subscription"
     assert "API" in rec.reason
+
+
+@pytest.mark.parametrize("tier", ["api_only", "free"])
+def test_a_default_mode_of_subscription_without_quota_still_runs_on_the_api(tier):
+    s = AuthStrategy(subscription_tier=tier, default_mode=AuthMode.SUBSCRIPTION)
+    for lines in (10, 1000, 5000):
+        rec = s.recommend(lines)
+        assert (rec.mode, rec.rule) == (AuthMode.API, "no_subscription")
+        assert "needs a plan with subscription quota" in rec.reason
+        assert s.estimate_cost(lines)["mode"] == "api" and s.estimate_cost(lines)["monetary_cost"] > 0
+
+
+# ---- which modes a plan offers ----------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", list(SubscriptionTier))
+def test_only_plans_with_quota_offer_the_subscription(tier):
+    s = AuthStrategy(subscription_tier=tier)
+    expected = (AuthMode.SUBSCRIPTION, AuthMode.API) if tier.has_subscription_quota else (AuthMode.API,)
+    assert s.offered_modes == expected
+    assert s.offers(AuthMode.API) and s.offers("subscription") is tier.has_subscription_quota
+    assert (tier in (SubscriptionTier.FREE, SubscriptionTier.API_ONLY)) is not tier.has_subscription_quota
+
+
+@pytest.mark.parametrize("tier", ["api_only", "free"])
+def test_a_plan_without_quota_is_never_priced_a_subscription(tier):
+    s = AuthStrategy(subscription_tier=tier)
+    with pytest.raises(ValueError, match="no subscription quota"):
+        s.estimate_cost(3000, AuthMode.SUBSCRIPTION)
+    with pytest.raises(ValueError, match="no subscription quota"):
+        s.estimate_cost_for_tokens(12_000, "subscription")
+    pc = s.get_pros_cons(3000)
+    assert pc["subscription"]["offered"] is False
+    assert pc["subscription"]["estimate"] is None and pc["subscription"]["pros"] == []
+    assert pc["auto"]["recommended_mode"] == "api" and pc["auto"]["estimate"]["mode"] == "api"
+    offered = json.dumps([pc["api"], pc["auto"]])
+    assert "subscription" not in offered.lower() and 'quota_cost": 0' in offered
+    assert "$0 " not in json.dumps(pc["subscription"])
+
+
+def test_a_plan_with_quota_is_offered_both_with_their_prices():
+    pc = pro().get_pros_cons(3000)
+    assert [pc[k]["offered"] for k in ("subscription", "api", "auto")] == [True, True, True]
+    assert pc["subscription"]["estimate"]["monetary_cost"] == 0 < pc["subscription"]["estimate"]["quota_cost"]
+    assert pc["api"]["estimate"]["monetary_cost"] > 0
 
 
 def test_rule3_over_subscription_context_goes_to_api():
@@ -214,6 +261,7 @@ def test_pros_cons_has_three_options_with_estimates():
     assert pc["api"]["estimate"]["monetary_cost"] > 0 == pc["subscription"]["estimate"]["monetary_cost"]
     api_only = AuthStrategy().get_pros_cons(1200)
     assert any("no subscription quota" in c for c in api_only["subscription"]["cons"])
+    assert api_only["subscription"]["estimate"] is None
 
 
 # ---- persistence -----------------------------------------------------------------

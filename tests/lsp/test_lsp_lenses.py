@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from attune.models.formatting import format_count, format_money
@@ -12,6 +13,7 @@ from support.lsp_session import eventually, python_source
 
 
 def expected_cost_line(strategy: AuthStrategy, lines: int) -> str:
+    """The cost lens of a plan with subscription quota."""
     api = strategy.estimate_cost(lines, AuthMode.API)
     sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
     return (
@@ -63,7 +65,24 @@ async def test_small_file_on_api_only_plan(start_session, tmp_path: Path):
     strategy = AuthStrategy()
     assert titles[0] == "Small module · 120 lines of code"
     assert titles[1].startswith("Recommended: API — ") and strategy.recommend(120).reason in titles[1]
-    assert titles[2] == expected_cost_line(strategy, 120)
+    assert titles[2] == f"API ≈ {format_money(strategy.estimate_cost(120, AuthMode.API)['monetary_cost'])}"
+
+
+@pytest.mark.parametrize("tier", [SubscriptionTier.API_ONLY, SubscriptionTier.FREE])
+async def test_a_plan_without_quota_sees_no_subscription_in_any_lens(start_session, tmp_path: Path, tier):
+    # 3,000 lines: on Pro this file runs on the subscription and its lens prices it
+    AuthStrategy(subscription_tier=tier, setup_completed=True).save()
+    source = tmp_path / "big.py"
+    source.write_text(python_source(3_000))
+    session = await start_session()
+    session.open(source.as_uri(), source.read_text())
+
+    titles = await session.lens_titles(source.as_uri())
+
+    assert titles[0] == "Large module · 3,000 lines of code"
+    assert titles[1].startswith("Recommended: API — ")
+    assert titles[2].startswith("API ≈ $")
+    assert not [t for t in titles if "subscription" in t.lower() or "of quota" in t], titles
 
 
 async def test_large_file_under_pro_strategy_prefers_subscription(start_session, tmp_path: Path):

@@ -56,6 +56,11 @@ def _show_tradeoffs(strategy: AuthStrategy, out: Callable[[str], None]) -> None:
     pc = strategy.get_pros_cons(lines)
     out(f"\nWhat each mode means for a typical {format_count(lines)}-line module:")
     for key, title in (("subscription", "Subscription"), ("api", "API"), ("auto", "Auto")):
+        if not pc[key]["offered"]:  # a plan without quota is shown no subscription figures
+            out(f"  {title}: not on your plan")
+            for con in pc[key]["cons"]:
+                out(f"    - {con}")
+            continue
         out(f"  {title}")
         for pro in pc[key]["pros"]:
             out(f"    + {pro}")
@@ -65,9 +70,8 @@ def _show_tradeoffs(strategy: AuthStrategy, out: Callable[[str], None]) -> None:
     for size in EXAMPLE_SIZES:
         rec = strategy.recommend(size)
         cost = strategy.estimate_cost(size, rec.mode)
-        out(
-            f"  {format_count(size):>6} lines -> {rec.mode.value:<12} {format_money(cost['monetary_cost']):>8}  {rec.reason}"
-        )
+        money = format_money(cost["monetary_cost"])
+        out(f"  {format_count(size):>6} lines -> {rec.mode.value:<12} {money:>8}  {rec.reason}")
 
 
 def run_interactive_setup(
@@ -88,15 +92,17 @@ def run_interactive_setup(
     draft = current.model_copy(update={"subscription_tier": TIER_CHOICES[tier_index]})
     draft = AuthStrategy.model_validate(draft.model_dump())
     _show_tradeoffs(draft, out)
+    modes = [(m, label) for m, label in MODE_CHOICES if m is AuthMode.AUTO or draft.offers(m)]
+    offered = [m for m, _ in modes]
     mode_index = _choose(
         ask,
         out,
         "\nHow should Attune choose?",
-        [label for _, label in MODE_CHOICES],
-        [m for m, _ in MODE_CHOICES].index(current.default_mode),
+        [label for _, label in modes],
+        offered.index(current.default_mode) if current.default_mode in offered else 0,
     )
     result = apply_setup(
-        {"subscription_tier": draft.subscription_tier.value, "default_mode": MODE_CHOICES[mode_index][0].value}
+        {"subscription_tier": draft.subscription_tier.value, "default_mode": modes[mode_index][0].value}
     )
     chosen = AuthStrategy.from_dict(result.current or {})
     out(f"\nSaved to {result.path}")

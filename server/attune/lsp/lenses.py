@@ -27,8 +27,7 @@ def lens_texts(
     exact_tokens: int | None = None,
 ) -> list[str]:
     """The lens lines, top to bottom; never empty, never a blank line."""
-    from attune.models.formatting import format_count, format_money, plural
-    from attune.models.strategy.model import AuthMode
+    from attune.models.formatting import format_count, plural
 
     if strategy_problem is not None:
         return [f"Attune: strategy file invalid — {strategy_problem}; run `attune auth reset` or fix the file"]
@@ -48,22 +47,30 @@ def lens_texts(
         rec = strategy.recommend(lines)
         texts.append(f"Recommended: {_MODE_LABELS.get(rec.mode.value, rec.mode.value)} — {rec.reason}")
     if "cost" in settings.show:
-        if exact_tokens is not None:
-            api = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.API)
-            sub = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.SUBSCRIPTION)
-            texts.append(
-                f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
-                f"(≈{format_count(sub['quota_cost'])} tokens of quota · module "
-                f"{format_count(exact_tokens)} tokens, exact)"
-            )
-        else:
-            api = strategy.estimate_cost(lines, AuthMode.API)
-            sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
-            texts.append(
-                f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
-                f"(≈{format_count(sub['tokens_used'])} tokens of quota)"
-            )
+        texts.append(_cost_text(strategy, lines, exact_tokens))
     return texts or [f"Attune: {format_count(lines)} lines of code (no parts chosen in attune.lens.show)"]
+
+
+def _cost_text(strategy: Any, lines: int, exact_tokens: int | None) -> str:
+    """API money, then the subscription's quota where the plan offers one
+    (``AuthStrategy.offered_modes``): a plan without quota is shown the API only."""
+    from attune.models.formatting import format_count, format_money
+    from attune.models.strategy.model import AuthMode
+
+    if exact_tokens is not None:
+        api = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.API)
+        text = f"API ≈ {format_money(api['monetary_cost'])}"
+        exact = f"module {format_count(exact_tokens)} tokens, exact"
+        if not strategy.offers(AuthMode.SUBSCRIPTION):
+            return f"{text} ({exact})"
+        sub = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.SUBSCRIPTION)
+        return f"{text} · subscription $0 (≈{format_count(sub['quota_cost'])} tokens of quota · {exact})"
+    api = strategy.estimate_cost(lines, AuthMode.API)
+    text = f"API ≈ {format_money(api['monetary_cost'])}"
+    if not strategy.offers(AuthMode.SUBSCRIPTION):
+        return text
+    sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
+    return f"{text} · subscription $0 (≈{format_count(sub['tokens_used'])} tokens of quota)"
 
 
 def make_lenses(uri: str, texts: list[str]) -> list[types.CodeLens]:

@@ -382,10 +382,11 @@ class ReportBuilder:
 
     def finish(self, result: ScanResult) -> dict[str, Any]:
         """The document: root, rows sorted by path, totals per size category
-        and per mode (and overall), skipped files with their reasons."""
+        and per mode the plan offers (and overall), skipped files with their reasons."""
         rows = sorted(self.rows, key=lambda row: row["path"])
         by_category = {c: _empty_total() for c in ("small", "medium", "large")}
-        by_mode = {m: _empty_total() for m in ("subscription", "api")}
+        # only the modes the plan offers: no subscription total for a plan without quota
+        by_mode = {m.value: _empty_total() for m in self._strategy.offered_modes}
         overall = _empty_total()
         for row in rows:
             _add(by_category.setdefault(row["category"], _empty_total()), row)

@@ -126,7 +126,10 @@ class Recommendation(BaseModel):
 
 
 class AuthStrategy(BaseModel):
-    """Which plan the user has and how Attune should choose between it and the API."""
+    """Which plan the user has and how Attune should choose between it and the API.
+
+    ``cost_optimization`` has no effect: it is kept so strategy files written from the
+    seed documents still load (docs/formulas.md says why it was not given one)."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -137,7 +140,11 @@ class AuthStrategy(BaseModel):
     loc_to_tokens_multiplier: float = Field(DEFAULT_TOKENS_PER_LINE, gt=0, allow_inf_nan=False)
     setup_completed: bool = False
     prefer_subscription: bool = True
-    cost_optimization: bool = True
+    cost_optimization: bool = Field(
+        True,
+        description="No effect: kept so strategy files written from the seed documents, which have it, "
+        "still load. What the recommendation weighs is prefer_subscription and default_mode.",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("small_module_threshold", "medium_module_threshold", "loc_to_tokens_multiplier", mode="before")
@@ -174,6 +181,21 @@ class AuthStrategy(BaseModel):
     def estimate_tokens(self, lines: int) -> int:
         return int(lines * self.loc_to_tokens_multiplier)
 
+    # ---- which modes the plan offers ---------------------------------------
+
+    @property
+    def offered_modes(self) -> tuple[AuthMode, ...]:
+        """The modes this plan can run a module in: the API always, the subscription only
+        on a plan with subscription quota (not ``free``, not ``api_only``). A mode that is
+        not offered is never recommended nor priced, so no face (CLI, scan, lenses,
+        wizards) shows a subscription figure to a plan that has none."""
+        if self.subscription_tier.has_subscription_quota:
+            return (AuthMode.SUBSCRIPTION, AuthMode.API)
+        return (AuthMode.API,)
+
+    def offers(self, mode: AuthMode | str) -> bool:
+        return AuthMode(mode) in self.offered_modes
+
     # ---- recommendation -----------------------------------------------------
 
     def get_recommended_mode(self, lines: int) -> AuthMode:
@@ -188,7 +210,7 @@ class AuthStrategy(BaseModel):
         def decide(mode: AuthMode, rule: str, reason: str) -> Recommendation:
             return Recommendation(mode=mode, reason=reason, rule=rule, lines=lines, category=category, tokens=tokens)
 
-        if self.default_mode is not AuthMode.AUTO:
+        if self.default_mode is not AuthMode.AUTO and self.offers(self.default_mode):
             return decide(
                 self.default_mode,
                 "explicit_mode",
@@ -196,16 +218,21 @@ class AuthStrategy(BaseModel):
                 f"{self.default_mode.value}); auto-selection is off.",
             )
         tier = self.subscription_tier
-        if not tier.has_subscription_quota:
+        if not self.offers(AuthMode.SUBSCRIPTION):
             why = (
                 "your plan is API only"
                 if tier is SubscriptionTier.API_ONLY
                 else "the Free plan has no quota for coding tools"
             )
+            unused = (
+                " (your default mode, subscription, needs a plan with subscription quota)"
+                if self.default_mode is AuthMode.SUBSCRIPTION
+                else ""
+            )
             return decide(
                 AuthMode.API,
                 "no_subscription",
-                f"{size}: {why}, so it runs on the API (≈{format_money(self._api_cost(tokens))}).",
+                f"{size}: {why}, so it runs on the API (≈{format_money(self._api_cost(tokens))}){unused}.",
             )
         if tokens > SUBSCRIPTION_CONTEXT_WINDOW:
             return decide(
@@ -246,7 +273,8 @@ class AuthStrategy(BaseModel):
         ``mode`` None or AUTO means the recommended mode. On the API the stages are
         priced from the registry; on a subscription the money is $0 and the same
         tokens are charged to the quota. ``fits_in_context`` compares the module's
-        tokens with that mode's window (200K subscription, 1M API).
+        tokens with that mode's window (200K subscription, 1M API). A mode the plan
+        does not offer (the subscription on ``free`` or ``api_only``) is a ValueError.
         """
         resolved = AuthMode(mode) if mode is not None else AuthMode.AUTO
         if resolved is AuthMode.AUTO:
@@ -264,6 +292,11 @@ class AuthStrategy(BaseModel):
         resolved = AuthMode(mode)
         if resolved is AuthMode.AUTO:
             raise ValueError("estimate_cost_for_tokens needs mode 'api' or 'subscription'")
+        if not self.offers(resolved):
+            raise ValueError(
+                f"your plan ({self.subscription_tier.label}) has no subscription quota, so there is "
+                "no subscription estimate; every module runs on the API"
+            )
         stages = price_pipeline(tokens)
         on_api = resolved is AuthMode.API
         tokens_used = sum(s.input_tokens + s.output_tokens for s in stages)
@@ -283,49 +316,68 @@ class AuthStrategy(BaseModel):
         }
 
     def get_pros_cons(self, lines: int) -> dict[str, dict[str, Any]]:
-        """Subscription, API and auto side by side, with their estimates (feeds the wizards)."""
-        sub = self.estimate_cost(lines, AuthMode.SUBSCRIPTION)
+        """Subscription, API and auto side by side, with their estimates (feeds the wizards).
+
+        Each entry says whether the plan ``offered`` it; the subscription of a plan
+        without quota has no pros and no estimate, only the con that says why."""
         api = self.estimate_cost(lines, AuthMode.API)
         auto = self.recommend(lines)
         tier = self.subscription_tier
-        sub_cons = [
-            f"Charged to your plan's quota: ≈{format_count(sub['quota_cost'])} tokens for this module.",
-            f"Context is {format_tokens_short(SUBSCRIPTION_CONTEXT_WINDOW)} tokens.",
-        ]
-        if not tier.has_subscription_quota:
-            sub_cons.insert(0, f"Your plan ({tier.label}) has no subscription quota to use.")
-        if not sub["fits_in_context"]:
-            sub_cons.insert(0, f"This module (≈{format_count(sub['tokens'])} tokens) does not fit in it.")
-        api_cons = [
-            f"Pay per token: ≈{format_money(api['monetary_cost'])} for this module, and it grows with module size.",
-            "Needs an API key (ANTHROPIC_API_KEY).",
-        ]
-        if not api["fits_in_context"]:
-            api_cons.insert(0, f"This module (≈{format_count(api['tokens'])} tokens) exceeds even the 1M context.")
-        return {
-            "subscription": {
+        has_sub = self.offers(AuthMode.SUBSCRIPTION)
+        subscription: dict[str, Any]
+        if has_sub:
+            sub = self.estimate_cost(lines, AuthMode.SUBSCRIPTION)
+            sub_cons = [
+                f"Charged to your plan's quota: ≈{format_count(sub['quota_cost'])} tokens for this module.",
+                f"Context is {format_tokens_short(SUBSCRIPTION_CONTEXT_WINDOW)} tokens.",
+            ]
+            if not sub["fits_in_context"]:
+                sub_cons.insert(0, f"This module (≈{format_count(sub['tokens'])} tokens) does not fit in it.")
+            subscription = {
+                "offered": True,
                 "pros": [
                     "No per-token charge: $0 on top of the flat fee.",
                     "Best for large modules and continuous, high-volume work.",
                 ],
                 "cons": sub_cons,
                 "estimate": sub,
-            },
-            "api": {
-                "pros": [
-                    f"Cheap for small modules (≈{format_money(api['monetary_cost'])} here).",
-                    f"{format_tokens_short(API_CONTEXT_WINDOW)}-token context for very large modules.",
-                    "Saves your subscription quota for interactive work.",
-                ],
-                "cons": api_cons,
-                "estimate": api,
-            },
+            }
+        else:
+            subscription = {
+                "offered": False,
+                "pros": [],
+                "cons": [f"Your plan ({tier.label}) has no subscription quota to use: every module runs on the API."],
+                "estimate": None,
+            }
+        api_cons = [
+            f"Pay per token: ≈{format_money(api['monetary_cost'])} for this module, and it grows with module size.",
+            "Needs an API key (ANTHROPIC_API_KEY).",
+        ]
+        if not api["fits_in_context"]:
+            api_cons.insert(0, f"This module (≈{format_count(api['tokens'])} tokens) exceeds even the 1M context.")
+        api_pros = [
+            f"Cheap for small modules (≈{format_money(api['monetary_cost'])} here).",
+            f"{format_tokens_short(API_CONTEXT_WINDOW)}-token context for very large modules.",
+        ]
+        if has_sub:
+            api_pros.append("Saves your subscription quota for interactive work.")
+        auto_pros = (
+            [
+                "Picks per module: the API for small ones, your subscription for larger ones.",
+                "Falls back to the API when a module will not fit the subscription's context.",
+            ]
+            if has_sub
+            else ["Runs every module on the API, the one mode your plan has; on a plan with quota it picks per module."]
+        )
+        return {
+            "subscription": subscription,
+            "api": {"offered": True, "pros": api_pros, "cons": api_cons, "estimate": api},
             "auto": {
-                "pros": [
-                    "Picks per module: the API for small ones, your subscription for larger ones.",
-                    "Falls back to the API when a module will not fit the subscription's context.",
-                ],
-                "cons": ["The choice can change as a module grows past a threshold."],
+                "offered": True,
+                "pros": auto_pros,
+                "cons": ["The choice can change as a module grows past a threshold."]
+                if has_sub
+                else ["Nothing to choose between on this plan: it is the API."],
                 "recommended_mode": auto.mode.value,
                 "reason": auto.reason,
                 "estimate": self.estimate_cost(lines, auto.mode),

@@ -20,8 +20,8 @@ step "vulture (unused code)"; vulture core server --min-confidence 80
 step "no process words or machine paths in code"
 # Issue and seed numbers, sessions and helpers, and absolute paths of a machine
 # belong in notes, never in code. (/home/u/ and /home/me/ are sample paths.)
-pattern='\bissues? ?#?[0-9]+|\bseeds? ?0[0-9]{2}|/work/|/root/|/home/[a-z]+/|\bhelper[ -]?[0-9A-Z]\b'
-if git grep -n -I -i -E "$pattern" -- core server tests benchmarks scripts vscode-extension .ci setup.py pyproject.toml \
+pattern='\b[Ii]ssues? ?#?[0-9]+|\b[Ss]eeds? ?0[0-9]{2}|/work/|/root/|/home/[a-z]+/|\b[Hh]elper[ -]?([0-9]|[A-Z]\b)'
+if git grep -n -I -E "$pattern" -- core server tests benchmarks scripts vscode-extension .ci setup.py pyproject.toml \
     ':!vscode-extension/package-lock.json' ':!scripts/lint.sh' | grep -v -E '/home/(u|me)/'; then
   echo "lint: the lines above name issues, seeds, helpers or a machine's paths" >&2
   exit 1

@@ -2,7 +2,7 @@
 # Installs what the project and its tests need on a fresh Debian machine:
 # the Debian packages (redis-server for the Redis breaker tests; a C compiler and
 # Python's headers for the C line counter), then the Python package with its dev
-# extras. Safe to run again.
+# and lint extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,4 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[dev]'
+python3 -m pip install -q --disable-pip-version-check -e '.[dev,lint]'

@@ -106,7 +106,7 @@ export class AttuneCommands {
         output.warn(`No per-file pros/cons for the wizard: ${String(err)}`);
       }
     }
-    const mode = await vscode.window.showQuickPick<ModeItem>(modeItems(prosCons, uri ? path.basename(uri.fsPath) : undefined), {
+    const mode = await vscode.window.showQuickPick<ModeItem>(modeItems(prosCons, uri ? path.basename(uri.fsPath) : undefined, tier.value), {
       title: `Attune: Set Up Authentication (2/2) · ${tier.label}`,
       placeHolder: uri ? `How should files run? Estimates are for ${path.basename(uri.fsPath)}.` : "How should files run?",
       matchOnDetail: false,

@@ -22,13 +22,15 @@ export interface ModeItem {
 }
 
 // Labels match the core's TIER_LABELS; the e2e test picks "Pro" by its label.
-const TIERS: ReadonlyArray<{ value: TierValue; label: string; detail: string }> = [
-  { value: "free", label: "Free", detail: "No quota for coding tools: files run on the API." },
-  { value: "pro", label: "Pro", detail: "Claude Pro subscription." },
-  { value: "max", label: "Max", detail: "Claude Max subscription." },
-  { value: "team", label: "Team", detail: "Claude Team plan." },
-  { value: "enterprise", label: "Enterprise", detail: "Claude Enterprise plan." },
-  { value: "api_only", label: "None — API only", detail: "No subscription: every file runs on the pay-per-token API." },
+// `quota` mirrors SubscriptionTier.has_subscription_quota, used only when no file
+// is open (with a file, the server's pros/cons say whether a mode is offered).
+const TIERS: ReadonlyArray<{ value: TierValue; label: string; detail: string; quota: boolean }> = [
+  { value: "free", label: "Free", detail: "No quota for coding tools: files run on the API.", quota: false },
+  { value: "pro", label: "Pro", detail: "Claude Pro subscription.", quota: true },
+  { value: "max", label: "Max", detail: "Claude Max subscription.", quota: true },
+  { value: "team", label: "Team", detail: "Claude Team plan.", quota: true },
+  { value: "enterprise", label: "Enterprise", detail: "Claude Enterprise plan.", quota: true },
+  { value: "api_only", label: "None — API only", detail: "No subscription: every file runs on the pay-per-token API.", quota: false },
 ];
 
 export function tierItems(current?: string): TierItem[] {
@@ -50,6 +52,8 @@ export interface Estimate {
 }
 
 export interface ProsConsEntry {
+  /** false: the plan cannot run this mode (no subscription quota), so it is not offered */
+  offered?: boolean;
   pros?: string[];
   cons?: string[];
   estimate?: Estimate;
@@ -100,15 +104,31 @@ const STATIC: Record<ModeValue, { label: string; pros: string; cons: string }> =
   },
 };
 
+// Auto's generic line for a plan without subscription quota: everything runs on the API.
+const AUTO_WITHOUT_QUOTA = "Every module runs on the API (your plan has no subscription quota)";
+
+/** Whether the wizard offers `mode` for `tier`: the server's answer for the active file
+ * when there is one, else the plan's quota. */
+function offered(mode: ModeValue, prosCons: ProsCons | undefined, tier: TierValue | undefined): boolean {
+  const entry = prosCons?.[mode];
+  if (entry?.offered !== undefined) return entry.offered;
+  return mode !== "subscription" || TIERS.find((t) => t.value === tier)?.quota !== false;
+}
+
 /**
- * Mode items. With the active file's pros/cons (from the server) each detail reads
- * "Pros: … · Cons: … · Estimated for this file: …"; without a file, a generic line.
+ * Mode items for the plan picked in step 1. With the active file's pros/cons (from
+ * the server) each detail reads "Pros: … · Cons: … · Estimated for this file: …";
+ * without a file, a generic line. A mode the plan cannot run (the subscription on
+ * Free or API only) is not offered, so no subscription price is shown for it.
  */
-export function modeItems(prosCons: ProsCons | undefined, fileName?: string): ModeItem[] {
-  return (["auto", "subscription", "api"] as ModeValue[]).map((mode) => {
+export function modeItems(prosCons: ProsCons | undefined, fileName?: string, tier?: TierValue): ModeItem[] {
+  const modes = (["auto", "subscription", "api"] as ModeValue[]).filter((mode) => offered(mode, prosCons, tier));
+  const withoutQuota = !offered("subscription", prosCons, tier);
+  return modes.map((mode) => {
     const entry = prosCons?.[mode];
     const fallback = STATIC[mode];
-    const pros = entry?.pros?.length ? entry.pros.join(" ") : fallback.pros + ".";
+    const generic = mode === "auto" && withoutQuota ? AUTO_WITHOUT_QUOTA : fallback.pros;
+    const pros = entry?.pros?.length ? entry.pros.join(" ") : generic + ".";
     const cons = entry?.cons?.length ? entry.cons.join(" ") : fallback.cons + ".";
     const cost = estimateText(mode, entry);
     let description: string | undefined;

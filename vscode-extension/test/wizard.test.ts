@@ -32,6 +32,23 @@ test("mode items without an active file fall back to generic pros and cons, no e
   }
 });
 
+test("a plan without subscription quota is not offered the subscription, nor a subscription price", () => {
+  const apiOnly = {
+    auto: { offered: true, pros: ["Every module runs on the API."], cons: ["Pay per token."], estimate: { mode: "api", monetary_cost: 0.0213 }, recommended_mode: "api" },
+    subscription: { offered: false, pros: [], cons: ["Your plan has no subscription quota."], estimate: undefined },
+    api: { offered: true, pros: ["Cheap for small modules."], cons: ["Pay per token."], estimate: { mode: "api", monetary_cost: 0.0213 } },
+  };
+  const withFile = modeItems(apiOnly, "small.py", "api_only");
+  assert.deepEqual(withFile.map((i) => i.value), ["auto", "api"]);
+  assert.ok(withFile.every((i) => !/subscription|quota/i.test(i.detail!)), withFile.map((i) => i.detail).join("\n"));
+  for (const tier of ["free", "api_only"] as const) {
+    const noFile = modeItems(undefined, undefined, tier);
+    assert.deepEqual(noFile.map((i) => i.value), ["auto", "api"], tier);
+    assert.match(noFile[0].detail!, /^Pros: Every module runs on the API \(your plan has no subscription quota\)\./);
+  }
+  assert.deepEqual(modeItems(undefined, undefined, "pro").map((i) => i.value), ["auto", "subscription", "api"]);
+});
+
 test("pros/cons are found in the server's details wherever they are nested", () => {
   assert.equal(findProsCons({ pros_cons: PROS_CONS }), PROS_CONS);
   assert.equal(findProsCons({ report: {}, modes: PROS_CONS }), PROS_CONS);

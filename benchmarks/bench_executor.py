@@ -20,9 +20,9 @@ os.environ["ATTUNE_HOME"] = tempfile.mkdtemp(prefix="attune-bench-")
 os.environ.pop("ATTUNE_BREAKER_URL", None)
 
 import anthropic  # noqa: E402
-from support.fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
 
 from attune.models import EmpathyLLMExecutor, count_tokens, get_model  # noqa: E402
+from support.fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "300"))
 MODEL = get_model("anthropic", "capable").id

@@ -153,7 +153,11 @@ def _abandon_probe(breaker: CircuitBreaker, provider: str, tier: str | None) -> 
 
 
 class EmpathyLLMExecutor:
-    """Runs one task as one Messages API call; see the module docstring."""
+    """Runs one task as one Messages API call; see the module docstring.
+
+    ``EmpathyLLMExecutor`` is the name the seed documents give the default executor
+    (routing, breaker, telemetry and the provider call in one object), and users'
+    code imports it by that name, so it keeps it."""
 
     def __init__(
         self,

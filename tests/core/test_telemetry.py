@@ -308,3 +308,44 @@ def test_a_forked_child_uses_its_own_connection(store: TelemetryStore) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert {a.model_id for a in store.aggregate_by_model("docs")} == {"parent", "child"}
+
+
+def test_a_record_without_task_type_is_unknown_and_is_stored_as_such(store: TelemetryStore) -> None:
+    rec = LLMCallRecord(
+        workflow="w", stage="s", provider="anthropic", tier="cheap", model_id="claude-haiku-4-5", success=True
+    )
+    assert rec.task_type == "unknown"
+    store.record_call(rec)
+    [read] = store.recent_calls("w", "s")
+    assert read.task_type == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "expected"),
+    [
+        ("2026-03-01T12:00:00Z", "LLMCallRecord.timestamp must be an aware datetime or epoch seconds"),
+        (datetime(2026, 3, 1, 12), "LLMCallRecord.timestamp 2026-03-01T12:00:00 has no timezone"),
+        (float("nan"), "LLMCallRecord.timestamp must be an aware datetime or epoch seconds"),
+        (True, "LLMCallRecord.timestamp must be an aware datetime or epoch seconds"),
+    ],
+)
+def test_a_bad_timestamp_is_refused_when_the_record_is_built_naming_the_field(timestamp, expected) -> None:
+    with pytest.raises(ValueError) as caught:
+        LLMCallRecord("w", "s", "t", "anthropic", "cheap", "m", True, timestamp=timestamp)
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_epoch_seconds_are_read_as_utc(store: TelemetryStore) -> None:
+    rec = LLMCallRecord("w", "s", "t", "anthropic", "cheap", "m", True, timestamp=1_780_000_000.25)
+    assert rec.timestamp == datetime(2026, 5, 28, 20, 26, 40, 250000, tzinfo=UTC)
+    store.record_call(rec)
+    [read] = store.recent_calls("w", "s", since=datetime(2026, 5, 28, tzinfo=UTC))
+    assert read.timestamp == rec.timestamp
+
+
+@pytest.mark.parametrize("missing", ["provider", "tier", "model_id", "success"])
+def test_a_record_missing_a_required_field_is_refused_naming_it(missing: str) -> None:
+    fields = dict(workflow="w", stage="s", provider="anthropic", tier="cheap", model_id="m", success=True)
+    del fields[missing]
+    with pytest.raises(ValueError, match=rf"^LLMCallRecord\.{missing} must be"):
+        LLMCallRecord(**fields)  # type: ignore[arg-type]

@@ -345,7 +345,8 @@ def test_epoch_seconds_are_read_as_utc(store: TelemetryStore) -> None:
 
 @pytest.mark.parametrize("missing", ["provider", "tier", "model_id", "success"])
 def test_a_record_missing_a_required_field_is_refused_naming_it(missing: str) -> None:
-    fields = dict(workflow="w", stage="s", provider="anthropic", tier="cheap", model_id="m", success=True)
+    fields: dict[str, object] = {"workflow": "w", "stage": "s", "provider": "anthropic", "tier": "cheap"}
+    fields.update(model_id="m", success=True)
     del fields[missing]
     with pytest.raises(ValueError, match=rf"^LLMCallRecord\.{missing} must be"):
         LLMCallRecord(**fields)  # type: ignore[arg-type]

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the project and its tests need on a fresh Debian machine:
-# the Debian packages (redis-server for the Redis breaker tests; a C compiler and
-# Python's headers for the C line counter), then the Python package with its dev
-# and lint extras. Safe to run again.
+# Installs what the project and its tests need on a fresh Debian machine: the
+# Debian packages (redis-server for the Redis breaker tests; zsh and fish, which
+# check the completion scripts; a C compiler and Python's headers for the C line
+# counter), then the Python package with its dev and lint extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v zsh >/dev/null 2>&1 || need_apt+=(zsh)    # the completion scripts are checked
+command -v fish >/dev/null 2>&1 || need_apt+=(fish)  # by the shells that load them
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
   || need_apt+=(python3-dev)  # Debian's own python3 ships without its headers

@@ -26,12 +26,16 @@ npm run package
 # be what runs). The breaker is tripped with the repo's Python, which has it.
 export ATTUNE_E2E_PYTHON="${ATTUNE_E2E_PYTHON:-/usr/bin/python3}"
 export ATTUNE_REPO_PYTHON="${ATTUNE_REPO_PYTHON:-$(command -v python3)}"
-# Other Pythons for the version checks (3.10 and 3.9 too old, 3.12 bundled): from
-# PATH, else pyenv's installed versions; a missing one is reported and skipped.
+# Other Pythons for the version checks (3.10 and 3.9 too old, 3.12 bundled): pyenv's
+# installed versions, else PATH; a missing one is reported and skipped
+# (a pyenv shim on PATH may exist and still refuse to run, so each candidate is tried).
 find_python() {
-  command -v "python$1" 2>/dev/null && return
-  local root; root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
-  ls -d "$root"/versions/"$1".*/bin/"python$1" 2>/dev/null | sort -V | tail -n 1
+  local root candidate
+  root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
+  for candidate in $(ls -d "$root"/versions/"$1".*/bin/"python$1" 2>/dev/null | sort -rV) \
+                   $(command -v "python$1" 2>/dev/null); do
+    if "$candidate" -c 'pass' >/dev/null 2>&1; then echo "$candidate"; return; fi
+  done
 }
 export ATTUNE_E2E_PYTHON_39="${ATTUNE_E2E_PYTHON_39:-$(find_python 3.9)}"
 export ATTUNE_E2E_PYTHON_310="${ATTUNE_E2E_PYTHON_310:-$(find_python 3.10)}"

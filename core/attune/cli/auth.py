@@ -175,7 +175,9 @@ def cmd_auth_restore(args: argparse.Namespace | None = None) -> int:
     if args.json:
         print_json(result.to_dict())
         return EXIT_OK
-    print(f"Restored the strategy at {result.path}")
+    for skipped, problem in result.skipped_backups or ():
+        print(f"Skipped {skipped.name}: {problem}")
+    print(f"Restored the strategy at {result.path} from {result.restored_from}")
     if result.backup:
         print(f"The strategy it replaced was backed up to {result.backup}")
     _print_strategy(result.current or {})
@@ -186,6 +188,7 @@ def cmd_auth_restore(args: argparse.Namespace | None = None) -> int:
 
 
 def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
+    from attune.models.errors import NotRegularFileError
     from attune.models.formatting import format_count, format_money
     from attune.models.loc.counter import analyze_file
     from attune.models.strategy.reports import GENERATED_CAUTION, load_strategy_for_report, report_for_loc
@@ -197,7 +200,11 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
     if path.is_dir():
         raise UsageError(f"{path} is a directory; use `attune scan {path}` for a tree")
     strategy = load_strategy_for_report()
-    report = report_for_loc(path, analyze_file(path), strategy)
+    try:
+        loc = analyze_file(path)
+    except NotRegularFileError as exc:  # a FIFO or a device, like a directory: not a FILE
+        raise UsageError(str(exc)) from None
+    report = report_for_loc(path, loc, strategy)
     if args.json:
         print_json(report)
         return EXIT_OK
@@ -260,16 +267,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--small-threshold",
         type=_positive_int,
         metavar="LINES",
-        help="modules below this many lines of code are small (default 500)",
+        help="modules below this many lines of code are small (default 500; 1 to 10,000,000)",
     )
     setup.add_argument(
         "--medium-threshold",
         type=_positive_int,
         metavar="LINES",
-        help="modules below this many lines are medium, the rest large (default 2000)",
+        help="modules below this many lines are medium, the rest large (default 2000; 1 to 10,000,000)",
     )
     setup.add_argument(
-        "--multiplier", type=float, metavar="TOKENS", help="estimated tokens per line of code (default 4.0)"
+        "--multiplier",
+        type=float,
+        metavar="TOKENS",
+        help="estimated tokens per line of code (default 4.0; 0.1 to 100)",
     )
     setup.add_argument("--json", action="store_true", help="print the result as JSON")
     setup.set_defaults(func=cmd_auth_setup)

@@ -9,16 +9,21 @@ that names it, never silently ignored.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from attune.models._internal import paths
-from attune.models.errors import AttuneError
+from attune.models._internal.safe_read import MIB, read_regular_file
+from attune.models.errors import AttuneError, FileReadError
 
 PRICES_AS_OF = "2026-02-17"
 DEFAULT_PROVIDER = "anthropic"
+#: A pricing.json larger than this is refused unread (docs/limits.md).
+MAX_PRICING_FILE_BYTES = MIB
+# The highest price pricing.json may set, in dollars per million tokens: 2,000 times
+# today's dearest output price, and low enough that no estimate can overflow a float.
+MAX_PRICE_PER_MILLION = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -56,19 +61,13 @@ class PricingFileError(AttuneError, ValueError):
 
 def _validated_overrides(path: Path, raw: Any) -> dict[str, dict[str, float]]:
     # {"as_of": "...", "models": {"<model id>": {"input": 3.0, "output": 15.0}}}
-    from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
     class _Price(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        input: float = Field(ge=0)
-        output: float = Field(ge=0)
-
-        @field_validator("input", "output")
-        @classmethod
-        def _finite(cls, v: float) -> float:
-            if not math.isfinite(v):
-                raise ValueError("must be a finite number of dollars per million tokens")
-            return v
+        # dollars per million tokens
+        input: float = Field(ge=0, le=MAX_PRICE_PER_MILLION, allow_inf_nan=False)
+        output: float = Field(ge=0, le=MAX_PRICE_PER_MILLION, allow_inf_nan=False)
 
     class _PricingFile(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -98,7 +97,9 @@ def effective_registry() -> dict[str, dict[str, ModelInfo]]:
         cached: dict[str, dict[str, ModelInfo]] = _cache["registry"]
         return cached
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_regular_file(path, MAX_PRICING_FILE_BYTES).decode("utf-8"))
+    except FileReadError as exc:
+        raise PricingFileError(str(exc)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PricingFileError(f"{path}: not readable JSON ({exc})") from None
     overrides = _validated_overrides(path, raw)

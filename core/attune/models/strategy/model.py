@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from attune.models._internal import paths
 from attune.models._internal.atomic_file import atomic_write_json
-from attune.models.errors import AttuneError
+from attune.models._internal.safe_read import MIB, read_regular_file
+from attune.models.errors import AttuneError, FileReadError
 from attune.models.formatting import format_count, format_money, format_tokens_short, plural
 from attune.models.pricing.pipeline import PRICES_AS_OF, price_pipeline
 
@@ -34,6 +35,11 @@ API_CONTEXT_WINDOW = 1_000_000
 DEFAULT_SMALL_THRESHOLD = 500
 DEFAULT_MEDIUM_THRESHOLD = 2000
 DEFAULT_TOKENS_PER_LINE = 4.0
+# The bounds of the numeric fields (docs/limits.md). Beyond them a strategy stops
+# meaning anything, and lines x multiplier x price could overflow a float.
+MAX_THRESHOLD_LINES = 10_000_000
+MIN_TOKENS_PER_LINE = 0.1
+MAX_TOKENS_PER_LINE = 100.0
 
 # The strategy file as of import. Functions re-resolve it (paths.auth_strategy_path())
 # so a process that changes ATTUNE_HOME later still writes where it expects.
@@ -85,16 +91,24 @@ def get_module_size_category(
     return "large"
 
 
-class StrategyFileError(AttuneError):
-    """The strategy file exists but cannot be used. The file is left as it is."""
+#: What to do about an unusable strategy file (the default advice of StrategyFileError).
+STRATEGY_FILE_ADVICE = (
+    "The file was left as it is: fix it by hand, or run `attune auth reset` to move it aside and start over."
+)
 
-    def __init__(self, path: Path, problem: str):
+#: A strategy file or backup larger than this is refused unread (docs/limits.md).
+MAX_STRATEGY_FILE_BYTES = MIB
+
+
+class StrategyFileError(AttuneError):
+    """The strategy file (or a backup of it) exists but cannot be used. The file is
+    left as it is; ``advice`` says what to do instead."""
+
+    def __init__(self, path: Path, problem: str, advice: str = STRATEGY_FILE_ADVICE):
         self.path = Path(path)
         self.problem = problem
-        super().__init__(
-            f"{self.path}: {problem}. The file was left as it is: fix it by hand, or run "
-            "`attune auth reset` to move it aside and start over."
-        )
+        self.advice = advice
+        super().__init__(f"{self.path}: {problem}. {advice}")
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -135,9 +149,11 @@ class AuthStrategy(BaseModel):
 
     subscription_tier: SubscriptionTier = SubscriptionTier.API_ONLY
     default_mode: AuthMode = AuthMode.AUTO
-    small_module_threshold: int = Field(DEFAULT_SMALL_THRESHOLD, gt=0)
-    medium_module_threshold: int = Field(DEFAULT_MEDIUM_THRESHOLD, gt=0)
-    loc_to_tokens_multiplier: float = Field(DEFAULT_TOKENS_PER_LINE, gt=0, allow_inf_nan=False)
+    small_module_threshold: int = Field(DEFAULT_SMALL_THRESHOLD, gt=0, le=MAX_THRESHOLD_LINES)
+    medium_module_threshold: int = Field(DEFAULT_MEDIUM_THRESHOLD, gt=0, le=MAX_THRESHOLD_LINES)
+    loc_to_tokens_multiplier: float = Field(
+        DEFAULT_TOKENS_PER_LINE, ge=MIN_TOKENS_PER_LINE, le=MAX_TOKENS_PER_LINE, allow_inf_nan=False
+    )
     setup_completed: bool = False
     prefer_subscription: bool = True
     cost_optimization: bool = Field(
@@ -426,13 +442,15 @@ def _mode_name(mode: AuthMode) -> str:
 
 
 def read_strategy_file(path: Path) -> Any | None:
-    """The parsed JSON, or None when there is no file. Unreadable content raises."""
+    """The parsed JSON, or None when there is no file. Unreadable content raises
+    StrategyFileError, as does a path that is not a regular file or a file over
+    ``MAX_STRATEGY_FILE_BYTES`` (neither is read)."""
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_STRATEGY_FILE_BYTES)
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise StrategyFileError(path, "is a directory, not a strategy file") from None
+    except FileReadError as exc:
+        raise StrategyFileError(path, exc.problem) from None
     except OSError as exc:
         raise StrategyFileError(path, f"cannot be read ({exc.strerror})") from None
     try:
@@ -474,6 +492,9 @@ def get_auth_strategy() -> AuthStrategy:
 __all__ = [
     "API_CONTEXT_WINDOW",
     "AUTH_STRATEGY_FILE",
+    "MAX_THRESHOLD_LINES",
+    "MAX_TOKENS_PER_LINE",
+    "MIN_TOKENS_PER_LINE",
     "SUBSCRIPTION_CONTEXT_WINDOW",
     "TIER_LABELS",
     "AuthMode",

@@ -1,0 +1,72 @@
+"""The bounds of docs/limits.md as a user meets them: a usage error (exit 2, one line
+naming what is wrong) where a value enters, never an OverflowError later."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+
+def run(cmd, env, *args):
+    return subprocess.run([*cmd, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+
+
+def one_line_usage_error(result: subprocess.CompletedProcess[str], *says: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr and "OverflowError" not in result.stderr
+    assert all(word in lines[-1] for word in says), result.stderr
+
+
+def write_module(tmp_path: Path, lines: int = 3) -> Path:
+    module = tmp_path / "mod.py"
+    module.write_text("".join(f"x{i} = {i}\n" for i in range(lines)))
+    return module
+
+
+def test_setup_refuses_a_huge_multiplier_and_later_commands_still_work(attune_cmd, cli_env, attune_home, tmp_path):
+    module = write_module(tmp_path)
+    r = run(attune_cmd, cli_env, "auth", "setup", "--tier", "pro", "--multiplier", "1e308")
+    one_line_usage_error(r, "loc_to_tokens_multiplier", "100")
+    assert not (attune_home / "auth_strategy.json").exists()
+    r = run(attune_cmd, cli_env, "auth", "recommend", str(module), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["tokens"] == 12
+
+
+def test_setup_refuses_thresholds_out_of_range_naming_the_field(attune_cmd, cli_env, attune_home):
+    r = run(attune_cmd, cli_env, "auth", "setup", "--tier", "pro", "--medium-threshold", "10000001")
+    one_line_usage_error(r, "medium_module_threshold", "10000000")
+    r = run(attune_cmd, cli_env, "auth", "setup", "--tier", "pro", "--multiplier", "0.01")
+    one_line_usage_error(r, "loc_to_tokens_multiplier", "0.1")
+    r = run(
+        attune_cmd,
+        cli_env,
+        "auth",
+        "setup",
+        "--tier",
+        "pro",
+        "--small-threshold",
+        "9999999",
+        "--medium-threshold",
+        "10000000",
+        "--multiplier",
+        "100",
+    )
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_strategy_file_out_of_range_is_reported_as_invalid_by_every_command(
+    attune_cmd, cli_env, attune_home, tmp_path
+):
+    module = write_module(tmp_path, lines=50)
+    path = attune_home / "auth_strategy.json"
+    path.write_text(json.dumps({"subscription_tier": "pro", "loc_to_tokens_multiplier": 1e308}))
+    before = path.read_bytes()
+    for args in (("auth", "recommend", str(module)), ("scan", str(tmp_path)), ("auth", "status")):
+        r = run(attune_cmd, cli_env, *args)
+        assert r.returncode == 1, (args, r.stderr)
+        assert "loc_to_tokens_multiplier" in r.stderr and "OverflowError" not in r.stderr, r.stderr
+        assert str(path) in r.stderr
+    assert path.read_bytes() == before

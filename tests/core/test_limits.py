@@ -1,0 +1,79 @@
+"""The numeric bounds of docs/limits.md: every value inside them works end to end,
+every value outside is refused where it enters, naming the field."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from attune.models.strategy.model import AuthStrategy, StrategyFileError
+
+# the largest strategy there can be, priced at the highest price pricing.json may set
+LARGEST = {
+    "subscription_tier": "max",
+    "small_module_threshold": 9_999_999,
+    "medium_module_threshold": 10_000_000,
+    "loc_to_tokens_multiplier": 100.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("loc_to_tokens_multiplier", 1e308),
+        ("loc_to_tokens_multiplier", 100.01),
+        ("loc_to_tokens_multiplier", 0.09),
+        ("small_module_threshold", 10_000_001),
+        ("medium_module_threshold", 10_000_001),
+        ("medium_module_threshold", 10**400),
+    ],
+)
+def test_a_value_out_of_range_is_refused_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        AuthStrategy.from_dict({field: value})
+
+
+def test_the_bounds_themselves_are_accepted_and_every_estimate_stays_finite(attune_home):
+    (attune_home / "pricing.json").write_text(
+        json.dumps({"models": {m: {"input": 10_000, "output": 10_000} for m in _model_ids()}})
+    )
+    smallest = AuthStrategy.from_dict(
+        {"small_module_threshold": 1, "medium_module_threshold": 2, "loc_to_tokens_multiplier": 0.1}
+    )
+    assert smallest.estimate_tokens(10) == 1
+    largest = AuthStrategy.from_dict(LARGEST)
+    for lines in (0, 1, 10_000_000, 10**12):
+        for mode in ("api", "subscription"):
+            cost = largest.estimate_cost(lines, mode)
+            assert math.isfinite(cost["api_equivalent_cost"]) and math.isfinite(cost["monetary_cost"])
+        assert largest.recommend(lines).reason
+        assert largest.get_pros_cons(lines)["api"]["estimate"]["tokens"] == lines * 100
+
+
+def test_a_strategy_file_holding_an_out_of_range_value_is_an_invalid_file_kept_as_it_is(attune_home):
+    path = attune_home / "auth_strategy.json"
+    path.write_text(json.dumps({"subscription_tier": "pro", "loc_to_tokens_multiplier": 1e308}))
+    before = path.read_bytes()
+    with pytest.raises(StrategyFileError, match="loc_to_tokens_multiplier") as bad:
+        AuthStrategy.load()
+    assert bad.value.path == path
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("price", [10_000.01, 1e308])
+def test_a_price_over_the_bound_is_an_invalid_pricing_file(attune_home, price):
+    from attune.models.pricing.registry import PricingFileError, get_model
+
+    (attune_home / "pricing.json").write_text(
+        json.dumps({"models": {"claude-sonnet-4-6": {"input": 3.0, "output": price}}})
+    )
+    with pytest.raises(PricingFileError, match=r"pricing\.json.*claude-sonnet-4-6\.output"):
+        get_model("anthropic", "capable")
+
+
+def _model_ids() -> list[str]:
+    from attune.models.pricing.registry import MODEL_REGISTRY
+
+    return [m.id for tiers in MODEL_REGISTRY.values() for m in tiers.values()]

@@ -76,6 +76,15 @@ MALFORMED = [
     ("attune.server.recommend", [{}], "uri"),
     ("attune.server.recommend", [42], "expected an object"),
     ("attune.server.resetBreaker", [{"provider": 3}], "provider"),
+    ("attune.server.resetBreaker", [{"provider": "a:b"}], "provider may not contain ':'"),
+    ("attune.server.resetBreaker", [{"provider": "a:b", "tier": "cheap"}], "provider may not contain ':'"),
+    ("attune.server.resetBreaker", [{"provider": ""}], "provider must be a non-empty string"),
+    ("attune.server.resetBreaker", [{"provider": "  "}], "provider must be a non-empty string"),
+    ("attune.server.recommend", [{"uri": "file:///tmp/a%00b.py"}], "uri: a file: URI whose path contains a NUL"),
+    ("attune.server.recommend", ["file:///tmp/a%00b.py"], "uri: a file: URI whose path contains a NUL"),
+    ("attune.server.showDetails", [{"uri": "file:///tmp/%00"}], "uri: a file: URI whose path contains a NUL"),
+    ("attune.server.countTokens", [{"uri": "file:///tmp/a%00b.py"}], "uri: a file: URI whose path contains a NUL"),
+    ("attune.server.recommend", [{"uri": "file://[/a.py"}], "uri: not a valid URI"),
     ("attune.server.authStatus", [{"unexpected": 1}], "unexpected"),
 ]
 
@@ -88,6 +97,23 @@ async def test_malformed_command_arguments(start_session):
         assert bad.value.code == INVALID_PARAMS, (command, arguments)
         assert command in bad.value.message and says in bad.value.message, bad.value.message
     assert (await session.command("attune.server.breakerStatus"))["open"] == 0  # still running
+
+
+async def test_lens_for_a_uri_with_no_usable_path_is_invalid_params(start_session, tmp_path: Path):
+    session = await start_session()
+    for uri in ("file:///tmp/a%00b.py", "file://%00/x.py", "file://[/a.py"):
+        with pytest.raises(JsonRpcException) as bad:
+            await session.lens_titles(uri)
+        assert bad.value.code == INVALID_PARAMS, uri
+        assert bad.value.message.startswith("textDocument/codeLens: textDocument.uri: "), bad.value.message
+    # an open document with such a URI: the same answer, and the other documents are unaffected
+    session.open("file:///tmp/open%00.py", python_source(3))
+    with pytest.raises(JsonRpcException) as bad:
+        await session.lens_titles("file:///tmp/open%00.py")
+    assert bad.value.code == INVALID_PARAMS
+    source = tmp_path / "fine.py"
+    source.write_text(python_source(4))
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 4 lines of code"
 
 
 async def test_unknown_command(start_session):

@@ -35,11 +35,23 @@ def content_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+class InvalidUri(ValueError):
+    """A URI no file system path can be made of: it does not parse, or its ``file:``
+    path holds a NUL character (``%00``), which no operating system accepts."""
+
+
 def uri_path(uri: str) -> str | None:
-    """The file system path of a ``file:`` URI, else None."""
-    if urlparse(uri).scheme != "file":
+    """The file system path of a ``file:`` URI, else None; InvalidUri when it has none."""
+    try:
+        scheme = urlparse(uri).scheme
+    except ValueError as exc:  # e.g. an unclosed "[" in the host
+        raise InvalidUri(f"not a valid URI ({exc})") from None
+    if scheme != "file":
         return None
-    return to_fs_path(uri)
+    path = to_fs_path(uri)
+    if path is None or "\0" in path:
+        raise InvalidUri("a file: URI whose path contains a NUL character (%00)")
+    return path
 
 
 def _too_large(size: int, max_bytes: int) -> str:
@@ -70,9 +82,12 @@ def analyze_open_text(
     """Count an open document's current text (unsaved edits included)."""
     from attune.models.loc.counter import LocError, analyze_text
 
-    path = uri_path(uri)
-    shown = path or uri
     digest = digest or content_hash(text)
+    try:
+        path = uri_path(uri)
+    except InvalidUri as exc:
+        return Analysis(uri, uri, version, digest, problem=str(exc))
+    shown = path or uri
     # 4 bytes per character at most: skip the encode for everything but borderline texts
     size = len(text) if len(text) * 4 <= max_bytes else len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:

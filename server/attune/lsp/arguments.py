@@ -2,7 +2,8 @@
 
 Arguments come as one object (VS Code sends ``arguments: [{...}]``); a bare URI
 string is accepted where the command takes a URI. Bad arguments raise
-``InvalidParams`` naming the field.
+``InvalidParams`` naming the field: a URI the server cannot turn into a path
+(``analysis.uri_path``), a provider the breaker refuses (the core's ``breaker_key``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pygls.exceptions import JsonRpcInvalidParams
 
+from attune.models.breaker.rules import breaker_key
 from attune.models.strategy.model import AuthMode, SubscriptionTier, describe_validation_error
+
+from .analysis import uri_path
 
 
 class _Args(BaseModel):
@@ -52,6 +57,12 @@ class RestoreArgs(_Args):
 class UriArgs(_Args):
     uri: StrictStr
 
+    @field_validator("uri")
+    @classmethod
+    def _usable_uri(cls, uri: str) -> str:
+        uri_path(uri)  # InvalidUri (a ValueError) for a file: URI with no usable path
+        return uri
+
 
 class ShowDetailsArgs(UriArgs):
     """``tier``/``mode``: details for the saved strategy with these replaced (a
@@ -69,6 +80,8 @@ class ResetBreakerArgs(_Args):
     def _tier_needs_provider(self) -> ResetBreakerArgs:
         if self.tier is not None and self.provider is None:
             raise ValueError('tier given without provider (e.g. {"provider": "anthropic", "tier": "cheap"})')
+        if self.provider is not None:
+            breaker_key(self.provider, self.tier)  # the breaker's own rule: ValueError naming the provider
         return self
 
 

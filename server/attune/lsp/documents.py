@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from .analysis import Analysis, analyze_disk_file, analyze_open_text, content_hash, uri_path
+from .analysis import Analysis, InvalidUri, analyze_disk_file, analyze_open_text, content_hash, uri_path
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,10 @@ class DocumentAnalyses:
         return await asyncio.to_thread(work)
 
     async def _get_from_disk(self, uri: str) -> Analysis:
-        path = uri_path(uri)
+        try:
+            path = uri_path(uri)
+        except InvalidUri as exc:
+            return Analysis(uri, uri, None, None, problem=str(exc))
         if path is None:
             return Analysis(
                 uri, uri, None, None, problem="the document is not open in the editor and is not a file: URI"

@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from attune.models.version import FALLBACK_VERSION
@@ -214,11 +215,16 @@ def _did_close(ls: AttuneServer, params: types.DidCloseTextDocumentParams) -> No
 
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
 async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    from .analysis import InvalidUri, uri_path
     from .lenses import lens_texts, make_lenses
 
+    uri = params.text_document.uri
+    try:
+        uri_path(uri)
+    except InvalidUri as exc:
+        raise JsonRpcInvalidParams(f"{types.TEXT_DOCUMENT_CODE_LENS}: textDocument.uri: {exc}") from None
     if not ls.settings.lens.enabled:
         return []
-    uri = params.text_document.uri
     watcher = ls.strategy_watcher
     analysis = await ls.analyses.get(uri)
     texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens, ls.analyses.exact_for(analysis))

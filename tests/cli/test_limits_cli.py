@@ -4,8 +4,11 @@ naming what is wrong) where a value enters, never an OverflowError later."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
+
+import pytest
 
 
 def run(cmd, env, *args):
@@ -70,3 +73,27 @@ def test_a_strategy_file_out_of_range_is_reported_as_invalid_by_every_command(
         assert "loc_to_tokens_multiplier" in r.stderr and "OverflowError" not in r.stderr, r.stderr
         assert str(path) in r.stderr
     assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_scan_jobs_is_capped_at_the_cpus_the_process_may_use(attune_cmd, cli_env, tmp_path):
+    for i in range(250):
+        (tmp_path / f"m{i}.py").write_text(f"x = {i}\n")
+    one_cpu = min(os.sched_getaffinity(0))
+    r = subprocess.run(
+        [*attune_cmd, "scan", str(tmp_path), "--jobs", "100000", "--json", "-v"],
+        env=cli_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.sched_setaffinity(0, {one_cpu}),
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["totals"]["files"] == 250
+    assert "counting 250 file(s) in 1 process(es) (at most 1" in r.stderr, r.stderr
+
+
+def test_scan_jobs_below_one_is_a_usage_error(attune_cmd, cli_env, tmp_path):
+    for jobs in ("0", "-4"):
+        one_line_usage_error(run(attune_cmd, cli_env, "scan", str(tmp_path), "--jobs", jobs), "--jobs")

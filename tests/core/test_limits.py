@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
@@ -77,3 +78,32 @@ def _model_ids() -> list[str]:
     from attune.models.pricing.registry import MODEL_REGISTRY
 
     return [m.id for tiers in MODEL_REGISTRY.values() for m in tiers.values()]
+
+
+# ---- attune scan's worker processes ----------------------------------------------
+
+
+def _tree(root, files: int):
+    from attune.models.loc.scan import PARALLEL_MIN_FILES
+
+    assert files >= PARALLEL_MIN_FILES  # big enough for a pool
+    for i in range(files):
+        path = root / f"d{i % 5}" / f"m{i}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"x = {i}\n")
+    return root
+
+
+def test_scan_never_counts_with_more_processes_than_cpus(tmp_path):
+    from attune.models.loc.scan import max_workers, scan_tree
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert max_workers() == cpus
+    tree = _tree(tmp_path / "tree", 250)
+    huge = scan_tree(tree, workers=100_000)
+    assert huge.workers == min(cpus, 250) and len(huge.files) == 250
+    assert scan_tree(tree).workers == huge.workers
+    assert scan_tree(tree, workers=1).workers == 1
+    for bad in (0, -1, True):
+        with pytest.raises(ValueError, match="workers"):
+            scan_tree(tree, workers=bad)

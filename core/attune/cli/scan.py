@@ -155,5 +155,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="leave out paths matching PATTERN (.gitignore syntax, relative to DIR; "
         "repeatable), e.g. --exclude site-packages/",
     )
-    scan.add_argument("--jobs", "-j", type=int, metavar="N", help="processes to count with (default: one per core)")
+    scan.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="processes to count with, 1 or more (default, and at most: one per CPU this process may use)",
+    )
     scan.set_defaults(func=cmd_scan)

@@ -210,7 +210,7 @@ _shtab_attune_scan_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
   "--json[print \{root, files, totals, skipped\} as JSON]"
   "*--exclude[leave out paths matching PATTERN (.gitignore syntax, relative to DIR\; repeatable), e.g. --exclude site-packages\/]:PATTERN:"
-  {--jobs,-j}"[processes to count with (default\: one per core)]:N:"
+  {--jobs,-j}"[processes to count with, 1 or more (default, and at most\: one per CPU this process may use)]:N:"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
   "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
   ":directory (or single file) to scan\; default\: the current directory:_files -/"

@@ -17,10 +17,13 @@ link cycle is followed).
 
 Speed: files are counted in worker processes, one per core, once a tree has
 ``PARALLEL_MIN_FILES`` candidates; below that a pool costs more than it saves.
+More workers than this process may use CPUs (``max_workers()``) only fight over
+them, so a larger ``workers`` is capped there.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -53,8 +56,11 @@ __all__ = [
     "ReportBuilder",
     "ScanResult",
     "SkippedFile",
+    "max_workers",
     "scan_tree",
 ]
+
+logger = logging.getLogger(__name__)
 
 # Directories that never hold the user's own source: VCS metadata, caches,
 # installed dependencies.
@@ -95,6 +101,7 @@ class ScanResult:
     skipped: list[SkippedFile] = field(default_factory=list)
     not_source: int = 0  # files passed over: not source by name or content
     ignored: int = 0  # files left out by .gitignore rules or an exclude pattern
+    workers: int = 1  # processes that counted: 1 is this process, more is a pool of them
 
 
 # ---- .gitignore -------------------------------------------------------------------
@@ -260,6 +267,19 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def max_workers() -> int:
+    """The most processes a scan counts with: the CPUs this process may run on
+    (its CPU affinity where the platform has one, else every CPU)."""
+    process_cpu_count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if process_cpu_count is not None:
+        count = process_cpu_count()
+    elif hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count()
+    return max(1, count or 1)
+
+
 def _chunks(items: list[_Candidate], workers: int) -> list[list[_Candidate]]:
     """Round-robin, so the big files of one directory (a test suite) spread over
     all chunks and no worker is left with the heavy tail."""
@@ -281,14 +301,19 @@ def scan_tree(
 
     ``exclude``: more patterns to leave out, in .gitignore syntax, relative
     to ``root`` ("site-packages/", "*.min.js"); no .gitignore can bring back
-    what they exclude. ``workers``: processes to count with (default: one per core; 1 counts in
-    this process). ``progress(done, total)`` is called as files are counted.
+    what they exclude. ``workers``: processes to count with (default and most:
+    ``max_workers()``, one per CPU this process may use; 1 counts in this
+    process; ``result.workers`` says how many counted). ``progress(done,
+    total)`` is called as files are counted.
     ``while_counting()`` runs in this process while the workers count, so the
     caller can do its own slow set-up (loading the strategy) in parallel;
     ``on_file(path, counts)`` is then called here for each file as it is
     counted (in no particular order).
-    Raises FileNotFoundError when ``root`` does not exist.
+    Raises FileNotFoundError when ``root`` does not exist, ValueError when
+    ``workers`` is below 1.
     """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
     base = Path(root).resolve()
     if not base.exists():
         raise FileNotFoundError(f"{root}: no such file or directory")
@@ -303,13 +328,17 @@ def scan_tree(
     else:
         candidates = [(str(base), base.name, False)]  # named explicitly: count it whatever it is
     total = len(candidates)
-    workers = workers or os.cpu_count() or 1
+    cap = max_workers()
+    workers = min(workers or cap, cap, total) if total >= PARALLEL_MIN_FILES else 1
     outcomes: Iterable[list[_Outcome]]
     pool = None
-    if workers > 1 and total >= PARALLEL_MIN_FILES:
+    logger.info(
+        "counting %d file(s) in %d process(es) (at most %d: the CPUs this process may use)", total, workers, cap
+    )
+    if workers > 1:
         if any(c[1].endswith(".py") for c in candidates):
             prepare_language("Python")  # compile once here; forked workers inherit it
-        pool = _pool_context().Pool(min(workers, total))
+        pool = _pool_context().Pool(workers)
         outcomes = pool.imap_unordered(partial(_count_batch, max_bytes=max_bytes), _chunks(candidates, workers))
     else:
         outcomes = (_count_batch(chunk, max_bytes) for chunk in _chunks(candidates, 1))
@@ -336,6 +365,7 @@ def scan_tree(
             pool.join()
     result.files.sort(key=lambda item: item[0])
     result.skipped.sort(key=lambda item: item.path)
+    result.workers = workers
     return result
 
 

@@ -4,6 +4,9 @@ no persistence. Stop it and start it again on the same port to simulate an outag
     with RedisServer() as server:
         client_url = server.url          # redis://127.0.0.1:<port>/0
 
+    with RedisServer(unix_socket=True) as server:
+        client_url = server.unix_url     # unix:///<temp dir>/redis.sock?db=0 (the port answers too)
+
 A pytest fixture that uses it lives in the tests that need it (see
 ``tests/test_breaker_redis.py``); ``redis_server_binary()`` is None when the Debian
 package ``redis-server`` is not installed, so fixtures can skip with a clear reason.
@@ -33,7 +36,7 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, unix_socket: bool = False) -> None:
         binary = redis_server_binary()
         if binary is None:
             raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
@@ -41,19 +44,28 @@ class RedisServer:
         self.port = port or free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="attune-redis-")
         self.dir = Path(self._tmp.name)
+        self.socket_path: Path | None = self.dir / "redis.sock" if unix_socket else None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def unix_url(self) -> str:
+        if self.socket_path is None:
+            raise RuntimeError("this server was started without a unix socket (RedisServer(unix_socket=True))")
+        return f"unix://{self.socket_path}?db=0"
+
     def start(self) -> RedisServer:
         if self.process is not None and self.process.poll() is None:
             return self
+        unix = [] if self.socket_path is None else ["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
         for attempt in range(3):
             self.process = subprocess.Popen(
                 [
                     self.binary,
+                    *unix,
                     "--bind",
                     "127.0.0.1",
                     "--port",
@@ -94,12 +106,21 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
-                        return True
+                    tcp_answers = sock.recv(64).startswith(b"+PONG")
+                if tcp_answers and (self.socket_path is None or self._unix_answers()):
+                    return True
             except OSError:
                 pass
             time.sleep(0.02)
         return False
+
+    def _unix_answers(self) -> bool:
+        assert self.socket_path is not None
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            sock.connect(str(self.socket_path))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
 
     def stop(self) -> None:
         process, self.process = self.process, None

@@ -31,7 +31,7 @@ def open_store(url: str, *, read_only: bool = False) -> BreakerStore:
     folder and changes nothing (a missing file reads as no state); memory and Redis
     stores are unaffected (reading them writes nothing local)."""
     if not isinstance(url, str) or "://" not in url:
-        raise ValueError(f"not a breaker store URL: {url!r} (use {SUPPORTED_URLS})")
+        raise ValueError(f"not a breaker store URL: {redact_url(url)!r} (use {SUPPORTED_URLS})")
     scheme = url.split("://", 1)[0].lower()
     if scheme == "memory":
         from attune.models.breaker.stores.memory import MemoryBreakerStore
@@ -58,14 +58,15 @@ def sqlite_path_from_url(url: str) -> str:
     scheme, rest = url.split("://", 1)
     if scheme.lower() != "sqlite" or not rest.startswith("/"):
         raise ValueError(
-            f"a sqlite breaker URL is sqlite:///relative/path.db or sqlite:////absolute/path.db (got {url!r})"
+            "a sqlite breaker URL is sqlite:///relative/path.db or sqlite:////absolute/path.db "
+            f"(got {redact_url(url)!r})"
         )
     path = rest[1:]
     if "?" in path:
-        raise ValueError(f"a sqlite breaker URL takes no query string (got {url!r})")
+        raise ValueError(f"a sqlite breaker URL takes no query string (got {redact_url(url)!r})")
     if not path or path.endswith("/"):
         raise ValueError(
             f"a sqlite breaker URL needs a file path, like sqlite:///breaker.db or sqlite:////abs/breaker.db "
-            f"(got {url!r})"
+            f"(got {redact_url(url)!r})"
         )
     return unquote(path)

@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from attune.models._internal.urls import redact_url
 from attune.models.breaker.rules import BreakerPolicy, CircuitBreakerState
@@ -143,13 +142,53 @@ def _hash_to_state(key: str, h: Mapping[Any, Any]) -> CircuitBreakerState:
     )
 
 
+# The URL options the store accepts; anything else is refused where the store is
+# created. The socket timeouts are the store's own (0.5 s), not a URL option.
+_OPTIONS = ("prefix", "db", "username", "password", "client_name", "protocol")
+_TLS_OPTIONS = (
+    "ssl_cert_reqs",
+    "ssl_ca_certs",
+    "ssl_ca_path",
+    "ssl_certfile",
+    "ssl_keyfile",
+    "ssl_check_hostname",
+)
+
+
+def accepted_options(scheme: str) -> tuple[str, ...]:
+    """The query options a ``redis://``, ``rediss://`` or ``unix://`` URL may carry."""
+    return _OPTIONS + _TLS_OPTIONS if scheme.lower() == "rediss" else _OPTIONS
+
+
 def _split_prefix(url: str) -> tuple[str, str | None]:
-    """Take our own ``?prefix=`` out of the URL (redis-py rejects unknown options)."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    prefix = next((v for k, v in query if k == "prefix"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "prefix"])
-    return urlunsplit(parts._replace(query=rest)), prefix
+    """Check the URL's options and take our own ``?prefix=`` out of it (redis-py
+    refuses options it does not know). The rest of the URL is kept as written:
+    rebuilding it from parts would turn ``unix:///path`` into ``unix:/path``.
+    Raises ValueError naming an option the store does not accept."""
+    from urllib.parse import parse_qsl
+
+    base, _, query = url.partition("?")
+    query, hash_mark, fragment = query.partition("#")
+    if not query:
+        return url, None
+    scheme = url.split("://", 1)[0]
+    accepted = accepted_options(scheme)
+    prefix = None
+    rest = []
+    for part in filter(None, query.replace(";", "&").split("&")):
+        pairs = parse_qsl(part, keep_blank_values=True)
+        name = pairs[0][0] if pairs else part
+        if name not in accepted:
+            raise ValueError(
+                f"unknown option {name!r} in the redis breaker URL {redact_url(url)!r} "
+                f"(accepted: {', '.join(accepted)})"
+            )
+        if name == "prefix":
+            prefix = pairs[0][1]
+        else:
+            rest.append(part)
+    kept = base + ("?" + "&".join(rest) if rest else "")
+    return kept + hash_mark + fragment, prefix
 
 
 class RedisBreakerStore:
@@ -161,8 +200,8 @@ class RedisBreakerStore:
         connect_timeout: float = 0.5,
         retry_interval: float = 5.0,
     ) -> None:
-        client_url, url_prefix = _split_prefix(url)
         self.url = redact_url(url)
+        client_url, url_prefix = _split_prefix(url)
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -176,7 +215,8 @@ class RedisBreakerStore:
             ) from exc
         self.prefix = prefix or url_prefix or DEFAULT_PREFIX
         self.retry_interval = retry_interval
-        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        # Any error of a call is the store being unusable: it never reaches the breaker's callers.
+        self._errors: tuple[type[BaseException], ...] = (Exception,)
         try:
             self._client = redis.Redis.from_url(
                 client_url,
@@ -186,7 +226,12 @@ class RedisBreakerStore:
                 retry=Retry(NoBackoff(), 0),
                 health_check_interval=0,
             )
-        except ValueError as exc:
+            # Build one connection object now (it does not connect): an option value
+            # redis-py refuses (protocol=4, ssl_cert_reqs=maybe) is an error here, not
+            # at the first call.
+            pool = self._client.connection_pool
+            pool.connection_class(**pool.connection_kwargs)
+        except (TypeError, ValueError, redis.RedisError) as exc:
             raise ValueError(f"bad redis breaker URL {self.url!r}: {exc}") from exc
         tag = "{" + self.prefix + "}"
         self._state_prefix = f"{tag}:state:"

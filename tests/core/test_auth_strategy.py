@@ -358,9 +358,37 @@ def test_restore_a_named_backup_and_a_bad_backup(attune_home):
     assert AuthStrategy.load().subscription_tier is SubscriptionTier.PRO
     bad = attune_home / "backups" / "auth_strategy-29990101T000000.000000Z.json"
     bad.write_text("nope")
-    with pytest.raises(StrategyFileError, match=bad.name):
-        restore_strategy()
+    with pytest.raises(StrategyFileError, match=bad.name) as info:
+        restore_strategy(bad.name)
+    assert "attune auth restore --list" in str(info.value) and "auth reset" not in str(info.value)
     assert AuthStrategy.load().subscription_tier is SubscriptionTier.PRO  # unchanged
+
+
+def test_a_plain_restore_skips_invalid_newer_backups_and_says_why(attune_home):
+    AuthStrategy(subscription_tier="max").save()
+    reset_strategy()
+    good = list_backups()[0]
+    bad = attune_home / "backups" / "auth_strategy-29990101T000000.000000Z.json"
+    bad.write_text("nope")
+    result = restore_strategy()
+    assert AuthStrategy.load().subscription_tier is SubscriptionTier.MAX
+    assert result.restored_from == good
+    assert [(path, "not valid JSON" in problem) for path, problem in result.skipped_backups] == [(bad, True)]
+    assert result.to_dict()["skipped_backups"][0]["backup"] == str(bad)
+
+
+def test_a_plain_restore_with_no_valid_backup_names_each_and_changes_nothing(attune_home):
+    pro().save()
+    backups = attune_home / "backups"
+    backups.mkdir()
+    (backups / "auth_strategy-29990101T000000.000000Z.json").write_text("nope")
+    (backups / "auth_strategy-29980101T000000.000000Z.json").write_text('{"small_module_threshold": 0}')
+    with pytest.raises(StrategyFileError) as info:
+        restore_strategy()
+    message = str(info.value)
+    assert "29990101" in message and "not valid JSON" in message
+    assert "29980101" in message and "small_module_threshold" in message
+    assert AuthStrategy.load() == pro()
 
 
 def test_get_auth_strategy_never_blocks_without_a_terminal(attune_home, monkeypatch):

@@ -35,6 +35,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from attune.models._internal.safe_read import open_regular_file
+from attune.models.errors import AttuneError
+
 # The Python counter in C (setup.py builds it when a compiler is there): exactly
 # the numbers of the regular expressions below, several times faster.
 # ATTUNE_LOC_PURE_PYTHON=1 leaves it out (benchmarks, tests of the fallback).
@@ -74,7 +77,7 @@ _HEADER_LINES = 40  # generated-file markers are looked for only this far ...
 _HEADER_CHARS = 8192  # ... and no further than this
 
 
-class LocError(ValueError):
+class LocError(AttuneError, ValueError):
     """A file that cannot be counted as source text."""
 
 
@@ -1037,11 +1040,12 @@ def _result(
 
 
 def _read_bytes(name: str, max_bytes: int | None) -> bytes:
-    """A file's bytes, read once. FileTooLargeError (before reading) when it is
-    over ``max_bytes``; OSError when unreadable."""
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # no buffered file object
+    """A file's bytes, read once. NotRegularFileError (an OSError, nothing read) for
+    a FIFO, device or directory; FileTooLargeError (before reading) when it is over
+    ``max_bytes``; OSError when unreadable."""
+    fd, info = open_regular_file(name)  # a descriptor, no buffered file object
     try:
-        size = os.fstat(fd).st_size
+        size = info.st_size
         if max_bytes is not None and size > max_bytes:
             raise FileTooLargeError(
                 f"{name}: {size:,} bytes is over the {max_bytes:,}-byte limit, not counted",
@@ -1050,7 +1054,7 @@ def _read_bytes(name: str, max_bytes: int | None) -> bytes:
             )
         want = size + 1 if max_bytes is None else min(size, max_bytes) + 1
         data = os.read(fd, want)  # one call: a short read is the end of the file
-        if len(data) == want:  # it grew since fstat (or is not a regular file)
+        if len(data) == want:  # it grew since fstat
             chunks = [data]
             while max_bytes is None or sum(map(len, chunks)) <= max_bytes:
                 more = os.read(fd, 1 << 20)
@@ -1069,7 +1073,8 @@ def read_source(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MA
     """(text, encoding, size in bytes) of a file, read once.
 
     Raises FileTooLargeError (before reading) when the file exceeds
-    ``max_bytes``, BinaryFileError for binary content, OSError if unreadable.
+    ``max_bytes``, BinaryFileError for binary content, NotRegularFileError (an
+    OSError) for a FIFO, device or directory, OSError if unreadable.
     """
     name = os.fspath(path)
     data = _read_bytes(name, max_bytes)
@@ -1081,9 +1086,11 @@ def analyze_file(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAUL
     """Count the lines of a source file.
 
     Raises BinaryFileError for a binary file, FileTooLargeError for a file over
-    ``max_bytes`` (default DEFAULT_MAX_BYTES, None for no limit), and OSError
-    when the file cannot be read. Non-UTF-8 text is decoded with its coding
-    cookie, else cp1252, else latin-1 (``LocResult.encoding`` says which).
+    ``max_bytes`` (default DEFAULT_MAX_BYTES, None for no limit),
+    NotRegularFileError (an OSError; nothing is read) for a FIFO, device or
+    directory, and OSError when the file cannot be read. Non-UTF-8 text is
+    decoded with its coding cookie, else cp1252, else latin-1
+    (``LocResult.encoding`` says which).
     """
     name = os.fspath(path)
     data = _read_bytes(name, max_bytes)

@@ -48,7 +48,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from attune.models._internal.safe_read import check_regular_if_exists
 from attune.models._internal.sqlite_tx import immediate_transaction
+from attune.models.errors import FileReadError
 from attune.models.telemetry.records import (
     LLMCallRecord,
     ModelAggregate,
@@ -242,6 +244,7 @@ class TelemetryStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
+            check_regular_if_exists(self.path)  # SQLite's open of a FIFO would block
             if self.read_only:
                 conn = sqlite3.connect(
                     self.path.absolute().as_uri() + "?mode=ro",
@@ -257,6 +260,8 @@ class TelemetryStore:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not self.read_only:
                 conn.execute("PRAGMA synchronous = NORMAL")
+        except FileReadError as exc:
+            raise TelemetryStoreError(f"{self.path}: cannot open the telemetry database ({exc.problem})") from None
         except sqlite3.Error as exc:
             raise TelemetryStoreError(f"{self.path}: cannot open the telemetry database ({exc})") from None
         return conn

@@ -12,9 +12,10 @@
 - One connection per thread (``threading.local``), reopened after a fork.
 - A ``breaker_meta`` row ``version`` is bumped in every write transaction:
   ``change_token()`` is one SELECT that changes whenever any process changes state.
-- A file that is not a database is moved aside (``breaker.db.corrupt-<UTC time>``) and a
-  fresh one created: breaker state is disposable, and refusing to start would take
-  down every LLM call.
+- A file that is not a database is moved aside (``breaker.db.corrupt-<UTC time>``,
+  never over an earlier one) and a fresh one created: breaker state is disposable, and
+  refusing to start would take down every LLM call. A path that is not a regular file
+  (a FIFO, a device) is refused before SQLite opens it: opening a FIFO would block.
 - ``read_only=True`` (status displays): the file is opened with ``mode=ro``, never
   created, migrated or moved aside; a missing file reads as no state, and every write
   raises ``BreakerStoreUnavailable``.
@@ -30,13 +31,15 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from attune.models._internal.safe_read import check_regular_if_exists
+from attune.models._internal.set_aside import set_aside
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.breaker.rules import CircuitBreakerState
 from attune.models.breaker.stores.base import BreakerStoreUnavailable, Rule, T, TransactionalStore
+from attune.models.errors import FileReadError
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +119,7 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_regular_if_exists(self.path)
         conn = sqlite3.connect(
             self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False, factory=_Connection
         )
@@ -130,6 +134,7 @@ class SQLiteBreakerStore(TransactionalStore):
         """None while there is no breaker state to read: no file, or no table yet."""
         if not self.path.exists():
             return None
+        check_regular_if_exists(self.path)
         conn = sqlite3.connect(
             self.path.as_uri() + "?mode=ro",
             uri=True,
@@ -163,6 +168,8 @@ class SQLiteBreakerStore(TransactionalStore):
                         raise
                     self._move_aside(exc)
                     conn = self._open()
+        except FileReadError as exc:
+            raise BreakerStoreUnavailable(f"cannot open {exc}") from exc
         except (OSError, sqlite3.Error) as exc:
             raise BreakerStoreUnavailable(f"cannot open {self.path}: {exc}") from exc
         with self._conns_lock:
@@ -197,14 +204,8 @@ class SQLiteBreakerStore(TransactionalStore):
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _move_aside(self, exc: Exception) -> None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         try:
-            os.replace(self.path, target)
-            for suffix in ("-wal", "-shm"):
-                side = self.path.with_name(self.path.name + suffix)
-                if side.exists():
-                    os.replace(side, target.with_name(target.name + suffix))
+            target = set_aside(self.path, companions=("-wal", "-shm"))
         except FileNotFoundError:
             return  # another process moved it first
         except OSError as move_exc:

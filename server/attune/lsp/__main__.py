@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(server, getattr(logging, args.log_level))
     server.start_io()
-    return 0
+    return server.exit_status
 
 
 if __name__ == "__main__":

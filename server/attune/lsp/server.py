@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+import sys
+import threading
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -42,6 +44,7 @@ class AttuneServer(LanguageServer):
         self._reports: ReportOnce | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._shown_problems: set[str] = set()
+        self.exit_status = 0
 
     # ---- lazily built parts ---------------------------------------------------
 
@@ -154,6 +157,28 @@ class AttuneServer(LanguageServer):
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
+
+    # ---- the connection -------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls's stdio server with the reader of ``framing``, which resumes after a
+        broken header instead of going deaf; ``exit_status`` is 1 when it gave up."""
+        from pygls.io_ import StdoutWriter
+
+        from .framing import StdinReader, read_messages
+
+        self._stop_event = stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = StdinReader(stdin or sys.stdin.buffer, self.thread_pool)
+        try:
+            if asyncio.run(read_messages(stop_event, reader, self.protocol, self.report_server_error)):
+                self.exit_status = 1
+        except BrokenPipeError:
+            logger.error("Connection to the client is lost! Shutting down the server.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls leaves it unannotated
 
 
 server = AttuneServer()

@@ -13,11 +13,13 @@ import asyncio
 import logging
 import sys
 import threading
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from attune.models.version import FALLBACK_VERSION
 
@@ -33,9 +35,30 @@ logger = logging.getLogger(__name__)
 __version__ = FALLBACK_VERSION
 
 
+class AttuneProtocol(LanguageServerProtocol):
+    """pygls's protocol, with open documents kept as lines (``text_documents``), so
+    typing in a large file costs the size of each edit, not of the file."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        from .text_documents import LineWorkspace
+
+        made = self.workspace  # pygls's, made for this client; no document is open yet
+        self._workspace = LineWorkspace(
+            made.root_uri, types.TextDocumentSyncKind.Incremental, list(made.folders.values()), made.position_encoding
+        )
+        return result
+
+
 class AttuneServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("attune-lsp", __version__)
+        super().__init__(
+            "attune-lsp",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=AttuneProtocol,
+        )
         self._raw_settings: Any = None  # as the client sent them; parsed on first use
         self._settings: Settings | None = None
         self._strategy_watcher: StrategyWatcher | None = None

@@ -19,6 +19,13 @@
 - ``read_only=True`` (status displays): the file is opened with ``mode=ro``, never
   created, migrated or moved aside; a missing file reads as no state, and every write
   raises ``BreakerStoreUnavailable``.
+- A locked file answers quickly: the busy timeout is 0.25 s; the schema is created under
+  the write lock only when it is missing (a new process reads ``sqlite_master`` first),
+  and reads never take the write lock. After a failure (locked past the busy timeout,
+  disk full, unreadable) the store raises ``BreakerStoreUnavailable`` at once for
+  ``retry_interval`` seconds (5 s) without touching the file, so at most one call per
+  interval waits; the first call after it checks that the write lock can be had again
+  before the store counts as back. ``CircuitBreaker`` turns that into its degraded mode.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 0.25  # a call waits at most this for another process's lock
+RETRY_INTERVAL_SECONDS = 5.0  # after a failure, the file is left alone this long
 _COLUMNS = (
     "key",
     "failure_count",
@@ -104,7 +113,12 @@ def _state_to_row(s: CircuitBreakerState) -> tuple[Any, ...]:
 
 class SQLiteBreakerStore(TransactionalStore):
     def __init__(
-        self, path: str | os.PathLike[str], busy_timeout_seconds: float = 5.0, *, read_only: bool = False
+        self,
+        path: str | os.PathLike[str],
+        busy_timeout_seconds: float = BUSY_TIMEOUT_SECONDS,
+        *,
+        read_only: bool = False,
+        retry_interval: float = RETRY_INTERVAL_SECONDS,
     ) -> None:
         self.path = Path(path).absolute()  # a later chdir does not move the store
         self.url = f"sqlite:///{self.path}"  # SQLAlchemy's form of an absolute path: sqlite:////abs/path.db
@@ -114,6 +128,11 @@ class SQLiteBreakerStore(TransactionalStore):
         self._all_conns: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._conns_lock = threading.Lock()
         self._schema_ready = False
+        self.retry_interval = retry_interval
+        # Process-local back-off after a failure (monotonic: it is about this process's waiting).
+        self._down_until = 0.0
+        self._down_error = ""
+        self._check_write_lock = False
 
     # --- connections
 
@@ -178,23 +197,32 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-        # Switching to WAL needs a moment of exclusive access; a process racing us to
-        # create the file can make it fail once with "locked" even with busy_timeout.
-        for attempt in range(50):
-            try:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 49:
-                    raise
-                time.sleep(0.01)
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]  # a read: no lock needed in WAL
+        if str(mode).lower() != "wal":
+            mode = self._switch_to_wal(conn)
         if str(mode).lower() != "wal":
             logger.warning("breaker store %s: journal_mode is %s, not wal", self.path, mode)
         conn.execute("PRAGMA synchronous = NORMAL")
         if not self._schema_ready:
-            with immediate_transaction(conn):
-                self._create_schema(conn)
+            # Only a missing schema is created, under the write lock: a process holding
+            # that lock does not stall every new process's first call.
+            if not _has_schema(conn):
+                with immediate_transaction(conn):
+                    self._create_schema(conn)
             self._schema_ready = True
+
+    def _switch_to_wal(self, conn: sqlite3.Connection) -> Any:
+        # Switching needs a moment of exclusive access; a process racing us to create the
+        # file can make it fail with "locked" at once, busy timeout or not: retry until
+        # the busy timeout is spent.
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     @staticmethod
     def _create_schema(conn: sqlite3.Connection) -> None:
@@ -232,23 +260,44 @@ class SQLiteBreakerStore(TransactionalStore):
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection, for writes."""
-        if self.read_only:
-            raise BreakerStoreUnavailable(f"{self.path} is open read-only")
         conn = self._reader()
         assert conn is not None  # a writable store creates its file
         return conn
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self, write: bool = False) -> Iterator[None]:
+        """Runs one operation: raises ``BreakerStoreUnavailable`` at once while backing
+        off, and for any failure of the operation (then backs off)."""
+        if write and self.read_only:
+            raise BreakerStoreUnavailable(f"{self.path} is open read-only")
+        if time.monotonic() < self._down_until:
+            raise BreakerStoreUnavailable(self._down_error)
         try:
+            if self._check_write_lock and not self.read_only:
+                # Back only when a write can get through: a file that answers reads while
+                # another process holds its write lock would otherwise flap up and down.
+                conn = self._conn()
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+            self._check_write_lock = False
             yield
         except sqlite3.DatabaseError as exc:
-            raise BreakerStoreUnavailable(f"{self.path}: {exc}") from exc
+            error = f"{self.path}: {exc}"
+            self._back_off(error)
+            raise BreakerStoreUnavailable(error) from exc
+        except BreakerStoreUnavailable as exc:
+            self._back_off(str(exc))
+            raise
+
+    def _back_off(self, error: str) -> None:
+        self._down_error = error
+        self._check_write_lock = True
+        self._down_until = time.monotonic() + self.retry_interval
 
     # --- TransactionalStore
 
     def transact(self, key: str, rule: Rule[T]) -> T:
-        with self._errors():
+        with self._errors(write=True):
             conn = self._conn()
             with immediate_transaction(conn):
                 row = conn.execute(_SELECT + " WHERE key = ?", (key,)).fetchone()
@@ -279,7 +328,7 @@ class SQLiteBreakerStore(TransactionalStore):
             where, params = " WHERE key = ? OR substr(key, 1, ?) = ?", (key, len(key) + 1, key + ":")
         else:
             where, params = " WHERE key = ?", (key,)
-        with self._errors():
+        with self._errors(write=True):
             conn = self._conn()
             with immediate_transaction(conn):
                 gone = [r[0] for r in conn.execute("SELECT key FROM breaker_state" + where, params)]
@@ -312,3 +361,11 @@ class SQLiteBreakerStore(TransactionalStore):
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text or "file is encrypted" in text
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    """Both tables are there and the schema's version is set: two reads, no lock."""
+    tables = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('breaker_state', 'breaker_meta')"
+    ).fetchone()[0]
+    return bool(tables == 2 and conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION)

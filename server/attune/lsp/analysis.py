@@ -63,12 +63,15 @@ def _too_large(size: int, max_bytes: int) -> str:
 
 def _problem(exc: Exception) -> str:
     """A short reason for the 'not analysed' lens."""
+    from attune.models.errors import FileReadError
     from attune.models.loc.counter import BinaryFileError, FileTooLargeError
 
     if isinstance(exc, BinaryFileError):
         return "binary file"
     if isinstance(exc, FileTooLargeError):
         return str(exc) or "file too large"
+    if isinstance(exc, FileReadError):  # refused unread by the core, e.g. "not a regular file (a FIFO)"
+        return exc.problem
     if isinstance(exc, FileNotFoundError):
         return "file not found on disk"
     if isinstance(exc, OSError):
@@ -100,7 +103,8 @@ def analyze_open_text(
 
 
 def analyze_disk_file(uri: str, path: str, max_bytes: int) -> Analysis:
-    """Count a file the client has not opened (e.g. a lens or recommend request for it)."""
+    """Count a file the client has not opened (e.g. a lens or recommend request for it).
+    The core reads it: a FIFO, device or directory is refused without being opened."""
     import os
 
     from attune.models.loc.counter import LocError, analyze_file

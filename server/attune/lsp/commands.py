@@ -61,7 +61,9 @@ def reset_auth(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
 
 
 @server.command(protocol.RESTORE_AUTH)
-def restore_auth(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
+async def restore_auth(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
+    """The backup is a path the user names: it is read in a worker thread, so a slow
+    file system or a wait for the strategy lock never holds up the other requests."""
     from attune.models.strategy.backups import restore_strategy
     from attune.models.strategy.model import StrategyFileError
 
@@ -69,10 +71,8 @@ def restore_auth(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
 
     args = parse_args(protocol.RESTORE_AUTH, RestoreArgs, arguments)
     try:
-        result = restore_strategy(args.backup)
-    except FileNotFoundError as exc:
-        raise RequestFailed(f"{protocol.RESTORE_AUTH}: {exc}") from None
-    except StrategyFileError as exc:
+        result = await asyncio.to_thread(restore_strategy, args.backup)
+    except (OSError, StrategyFileError) as exc:  # missing, not a regular file, unreadable, invalid
         raise RequestFailed(f"{protocol.RESTORE_AUTH}: {exc}") from None
     ls.strategy_watcher.check()
     return result.to_dict()
@@ -188,7 +188,7 @@ async def count_tokens(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
     if text is None:
         if not analysis.analysed:
             raise RequestFailed(f"{protocol.COUNT_TOKENS}: {args.uri} not analysed — {analysis.problem}")
-        text = await asyncio.to_thread(_read_text, analysis.path)
+        text = await asyncio.to_thread(_read_text, analysis.path, ls.settings.lens.max_bytes)
     from attune.models.llm.errors import ProviderError
     from attune.models.llm.executor import acount_tokens
 
@@ -201,9 +201,15 @@ async def count_tokens(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
     return {"uri": args.uri, "tokens": tokens, "exact": True}
 
 
-def _read_text(path: str) -> str:
-    with open(path, "rb") as fh:
-        return fh.read().decode("utf-8", "replace")
+def _read_text(path: str, max_bytes: int) -> str:
+    """The text of a file the editor has not opened, read by the core (a regular file
+    under the size limit only); RequestFailed when it cannot be read any more."""
+    from attune.models.loc.counter import LocError, read_source
+
+    try:
+        return read_source(path, max_bytes)[0]
+    except (OSError, LocError) as exc:
+        raise RequestFailed(f"{protocol.COUNT_TOKENS}: {path} not read — {exc}") from None
 
 
 # ---- breaker ------------------------------------------------------------------

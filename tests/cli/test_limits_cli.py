@@ -97,3 +97,82 @@ def test_scan_jobs_is_capped_at_the_cpus_the_process_may_use(attune_cmd, cli_env
 def test_scan_jobs_below_one_is_a_usage_error(attune_cmd, cli_env, tmp_path):
     for jobs in ("0", "-4"):
         one_line_usage_error(run(attune_cmd, cli_env, "scan", str(tmp_path), "--jobs", jobs), "--jobs")
+
+
+# ---- attune routing: its options and the records it reads ---------------------------
+
+
+def test_routing_options_out_of_range_are_usage_errors(attune_cmd, cli_env):
+    for args, says in (
+        (("stats", "--days", "800000"), "--days"),
+        (("stats", "docs", "--days", "800000"), "--days"),
+        (("stats", "--days", "1e400"), "--days"),
+        (("stats", "--days", "0"), "--days"),
+        (("best", "docs", "write", "--max-cost", "1e308"), "--max-cost"),
+        (("best", "docs", "write", "--max-latency-ms", "1e308"), "--max-latency-ms"),
+        (("best", "docs", "write", "--min-success-rate", "nan"), "--min-success-rate"),
+    ):
+        one_line_usage_error(run(attune_cmd, cli_env, "routing", *args), says)
+    r = run(attune_cmd, cli_env, "routing", "stats", "docs", "--days", "36500", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["total_calls"] == 0
+
+
+def test_records_at_every_bound_are_stored_and_reported(attune_cmd, cli_env):
+    from datetime import UTC, datetime, timedelta
+
+    from attune.models import LLMCallRecord, get_telemetry_store
+    from attune.models.telemetry.records import MAX_COST, MAX_LATENCY_MS, MAX_TOKENS
+
+    calls = 12  # enough to be ranked: the router scores them too
+    now = datetime.now(UTC)
+    get_telemetry_store().record_calls(
+        LLMCallRecord(
+            workflow="docs",
+            stage="write",
+            provider="anthropic",
+            tier="cheap",
+            model_id="claude-haiku-4-5",
+            success=True,
+            tokens_input=MAX_TOKENS,
+            tokens_output=MAX_TOKENS,
+            cost=MAX_COST,
+            latency_ms=MAX_LATENCY_MS,
+            timestamp=now + timedelta(hours=23) if i % 2 else now - timedelta(days=365 * 50),
+        )
+        for i in range(calls)
+    )
+    r = run(attune_cmd, cli_env, "routing", "stats", "docs", "--days", "36500", "--json")
+    assert r.returncode == 0, r.stderr
+    stats = json.loads(r.stdout)
+    model = stats["performance_by_model"]["claude-haiku-4-5"]
+    assert stats["total_calls"] == calls
+    assert model["tokens_input"] == calls * MAX_TOKENS and model["total_cost"] == calls * MAX_COST
+    assert model["avg_latency_ms"] == MAX_LATENCY_MS
+    assert run(attune_cmd, cli_env, "routing", "stats", "docs").returncode == 0
+    r = run(attune_cmd, cli_env, "routing", "best", "docs", "write", "--json")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_stored_call_past_the_bounds_still_reads_back(attune_cmd, cli_env):
+    """A row written before the bounds, or by a clock that has since been set back."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from attune.models import get_telemetry_store
+    from attune.models._internal import paths
+
+    store = get_telemetry_store()
+    ahead_ms = int((datetime.now(UTC) + timedelta(days=10)).timestamp() * 1000)
+    store.close()
+    with sqlite3.connect(paths.telemetry_db_path()) as conn:
+        conn.executemany(
+            "INSERT INTO llm_calls (ts_ms, workflow, stage, task_type, provider, tier, model_id, success, "
+            "error_type, latency_ms, tokens_input, tokens_output, cost) VALUES (?, 'docs', 'write', 'x', "
+            "'anthropic', 'cheap', 'claude-haiku-4-5', 1, NULL, 5e8, 3000000000, 10, 2e6)",
+            [(ahead_ms,)] * 10,
+        )
+    conn.close()
+    r = run(attune_cmd, cli_env, "routing", "stats", "docs", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["performance_by_model"]["claude-haiku-4-5"]["recent_failures"] == 0

@@ -107,3 +107,79 @@ def test_scan_never_counts_with_more_processes_than_cpus(tmp_path):
     for bad in (0, -1, True):
         with pytest.raises(ValueError, match="workers"):
             scan_tree(tree, workers=bad)
+
+
+# ---- call records and the router's window -------------------------------------------
+
+
+def record(**fields):
+    from attune.models import LLMCallRecord
+
+    base = {
+        "workflow": "docs",
+        "stage": "write",
+        "provider": "anthropic",
+        "tier": "cheap",
+        "model_id": "claude-haiku-4-5",
+        "success": True,
+    }
+    return LLMCallRecord(**{**base, **fields})
+
+
+def test_a_record_at_every_bound_is_accepted():
+    from datetime import UTC, datetime, timedelta
+
+    from attune.models.telemetry.records import MAX_COST, MAX_LATENCY_MS, MAX_TOKENS
+
+    at_bounds = record(
+        tokens_input=MAX_TOKENS,
+        tokens_output=MAX_TOKENS,
+        cost=MAX_COST,
+        latency_ms=MAX_LATENCY_MS,
+        timestamp=datetime.now(UTC) + timedelta(hours=23),
+    )
+    assert at_bounds.tokens_input == 1_000_000_000 and at_bounds.cost == 1_000_000
+    assert record(timestamp=datetime(1970, 1, 1, tzinfo=UTC)).timestamp.year == 1970
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("tokens_input", 1_000_000_001),
+        ("tokens_input", 2**62),
+        ("tokens_output", 2**63),
+        ("tokens_output", True),
+        ("cost", 1_000_000.01),
+        ("cost", 1e308),
+        ("latency_ms", 86_400_001),
+        ("latency_ms", 1e308),
+        ("success", 1),
+        ("timestamp", 1e20),
+        ("timestamp", -1e20),
+    ],
+)
+def test_a_record_out_of_bounds_is_refused_at_construction_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=rf"LLMCallRecord\.{field}"):
+        record(**{field: value})
+
+
+def test_a_timestamp_more_than_a_day_ahead_is_refused():
+    from datetime import UTC, datetime, timedelta
+
+    ahead = datetime.now(UTC) + timedelta(days=1, minutes=5)
+    with pytest.raises(ValueError, match=r"LLMCallRecord\.timestamp .* more than a day in the future"):
+        record(timestamp=ahead)
+    with pytest.raises(ValueError, match=r"LLMCallRecord\.timestamp"):
+        record(timestamp=ahead.timestamp())
+
+
+@pytest.mark.parametrize("days", [800_000, 36_500.5, math.inf, 0])
+def test_the_router_refuses_a_window_it_cannot_compute(attune_home, days):
+    from attune.models import AdaptiveModelRouter, get_telemetry_store
+
+    store = get_telemetry_store()
+    with pytest.raises(ValueError, match="window_days"):
+        AdaptiveModelRouter(store, window_days=days)
+    with pytest.raises(ValueError, match="days"):
+        AdaptiveModelRouter(store).get_routing_stats("docs", days=days)
+    assert AdaptiveModelRouter(store).get_routing_stats("docs", days=36_500)["total_calls"] == 0

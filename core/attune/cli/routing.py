@@ -18,14 +18,50 @@ if TYPE_CHECKING:
     from attune.models.routing.router import AdaptiveModelRouter
 
 
-def _days(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        days = float(text)
+        value = float(text)
     except ValueError:
-        days = math.nan
-    if not (math.isfinite(days) and days > 0):
-        raise argparse.ArgumentTypeError(f"days must be a number > 0, got {text!r}")
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _days(text: str) -> float:
+    from attune.models.routing.router import MAX_WINDOW_DAYS
+
+    days = _number(text)
+    if not 0 < days <= MAX_WINDOW_DAYS:
+        raise argparse.ArgumentTypeError(f"days must be > 0 and at most {MAX_WINDOW_DAYS:,.0f}, got {text!r}")
     return days
+
+
+def _dollars(text: str) -> float:
+    from attune.models.telemetry.records import MAX_COST
+
+    dollars = _number(text)
+    if not 0 <= dollars <= MAX_COST:
+        raise argparse.ArgumentTypeError(f"max_cost must be from 0 to {MAX_COST:,.0f} dollars per call, got {text!r}")
+    return dollars
+
+
+def _latency_ms(text: str) -> float:
+    from attune.models.telemetry.records import MAX_LATENCY_MS
+
+    ms = _number(text)
+    if not 0 < ms <= MAX_LATENCY_MS:
+        raise argparse.ArgumentTypeError(
+            f"max_latency_ms must be > 0 and at most {MAX_LATENCY_MS:,.0f} (a day), got {text!r}"
+        )
+    return ms
+
+
+def _rate(text: str) -> float:
+    rate = _number(text)
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError(f"min_success_rate must be from 0 to 1, got {text!r}")
+    return rate
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,16 +76,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     stats.add_argument("workflow", nargs="?", help="a workflow (default: list the workflows that have calls)")
     stats.add_argument("--stage", help="one stage only (default: every stage of the workflow)")
-    stats.add_argument("--days", type=_days, default=7.0, help="window in days (default 7)")
+    stats.add_argument(
+        "--days", type=_days, default=7.0, metavar="N", help="window in days (default 7; at most 36,500)"
+    )
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=cmd_routing_stats)
 
     best = sub.add_parser("best", help="the model the router picks for a stage, and why")
     best.add_argument("workflow")
     best.add_argument("stage")
-    best.add_argument("--max-cost", type=float, help="dollars per call")
-    best.add_argument("--max-latency-ms", type=float, help="average latency limit in ms")
-    best.add_argument("--min-success-rate", type=float, default=0.8, help="0..1 (default 0.8)")
+    best.add_argument("--max-cost", type=_dollars, metavar="$", help="dollars per call (0 to 1,000,000)")
+    best.add_argument(
+        "--max-latency-ms", type=_latency_ms, metavar="MS", help="average latency limit in ms (at most a day)"
+    )
+    best.add_argument("--min-success-rate", type=_rate, default=0.8, metavar="R", help="0..1 (default 0.8)")
     best.add_argument("--task-type", help="e.g. chat, fix_bug (default: the stage name)")
     best.add_argument("--json", action="store_true", help="print JSON")
     best.set_defaults(func=cmd_routing_best)

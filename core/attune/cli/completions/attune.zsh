@@ -179,9 +179,9 @@ _shtab_attune_routing_defaults_added=0
 
 _shtab_attune_routing_best_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
-  "--max-cost[dollars per call]:max_cost:"
-  "--max-latency-ms[average latency limit in ms]:max_latency_ms:"
-  "--min-success-rate[0..1 (default 0.8)]:min_success_rate:"
+  "--max-cost[dollars per call (0 to 1,000,000)]:$:"
+  "--max-latency-ms[average latency limit in ms (at most a day)]:MS:"
+  "--min-success-rate[0..1 (default 0.8)]:R:"
   "--task-type[e.g. chat, fix_bug (default\: the stage name)]:task_type:"
   "--json[print JSON]"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
@@ -196,7 +196,7 @@ _shtab_attune_routing_best_defaults_added=0
 _shtab_attune_routing_stats_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
   "--stage[one stage only (default\: every stage of the workflow)]:stage:"
-  "--days[window in days (default 7)]:days:"
+  "--days[window in days (default 7\; at most 36,500)]:N:"
   "--json[print JSON]"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
   "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"

@@ -48,11 +48,12 @@ from typing import Any, Protocol
 from attune.models.pricing import registry as _registry
 from attune.models.pricing.registry import ModelInfo
 from attune.models.pricing.tasks import TIERS, get_tier_for_task, is_realtime
-from attune.models.telemetry.records import ModelAggregate, TelemetryBackend
+from attune.models.telemetry.records import MAX_COST, MAX_LATENCY_MS, ModelAggregate, TelemetryBackend
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 7.0
+MAX_WINDOW_DAYS = 36_500.0  # a century: every call since 1970, and far from datetime's year 1
 MIN_SAMPLES = 10
 RECENT_CALLS = 10
 RECENT_FAILURE_PENALTY = 0.5
@@ -148,6 +149,15 @@ def _describe(p: ModelPerformance) -> str:
     return f"success {p.success_rate:.0%}, {p.avg_latency_ms:.0f} ms, ${p.avg_cost:.4f}/call over {p.sample_size} calls"
 
 
+def check_days(name: str, days: Any) -> float:
+    """A window in days: a number > 0 and at most ``MAX_WINDOW_DAYS``; ValueError naming it."""
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or not math.isfinite(days):
+        raise ValueError(f"{name} must be a number of days, got {days!r}")
+    if not 0 < days <= MAX_WINDOW_DAYS:
+        raise ValueError(f"{name} must be > 0 and at most {MAX_WINDOW_DAYS:,.0f} days, got {days!r}")
+    return float(days)
+
+
 class AdaptiveModelRouter:
     """Picks a model per workflow stage from telemetry (rules in the module doc)."""
 
@@ -162,8 +172,7 @@ class AdaptiveModelRouter:
         exploration_rate: float = 0.0,
         seed: int | None = None,
     ) -> None:
-        if not (math.isfinite(window_days) and window_days > 0):
-            raise ValueError(f"window_days must be > 0, got {window_days!r}")
+        check_days("window_days", window_days)
         if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
             raise ValueError(f"min_samples must be an integer >= 1, got {min_samples!r}")
         if not (0.0 <= exploration_rate <= 1.0):
@@ -243,10 +252,12 @@ class AdaptiveModelRouter:
 
     @staticmethod
     def _check_constraints(max_cost: float | None, max_latency_ms: float | None, min_success_rate: float) -> None:
-        if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
-            raise ValueError(f"max_cost must be a number of dollars >= 0, got {max_cost!r}")
-        if max_latency_ms is not None and not (math.isfinite(max_latency_ms) and max_latency_ms > 0):
-            raise ValueError(f"max_latency_ms must be a number > 0, got {max_latency_ms!r}")
+        if max_cost is not None and not (math.isfinite(max_cost) and 0 <= max_cost <= MAX_COST):
+            raise ValueError(f"max_cost must be a number of dollars from 0 to {MAX_COST:,.0f}, got {max_cost!r}")
+        if max_latency_ms is not None and not (math.isfinite(max_latency_ms) and 0 < max_latency_ms <= MAX_LATENCY_MS):
+            raise ValueError(
+                f"max_latency_ms must be a number > 0 and at most {MAX_LATENCY_MS:,.0f} (a day), got {max_latency_ms!r}"
+            )
         if not (isinstance(min_success_rate, (int, float)) and 0.0 <= min_success_rate <= 1.0):
             raise ValueError(f"min_success_rate must be between 0 and 1, got {min_success_rate!r}")
 
@@ -443,8 +454,7 @@ class AdaptiveModelRouter:
 
         ``avg_cost`` is dollars per call and ``avg_success_rate`` is successes / calls
         over all models; both are None when there were no calls."""
-        if not (isinstance(days, (int, float)) and math.isfinite(days) and days > 0):
-            raise ValueError(f"days must be a number > 0, got {days!r}")
+        check_days("days", days)
         since = self._since(days)
         aggregates = self.telemetry.aggregate_by_model(workflow, stage, since=since)
         perfs = self._performances(workflow, stage, aggregates, since, realtime=is_realtime(workflow, stage))

@@ -18,6 +18,14 @@ class TelemetryStoreError(AttuneError):
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+# The bounds of a call record (docs/limits.md). Far above any real call, and low
+# enough that the store's sums stay exact 64-bit integers (the tokens of billions of
+# calls) and finite floats, so a stored record never fails an insert or a report.
+MAX_TOKENS = 1_000_000_000  # per call, input and output each: 1,000 times a 1M context
+MAX_COST = 1_000_000.0  # dollars per call
+MAX_LATENCY_MS = 86_400_000.0  # one day
+MAX_FUTURE = timedelta(days=1)  # clocks disagree a little; a timestamp further ahead is a mistake
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -45,7 +53,10 @@ class LLMCallRecord:
     ``task_type`` may be left out ("unknown"), so its place among the positional
     fields is kept and the fields after it are checked as required: a record built
     without ``provider`` or ``success`` is refused here, naming the field, rather than
-    failing later inside a store."""
+    failing later inside a store. Numbers are bounded (``MAX_TOKENS``, ``MAX_COST``,
+    ``MAX_LATENCY_MS``) and a timestamp may be at most ``MAX_FUTURE`` ahead of now.
+    A record read back from a store is built by ``from_stored``, which checks nothing
+    again."""
 
     workflow: str
     stage: str
@@ -92,23 +103,53 @@ class LLMCallRecord:
             raise ValueError(f"LLMCallRecord.success must be True or False, got {success!r}")
         if error_type is not None and not isinstance(error_type, str):
             raise ValueError(f"LLMCallRecord.error_type must be a string or None, got {error_type!r}")
-        for name, number in (("latency_ms", latency_ms), ("cost", cost)):
+        for name, number, most in (("latency_ms", latency_ms, MAX_LATENCY_MS), ("cost", cost, MAX_COST)):
             if (
                 isinstance(number, bool)
                 or not isinstance(number, (int, float))
                 or not math.isfinite(number)
-                or number < 0
+                or not 0 <= number <= most
             ):
-                raise ValueError(f"LLMCallRecord.{name} must be a finite number >= 0, got {number!r}")
+                raise ValueError(f"LLMCallRecord.{name} must be a number from 0 to {most:,.0f}, got {number!r}")
         for name, count in (("tokens_input", tokens_input), ("tokens_output", tokens_output)):
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                raise ValueError(f"LLMCallRecord.{name} must be an integer >= 0, got {count!r}")
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_TOKENS:
+                raise ValueError(f"LLMCallRecord.{name} must be an integer from 0 to {MAX_TOKENS:,}, got {count!r}")
         self.workflow, self.stage, self.task_type = workflow, stage, task_type
         self.provider, self.tier, self.model_id = provider, tier, model_id
         self.success, self.error_type = success, error_type
         self.latency_ms, self.cost = latency_ms, cost
         self.tokens_input, self.tokens_output = tokens_input, tokens_output
         self.timestamp = _aware_timestamp(timestamp)
+
+    @classmethod
+    def from_stored(
+        cls,
+        *,
+        workflow: str,
+        stage: str,
+        task_type: str,
+        provider: str,
+        tier: str,
+        model_id: str,
+        success: bool,
+        error_type: str | None,
+        latency_ms: float,
+        tokens_input: int,
+        tokens_output: int,
+        cost: float,
+        timestamp: datetime,
+    ) -> LLMCallRecord:
+        """A record read back from a store. It was checked when it was written and is
+        not checked again: a clock set back since, or a row an older version wrote,
+        must not make the calls already stored unreadable."""
+        record = cls.__new__(cls)
+        record.workflow, record.stage, record.task_type = workflow, stage, task_type
+        record.provider, record.tier, record.model_id = provider, tier, model_id
+        record.success, record.error_type = success, error_type
+        record.latency_ms, record.cost = latency_ms, cost
+        record.tokens_input, record.tokens_output = tokens_input, tokens_output
+        record.timestamp = timestamp
+        return record
 
 
 def _aware_timestamp(value: datetime | float | None) -> datetime:
@@ -119,10 +160,21 @@ def _aware_timestamp(value: datetime | float | None) -> datetime:
             to_epoch_ms(value)
         except ValueError as exc:
             raise ValueError(f"LLMCallRecord.{exc}") from None
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return datetime.fromtimestamp(value, tz=UTC)
-    raise ValueError(f"LLMCallRecord.timestamp must be an aware datetime or epoch seconds, got {value!r}")
+        moment = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        try:
+            moment = datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"LLMCallRecord.timestamp is out of range as epoch seconds, got {value!r}") from None
+    else:
+        raise ValueError(f"LLMCallRecord.timestamp must be an aware datetime or epoch seconds, got {value!r}")
+    latest = utc_now() + MAX_FUTURE
+    if moment > latest:
+        raise ValueError(
+            f"LLMCallRecord.timestamp {moment.isoformat()} is more than a day in the future "
+            f"(latest accepted now: {latest.isoformat(timespec='seconds')}); is a clock wrong?"
+        )
+    return moment
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ def _record(row: Sequence[Any]) -> LLMCallRecord:
         tokens_output,
         cost,
     ) = row
-    return LLMCallRecord(
+    return LLMCallRecord.from_stored(  # checked when written: a clock set back since must not make it unreadable
         workflow=workflow,
         stage=stage,
         task_type=task_type,

@@ -20,10 +20,11 @@ from attune.models.strategy.model import AuthStrategy, StrategyFileError
 from attune.models.telemetry.records import TelemetryStoreError
 from attune.models.telemetry.store import TelemetryStore
 
-# a FIFO with no writer: an open or read of it without the rule blocks forever
+# A FIFO with no writer: an open of it without the rule blocks forever, inside SQLite
+# too, where no signal can interrupt it; the thread method ends such a run loudly.
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs"),
-    pytest.mark.timeout(30),
+    pytest.mark.timeout(30, method="thread"),
 ]
 
 

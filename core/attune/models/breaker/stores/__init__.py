@@ -52,7 +52,7 @@ def sqlite_path_from_url(url: str) -> str:
     """The file of a ``sqlite://`` URL, as SQLAlchemy reads it: what follows
     ``sqlite:///`` is the path, so ``sqlite:///breaker.db`` is ``breaker.db`` in the
     current directory and ``sqlite:////abs/breaker.db`` is ``/abs/breaker.db``.
-    Percent-escapes are decoded; a query string is not allowed."""
+    Percent-escapes are decoded; a query string and a NUL byte are not allowed."""
     from urllib.parse import unquote
 
     scheme, rest = url.split("://", 1)
@@ -69,4 +69,7 @@ def sqlite_path_from_url(url: str) -> str:
             f"a sqlite breaker URL needs a file path, like sqlite:///breaker.db or sqlite:////abs/breaker.db "
             f"(got {redact_url(url)!r})"
         )
-    return unquote(path)
+    decoded = unquote(path)
+    if "\x00" in decoded:  # no file name holds one; the OS would refuse it later
+        raise ValueError(f"a sqlite breaker URL's path cannot contain a NUL byte (%00) (got {redact_url(url)!r})")
+    return decoded

@@ -176,3 +176,21 @@ def test_a_stored_call_past_the_bounds_still_reads_back(attune_cmd, cli_env):
     r = run(attune_cmd, cli_env, "routing", "stats", "docs", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["performance_by_model"]["claude-haiku-4-5"]["recent_failures"] == 0
+
+
+@pytest.mark.parametrize("name", ["auth_strategy.json", "pricing.json"])
+def test_a_number_too_long_for_the_json_parser_is_an_invalid_file(attune_cmd, cli_env, attune_home, tmp_path, name):
+    # Python refuses to convert integers of over 4,300 digits: a ValueError that is not a JSONDecodeError
+    body = {
+        "auth_strategy.json": '{"subscription_tier": "pro", "small_module_threshold": ' + "9" * 5000 + "}",
+        "pricing.json": '{"models": {"claude-sonnet-4-6": {"input": ' + "9" * 5000 + ', "output": 1}}}',
+    }[name]
+    (attune_home / name).write_text(body)
+    source = tmp_path / "m.py"
+    source.write_text("x = 1\n")
+    command = [*attune_cmd, "auth", "recommend", str(source)]
+    result = subprocess.run(command, env=cli_env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert name in result.stderr and "JSON" in result.stderr and "unexpected" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert (attune_home / name).read_text() == body  # kept as it is

@@ -100,7 +100,7 @@ def effective_registry() -> dict[str, dict[str, ModelInfo]]:
         raw = json.loads(read_regular_file(path, MAX_PRICING_FILE_BYTES).decode("utf-8"))
     except FileReadError as exc:
         raise PricingFileError(str(exc)) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad UTF-8, bad JSON, a number of over 4,300 digits
         raise PricingFileError(f"{path}: not readable JSON ({exc})") from None
     overrides = _validated_overrides(path, raw)
     known = {m.id for tiers in MODEL_REGISTRY.values() for m in tiers.values()}

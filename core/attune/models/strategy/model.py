@@ -459,6 +459,8 @@ def read_strategy_file(path: Path) -> Any | None:
         raise StrategyFileError(path, "is not UTF-8 text (corrupt)") from None
     except json.JSONDecodeError as exc:
         raise StrategyFileError(path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValueError as exc:  # what the parser refuses beyond syntax: a number of over 4,300 digits
+        raise StrategyFileError(path, f"is not usable JSON ({exc})") from None
 
 
 def strategy_file_path() -> Path:

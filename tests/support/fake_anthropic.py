@@ -17,12 +17,22 @@ Token counting in the fake is deliberately simple and documented so tests can as
 exact numbers: one token per whitespace-separated word of all text (system prompt
 and messages). ``output_tokens`` is the number of words of the reply.
 
+``FakeAnthropic(realistic=True)`` answers like a model doing real work instead:
+input tokens are ``realistic_tokens(text)`` (one token per 3.6 bytes of UTF-8, so not
+a fixed number per line), and an unscripted reply (or a scripted one without text)
+is ``realistic_output_tokens(body, seed)`` tokens long: a fraction of the request's
+``max_tokens`` drawn from a generator seeded with the fake's seed and the request
+body, so the same request always gets the same answer.
+
 The API key used in tests (``TEST_API_KEY``) is not a secret.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import random
 import socket
 import threading
 import uuid
@@ -143,6 +153,53 @@ def count_words(body: dict[str, Any]) -> int:
     return sum(len(t.split()) for t in texts)
 
 
+BYTES_PER_TOKEN = 3.6
+# an unscripted realistic reply uses this share of max_tokens, drawn per request
+OUTPUT_SHARE = (0.25, 0.75)
+
+
+def request_text(body: dict[str, Any]) -> str:
+    """All text of a request (system prompt, then messages), joined by newlines."""
+    texts: list[str] = []
+
+    def collect(content: Any) -> None:
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and isinstance(block.get("text"), str):
+                    texts.append(block["text"])
+
+    collect(body.get("system"))
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            collect(message.get("content"))
+    return "\n".join(texts)
+
+
+def realistic_tokens(text: str) -> int:
+    """The realistic fake's token count: one token per 3.6 bytes of UTF-8 (at least 1)."""
+    return max(1, math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)) if text else 0
+
+
+def realistic_output_tokens(body: dict[str, Any], seed: int = 0) -> int:
+    """The length of a realistic reply: a seeded share of ``max_tokens`` (at least 1)."""
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()
+    rng = random.Random(seed * 2**64 + int.from_bytes(digest[:8], "big"))
+    max_tokens = int(body.get("max_tokens") or 1)
+    return max(1, int(max_tokens * rng.uniform(*OUTPUT_SHARE)))
+
+
+def realistic_reply(tokens: int) -> str:
+    """A reply text of ``tokens`` realistic tokens (``realistic_tokens`` of it is ``tokens``)."""
+    words = ("doc ", "api ", "fn. ")  # 4 bytes each; 9 words make 36 bytes = 10 tokens
+    total = math.ceil(tokens * BYTES_PER_TOKEN) - 1
+    text = "".join(words[i % 3] for i in range(total // 4 + 1))[:total]
+    while realistic_tokens(text) < tokens:
+        text += "."
+    return text
+
+
 def closed_port_url() -> str:
     """A base URL on 127.0.0.1 where nothing listens (connection refused)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -154,8 +211,10 @@ def closed_port_url() -> str:
 class FakeAnthropic:
     """The fake API server. Use as a context manager or call ``start()``/``stop()``."""
 
-    def __init__(self, api_key: str = TEST_API_KEY) -> None:
+    def __init__(self, api_key: str = TEST_API_KEY, *, realistic: bool = False, seed: int = 0) -> None:
         self.api_key = api_key
+        self.realistic = realistic
+        self.seed = seed
         self._lock = threading.Lock()
         self._script: list[Scripted] = []
         self._requests: list[RecordedRequest] = []
@@ -281,8 +340,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = answer.headers if answer is not None else {}
         if path == COUNT_TOKENS_PATH:
-            tokens = answer.input_tokens if answer and answer.input_tokens is not None else count_words(body)
+            if answer and answer.input_tokens is not None:
+                tokens = answer.input_tokens
+            else:
+                tokens = realistic_tokens(request_text(body)) if self.owner.realistic else count_words(body)
             self._send_json(200, {"input_tokens": tokens}, headers)
+        elif self.owner.realistic:
+            self._send_json(200, _realistic_message(body, answer, self.owner.seed), headers)
         else:
             self._send_json(200, _message(body, answer), headers)
 
@@ -339,8 +403,29 @@ def _message(body: dict[str, Any], answer: Scripted | None) -> dict[str, Any]:
     }
 
 
+def _realistic_message(body: dict[str, Any], answer: Scripted | None, seed: int) -> dict[str, Any]:
+    if answer is not None and answer.text is not None:
+        text = answer.text
+        out = answer.output_tokens if answer.output_tokens is not None else realistic_tokens(text)
+    else:
+        out = answer.output_tokens if answer and answer.output_tokens is not None else None
+        out = out if out is not None else realistic_output_tokens(body, seed)
+        text = realistic_reply(out)
+    message = _message(body, Scripted(200, text=text, output_tokens=out))
+    tokens_in = answer.input_tokens if answer and answer.input_tokens is not None else None
+    message["usage"]["input_tokens"] = tokens_in if tokens_in is not None else realistic_tokens(request_text(body))
+    return message
+
+
 @pytest.fixture
 def fake_api() -> Iterator[FakeAnthropic]:
     """A started fake server, stopped after the test. Import it into a test module."""
     with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+def realistic_api() -> Iterator[FakeAnthropic]:
+    """A started fake counting realistic tokens (``realistic=True``), stopped after the test."""
+    with FakeAnthropic(realistic=True) as fake:
         yield fake

@@ -50,6 +50,15 @@ _EXPORTS: dict[str, str] = {
     "TASK_TIER_MAP": "pricing.tasks",
     "get_tier_for_task": "pricing.tasks",
     "normalize_task_type": "pricing.tasks",
+    # tasks: priced pipelines
+    "TaskPipeline": "pricing.pipeline",
+    "TaskStage": "pricing.pipeline",
+    "TaskEstimate": "pricing.pipeline",
+    "StageEstimate": "pricing.pipeline",
+    "TASKS": "pricing.pipeline",
+    "get_task": "pricing.pipeline",
+    "task_names": "pricing.pipeline",
+    "estimate_task": "strategy.estimates",
     # circuit breaker
     "CircuitBreaker": "breaker.circuit_breaker",
     "CircuitBreakerState": "breaker.rules",
@@ -60,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "TelemetryStore": "telemetry.store",
     "get_telemetry_store": "telemetry.store",
     "TelemetryStoreError": "telemetry.records",
+    "RunRecord": "telemetry.runs",
+    "RunStageRecord": "telemetry.runs",
     # router
     "AdaptiveModelRouter": "routing.router",
     "ModelPerformance": "routing.router",

@@ -56,7 +56,8 @@ class LLMCallRecord:
     failing later inside a store. Numbers are bounded (``MAX_TOKENS``, ``MAX_COST``,
     ``MAX_LATENCY_MS``) and a timestamp may be at most ``MAX_FUTURE`` ahead of now.
     A record read back from a store is built by ``from_stored``, which checks nothing
-    again."""
+    again. ``run_id`` (keyword, optional) links the call to a task run
+    (``TelemetryStore.start_run``)."""
 
     workflow: str
     stage: str
@@ -71,6 +72,7 @@ class LLMCallRecord:
     tokens_output: int
     cost: float
     timestamp: datetime
+    run_id: str | None
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class LLMCallRecord:
         tokens_output: int = 0,
         cost: float = 0.0,
         timestamp: datetime | float | None = None,
+        run_id: str | None = None,
     ) -> None:
         for name, text in (
             ("workflow", workflow),
@@ -120,6 +123,9 @@ class LLMCallRecord:
         self.latency_ms, self.cost = latency_ms, cost
         self.tokens_input, self.tokens_output = tokens_input, tokens_output
         self.timestamp = _aware_timestamp(timestamp)
+        if run_id is not None and (not isinstance(run_id, str) or not run_id or len(run_id) > 64):
+            raise ValueError(f"LLMCallRecord.run_id must be None or a run id (1 to 64 characters), got {run_id!r}")
+        self.run_id = run_id
 
     @classmethod
     def from_stored(
@@ -138,6 +144,7 @@ class LLMCallRecord:
         tokens_output: int,
         cost: float,
         timestamp: datetime,
+        run_id: str | None = None,
     ) -> LLMCallRecord:
         """A record read back from a store. It was checked when it was written and is
         not checked again: a clock set back since, or a row an older version wrote,
@@ -149,6 +156,7 @@ class LLMCallRecord:
         record.latency_ms, record.cost = latency_ms, cost
         record.tokens_input, record.tokens_output = tokens_input, tokens_output
         record.timestamp = timestamp
+        record.run_id = run_id
         return record
 
 

@@ -43,15 +43,17 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attune.models._internal.safe_read import check_regular_if_exists
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.errors import FileReadError
 from attune.models.telemetry.records import (
+    MAX_TOKENS,
     LLMCallRecord,
     ModelAggregate,
     TelemetryStoreError,
@@ -59,13 +61,17 @@ from attune.models.telemetry.records import (
     to_epoch_ms,
     utc_now,
 )
+from attune.models.telemetry.runs import RUN_STATUSES, STAGE_STATUSES, RunRecord, RunStageRecord
+
+if TYPE_CHECKING:
+    from attune.models.pricing.pipeline import TaskEstimate
 
 logger = logging.getLogger(__name__)
 
 # Running sums per (model_id, provider, tier): calls, successes, latency, cost, tokens in/out.
 _Totals = dict[tuple[str, str, str], list[Any]]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: llm_calls and its rollup; 2: + runs, run_stages, llm_calls.run_id
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_QUERY_DAYS = 7
 MAX_QUERY_LIMIT = 10_000
@@ -88,7 +94,8 @@ CREATE TABLE IF NOT EXISTS llm_calls (
     latency_ms    REAL    NOT NULL,
     tokens_input  INTEGER NOT NULL,
     tokens_output INTEGER NOT NULL,
-    cost          REAL    NOT NULL
+    cost          REAL    NOT NULL,
+    run_id        TEXT                -- the task run the call belongs to (schema 2)
 );
 CREATE INDEX IF NOT EXISTS llm_calls_workflow_stage_ts ON llm_calls (workflow, stage, ts_ms);
 CREATE INDEX IF NOT EXISTS llm_calls_model_ts ON llm_calls (model_id, ts_ms);
@@ -125,16 +132,64 @@ CREATE TRIGGER IF NOT EXISTS llm_calls_rollup AFTER INSERT ON llm_calls BEGIN
         tokens_input_sum = tokens_input_sum + excluded.tokens_input_sum,
         tokens_output_sum = tokens_output_sum + excluded.tokens_output_sum;
 END;
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id             TEXT    PRIMARY KEY,
+    task               TEXT    NOT NULL,
+    path               TEXT    NOT NULL,
+    lines              INTEGER,
+    mode               TEXT    NOT NULL,
+    reason             TEXT    NOT NULL,
+    status             TEXT    NOT NULL,  -- running | ok | failed | cancelled
+    error_type         TEXT,
+    started_ms         INTEGER NOT NULL,
+    finished_ms        INTEGER,
+    tokens             INTEGER NOT NULL,  -- the module's tokens the estimate used
+    estimated_cost     REAL    NOT NULL,  -- dollars charged (0 on a subscription)
+    estimated_api_cost REAL    NOT NULL   -- API-equivalent dollars
+);
+CREATE INDEX IF NOT EXISTS runs_started ON runs (started_ms);
+CREATE INDEX IF NOT EXISTS runs_path_started ON runs (path, started_ms);
+CREATE INDEX IF NOT EXISTS runs_task_started ON runs (task, started_ms);
+
+CREATE TABLE IF NOT EXISTS run_stages (
+    run_id                  TEXT    NOT NULL REFERENCES runs (run_id),
+    stage_index             INTEGER NOT NULL,
+    stage                   TEXT    NOT NULL,
+    model                   TEXT    NOT NULL,
+    status                  TEXT    NOT NULL,  -- pending | ok | failed | cancelled
+    estimated_input_tokens  INTEGER,
+    estimated_output_tokens INTEGER,
+    estimated_cost          REAL,
+    estimated_api_cost      REAL,
+    input_tokens            INTEGER,
+    output_tokens           INTEGER,
+    cache_tokens            INTEGER,
+    cost                    REAL,
+    api_equivalent_cost     REAL,
+    elapsed_ms              REAL,
+    PRIMARY KEY (run_id, stage_index)
+) WITHOUT ROWID;
 """
 
 _INSERT = (
     "INSERT INTO llm_calls (ts_ms, workflow, stage, task_type, provider, tier, model_id, "
-    "success, error_type, latency_ms, tokens_input, tokens_output, cost) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "success, error_type, latency_ms, tokens_input, tokens_output, cost, run_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_COLUMNS = (
+_COLUMNS_V1 = (
     "ts_ms, workflow, stage, task_type, provider, tier, model_id, success, "
     "error_type, latency_ms, tokens_input, tokens_output, cost"
+)
+_COLUMNS = _COLUMNS_V1 + ", run_id"
+_RUN_COLUMNS = (
+    "run_id, task, path, lines, mode, reason, status, error_type, started_ms, finished_ms, tokens, "
+    "estimated_cost, estimated_api_cost"
+)
+# in RunStageRecord's field order
+_STAGE_COLUMNS = (
+    "stage_index, stage, model, status, estimated_input_tokens, estimated_output_tokens, estimated_cost, "
+    "estimated_api_cost, input_tokens, output_tokens, cache_tokens, cost, api_equivalent_cost, elapsed_ms"
 )
 
 
@@ -153,6 +208,7 @@ def _row(record: LLMCallRecord) -> tuple[Any, ...]:
         record.tokens_input,
         record.tokens_output,
         float(record.cost),
+        record.run_id,
     )
 
 
@@ -171,6 +227,7 @@ def _record(row: Sequence[Any]) -> LLMCallRecord:
         tokens_input,
         tokens_output,
         cost,
+        run_id,
     ) = row
     return LLMCallRecord.from_stored(  # checked when written: a clock set back since must not make it unreadable
         workflow=workflow,
@@ -186,7 +243,19 @@ def _record(row: Sequence[Any]) -> LLMCallRecord:
         tokens_output=tokens_output,
         cost=cost,
         timestamp=from_epoch_ms(ts_ms),
+        run_id=run_id,
     )
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of ``script`` (a trigger's body stays whole)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
 
 
 def _check_limit(limit: int) -> int:
@@ -234,6 +303,7 @@ class TelemetryStore:
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         self._last_prune = 0.0
+        self._version = SCHEMA_VERSION  # a read-only store learns the file's on its first query
         if read_only:
             return  # opened on the first query; nothing is created, migrated or pruned
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -307,9 +377,12 @@ class TelemetryStore:
         if version > SCHEMA_VERSION:
             conn.close()
             raise self._newer_schema(version)
-        if version < SCHEMA_VERSION:  # created by another process, schema not yet written
+        if version < 1:  # created by another process, schema not yet written
             conn.close()
             return None
+        # an older schema is read as it is (a read-only store never migrates): its
+        # calls have no run_id and it has no runs
+        self._version = version
         return self._keep(conn)
 
     def _newer_schema(self, version: int) -> TelemetryStoreError:
@@ -349,17 +422,31 @@ class TelemetryStore:
             if version > SCHEMA_VERSION:
                 raise self._newer_schema(version)
             if version < SCHEMA_VERSION:
-                # executescript commits any open transaction first, so the script
-                # carries its own; IF NOT EXISTS makes racing first opens harmless
-                try:
-                    conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+                with immediate_transaction(conn):
+                    # read again under the write lock: another process may have migrated it
+                    version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    if version > SCHEMA_VERSION:
+                        raise self._newer_schema(version)
+                    if version < SCHEMA_VERSION:
+                        self._migrate(conn, version)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise self._unusable(exc) from None
+        except TelemetryStoreError:
+            self.close()
+            raise
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection, version: int) -> None:
+        """Bring the file from ``version`` to SCHEMA_VERSION inside the caller's
+        transaction. Version 1 -> 2 adds ``llm_calls.run_id`` and the runs tables;
+        the calls already stored keep every value (their run_id is NULL)."""
+        for statement in _statements(_SCHEMA):  # IF NOT EXISTS: only what is missing
+            conn.execute(statement)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(llm_calls)")}
+        if "run_id" not in columns:  # a table schema 1 created
+            conn.execute("ALTER TABLE llm_calls ADD COLUMN run_id TEXT")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- writes ------------------------------------------------------------------
 
@@ -422,6 +509,214 @@ class TelemetryStore:
         except sqlite3.OperationalError as exc:  # busy past the timeout: try next interval
             logger.warning("telemetry: retention prune of %s skipped (%s)", self.path, exc)
 
+    # --- runs --------------------------------------------------------------------
+
+    def start_run(
+        self,
+        task: str,
+        path: str,
+        lines: int | None,
+        mode: str,
+        reason: str,
+        estimate: TaskEstimate,
+    ) -> str:
+        """Record a run starting now (status "running") with its estimate, one
+        pending stage per estimated stage; returns its id (uuid4 hex)."""
+        for name, text in (("task", task), ("path", path), ("mode", mode)):
+            if not isinstance(text, str) or not text:
+                raise ValueError(f"start_run: {name} must be a non-empty string, got {text!r}")
+        if not isinstance(reason, str):
+            raise ValueError(f"start_run: reason must be a string, got {reason!r}")
+        if lines is not None and (isinstance(lines, bool) or not isinstance(lines, int) or lines < 0):
+            raise ValueError(f"start_run: lines must be a non-negative integer or None, got {lines!r}")
+        run_id = uuid.uuid4().hex
+        conn = self._conn
+        with immediate_transaction(conn):
+            conn.execute(
+                "INSERT INTO runs (run_id, task, path, lines, mode, reason, status, error_type, started_ms, "
+                "finished_ms, tokens, estimated_cost, estimated_api_cost) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, NULL, ?, ?, ?)",
+                (
+                    run_id,
+                    task,
+                    path,
+                    lines,
+                    mode,
+                    reason,
+                    to_epoch_ms(utc_now()),
+                    int(estimate.tokens),
+                    float(estimate.total_cost),
+                    float(estimate.api_cost),
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO run_stages (run_id, stage_index, stage, model, status, estimated_input_tokens, "
+                "estimated_output_tokens, estimated_cost, estimated_api_cost) "
+                "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                [
+                    (run_id, index, s.stage, s.model, s.input_tokens, s.output_tokens, s.cost, s.api_cost)
+                    for index, s in enumerate(estimate.stages)
+                ],
+            )
+        return run_id
+
+    def record_stage(
+        self,
+        run_id: str,
+        index: int,
+        stage: str,
+        model: str,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        cache_tokens: int = 0,
+        cost: float,
+        api_equivalent_cost: float,
+        elapsed_ms: float,
+        status: str,
+    ) -> None:
+        """What stage ``index`` of the run used (recording it again replaces it).
+        ``cost`` is the dollars charged (0 on a subscription), ``api_equivalent_cost``
+        what the tokens cost on the API; ``status`` is ok, failed or cancelled.
+        KeyError for a run id the store does not have."""
+        if status not in STAGE_STATUSES or status == "pending":
+            raise ValueError(f"record_stage: status must be ok, failed or cancelled, got {status!r}")
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ValueError(f"record_stage: index must be a non-negative integer, got {index!r}")
+        for name, count in (
+            ("input_tokens", input_tokens),
+            ("output_tokens", output_tokens),
+            ("cache_tokens", cache_tokens),
+        ):
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_TOKENS:
+                raise ValueError(f"record_stage: {name} must be an integer from 0 to {MAX_TOKENS:,}, got {count!r}")
+        for name, number in (("cost", cost), ("api_equivalent_cost", api_equivalent_cost), ("elapsed_ms", elapsed_ms)):
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, (int, float))
+                or not math.isfinite(number)
+                or number < 0
+            ):
+                raise ValueError(f"record_stage: {name} must be a finite number >= 0, got {number!r}")
+        conn = self._conn
+        with immediate_transaction(conn):
+            if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is None:
+                raise KeyError(f"no run {run_id!r} in {self.path}")
+            conn.execute(
+                "INSERT INTO run_stages (run_id, stage_index, stage, model, status, input_tokens, output_tokens, "
+                "cache_tokens, cost, api_equivalent_cost, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id, stage_index) DO UPDATE SET stage = excluded.stage, model = excluded.model, "
+                "status = excluded.status, input_tokens = excluded.input_tokens, "
+                "output_tokens = excluded.output_tokens, cache_tokens = excluded.cache_tokens, "
+                "cost = excluded.cost, api_equivalent_cost = excluded.api_equivalent_cost, "
+                "elapsed_ms = excluded.elapsed_ms",
+                (
+                    run_id,
+                    index,
+                    stage,
+                    model,
+                    status,
+                    input_tokens,
+                    output_tokens,
+                    cache_tokens,
+                    float(cost),
+                    float(api_equivalent_cost),
+                    float(elapsed_ms),
+                ),
+            )
+
+    def finish_run(self, run_id: str, status: str, error_type: str | None = None) -> None:
+        """Mark the run ok, failed or cancelled, finished now. KeyError for an unknown id."""
+        if status not in RUN_STATUSES or status == "running":
+            raise ValueError(f"finish_run: status must be ok, failed or cancelled, got {status!r}")
+        conn = self._conn
+        with immediate_transaction(conn):
+            updated = conn.execute(
+                "UPDATE runs SET status = ?, error_type = ?, finished_ms = ? WHERE run_id = ?",
+                (status, error_type, to_epoch_ms(utc_now()), run_id),
+            ).rowcount
+            if not updated:
+                raise KeyError(f"no run {run_id!r} in {self.path}")
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this id (an unambiguous prefix of at least 4 characters will
+        do), or None."""
+        conn = self._reader()
+        if conn is None or self._version < 2:
+            return None
+        rows = conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchall()
+        if not rows and len(run_id) >= 4 and all(c in "0123456789abcdef" for c in run_id):
+            rows = conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id >= ? AND run_id < ? LIMIT 2",
+                (run_id, run_id + "g"),
+            ).fetchall()
+        if len(rows) != 1:
+            return None
+        return self._runs(conn, rows)[0]
+
+    def list_runs(self, *, path: str | None = None, task: str | None = None, limit: int = 100) -> list[RunRecord]:
+        """The newest runs first, optionally of one file and/or one task."""
+        _check_limit(limit)
+        conn = self._reader()
+        if conn is None or self._version < 2:
+            return []
+        where, params = [], []
+        for column, value in (("path", path), ("task", task)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs {clause}ORDER BY started_ms DESC, run_id LIMIT ?", (*params, limit)
+        ).fetchall()
+        return self._runs(conn, rows)
+
+    @staticmethod
+    def _runs(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[RunRecord]:
+        stages: dict[str, list[RunStageRecord]] = {row[0]: [] for row in rows}
+        ids = list(stages)
+        for start in range(0, len(ids), 500):  # SQLite's bound-variable limit
+            chunk = ids[start : start + 500]
+            for stage_row in conn.execute(
+                f"SELECT run_id, {_STAGE_COLUMNS} FROM run_stages WHERE run_id IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY run_id, stage_index",
+                chunk,
+            ):
+                stages[stage_row[0]].append(RunStageRecord(*stage_row[1:]))
+        return [
+            RunRecord(
+                run_id=run_id,
+                task=task,
+                path=path,
+                lines=lines,
+                mode=mode,
+                reason=reason,
+                status=status,
+                error_type=error_type,
+                started_at=from_epoch_ms(started_ms),
+                finished_at=None if finished_ms is None else from_epoch_ms(finished_ms),
+                tokens=tokens,
+                estimated_cost=estimated_cost,
+                estimated_api_cost=estimated_api_cost,
+                stages=tuple(stages[run_id]),
+            )
+            for (
+                run_id,
+                task,
+                path,
+                lines,
+                mode,
+                reason,
+                status,
+                error_type,
+                started_ms,
+                finished_ms,
+                tokens,
+                estimated_cost,
+                estimated_api_cost,
+            ) in rows
+        ]
+
     # --- reads -------------------------------------------------------------------
 
     def recent_calls(
@@ -453,7 +748,8 @@ class TelemetryStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        sql = f"SELECT {_COLUMNS} FROM llm_calls WHERE {' AND '.join(where)} ORDER BY ts_ms DESC, id DESC LIMIT ?"
+        columns = _COLUMNS if self._version >= 2 else _COLUMNS_V1 + ", NULL"
+        sql = f"SELECT {columns} FROM llm_calls WHERE {' AND '.join(where)} ORDER BY ts_ms DESC, id DESC LIMIT ?"
         conn = self._reader()
         rows = [] if conn is None else conn.execute(sql, (*params, limit)).fetchall()
         return [_record(r) for r in rows]

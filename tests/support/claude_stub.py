@@ -18,8 +18,9 @@ Modes:
   when it has no credentials (``Invalid API key · Please run /login``);
 - ``hang``: reads the prompt, then sleeps (until killed).
 
-Every invocation appends its arguments and prompt size to ``calls.jsonl`` next to
-the script, so tests can check the model alias and what was sent.
+Every invocation appends its arguments, prompt size, process id and whether
+``ANTHROPIC_API_KEY`` was in its environment to ``calls.jsonl`` next to the script,
+so tests can check the model alias, what was sent and that a hung one was killed.
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ NOT_LOGGED_IN = "Invalid API key · Please run /login"
 STUB_REPLY = "Documentation written by the Claude Code stub."
 
 _SCRIPT = r"""#!{python}
-import json, math, sys, time, uuid
+import json, math, os, sys, time, uuid
 MODE = {mode!r}
 prompt = sys.stdin.read()
 with open({log!r}, "a", encoding="utf-8") as log:
-    log.write(json.dumps({{"argv": sys.argv[1:], "prompt_bytes": len(prompt.encode("utf-8"))}}) + "\n")
+    log.write(json.dumps({{
+        "argv": sys.argv[1:],
+        "prompt_bytes": len(prompt.encode("utf-8")),
+        "pid": os.getpid(),
+        "api_key_in_env": "ANTHROPIC_API_KEY" in os.environ,
+    }}) + "\n")
 if MODE == "exit":
     sys.stderr.write("Error: something went wrong inside claude\n")
     sys.exit(1)

@@ -35,6 +35,7 @@ import math
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class Scripted:
     delay: float = 0.0  # seconds to wait before answering
     hang_up: bool = False  # read the request, then close the socket without answering
     path: str | None = None
+    gate: threading.Event | None = None  # answer only once this is set (or the fake stops)
 
 
 def ok(
@@ -116,6 +118,11 @@ def overloaded(*, path: str | None = None) -> Scripted:
 def slow(delay: float, *, path: str | None = None) -> Scripted:
     """A success that arrives after ``delay`` seconds (use a longer delay than the client timeout)."""
     return Scripted(200, text=DEFAULT_REPLY, delay=delay, path=path)
+
+
+def gated(gate: threading.Event, *, path: str | None = None) -> Scripted:
+    """A default success held back until ``gate`` is set: the request is in flight until then."""
+    return Scripted(200, gate=gate, path=path)
 
 
 def hang_up(*, path: str | None = None) -> Scripted:
@@ -268,6 +275,13 @@ class FakeAnthropic:
         with self._lock:
             return list(self._requests)
 
+    def wait_for_requests(self, count: int, path: str = MESSAGES_PATH, deadline_s: float = 60.0) -> None:
+        """Block until ``count`` requests to ``path`` arrived (AssertionError after ``deadline_s``)."""
+        end = time.monotonic() + deadline_s
+        while len(self.requests_to(path)) < count:
+            assert time.monotonic() < end, f"the fake got {len(self.requests_to(path))} of {count} requests"
+            time.sleep(0.01)
+
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path]
 
@@ -317,6 +331,10 @@ class _Handler(BaseHTTPRequestHandler):
 
         if answer is not None and answer.delay and self.owner._stopping.wait(answer.delay):
             return
+        if answer is not None and answer.gate is not None:
+            while not answer.gate.wait(0.02):
+                if self.owner._stopping.is_set():
+                    return
         if answer is not None and answer.hang_up:
             self.close_connection = True
             return  # the socket closes without a status line

@@ -280,6 +280,8 @@ class EmpathyLLMExecutor:
             "stage": str(ctx.get("stage") or task),
             "selected_by": choice.selected_by,
         }
+        if ctx.get("run_id"):
+            meta["run_id"] = str(ctx["run_id"])  # the task run this call belongs to (telemetry)
         try:
             api_key = resolve_api_key(self._api_key)
         except MissingAPIKeyError as exc:
@@ -422,6 +424,7 @@ class EmpathyLLMExecutor:
                     tokens_input=tokens_in,
                     tokens_output=tokens_out,
                     cost=cost,
+                    run_id=meta.get("run_id"),
                 )
             )
         except Exception as exc:

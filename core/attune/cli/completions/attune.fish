@@ -51,8 +51,8 @@ function _shtab_attune_using
   test "$_shtab_attune_cmdpath" = "$argv"
 end
 
-set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
-set -g _shtab_attune_opts_with_value --days --exclude --jobs --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --small-threshold --stage --store --task-type --tier -j
+set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
+set -g _shtab_attune_opts_with_value --days --exclude --jobs --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --small-threshold --stage --store --task-type --tier --timeout -j
 
 complete -c attune -e
 complete -c attune -f
@@ -108,6 +108,19 @@ complete -c attune -n '_shtab_attune_using scan' -l jobs -s j -x -d 'processes t
 complete -c attune -n '_shtab_attune_using scan' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using scan' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using scan; and test $_shtab_attune_npos -eq 0' -ka "(__fish_complete_directories)" -d 'directory (or single file) to scan; default: the current directory'
+complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a run -d 'Runs TASK (e.g. document, explain, review, tests) over FILE: a preview of every stage'"'"'s model, tokens and cost first, then the stages in order on the API or your subscription (Claude Code). Asks before spending on a terminal; elsewhere needs --yes.'
+complete -c attune -n '_shtab_attune_using run' -s h -l help -d 'show this help message and exit'
+complete -c attune -n '_shtab_attune_using run' -l mode -xka "api subscription" -d 'run on this instead of the strategy'"'"'s recommendation'
+complete -c attune -n '_shtab_attune_using run' -l dry-run -d 'print the preview and stop; nothing is sent'
+complete -c attune -n '_shtab_attune_using run' -l yes -s y -d 'do not ask before spending'
+complete -c attune -n '_shtab_attune_using run' -l max-cost -x -d 'refuse (exit 1) when the preview costs more than this'
+complete -c attune -n '_shtab_attune_using run' -l timeout -x -d 'stop a stage that takes longer (the run fails)'
+complete -c attune -n '_shtab_attune_using run' -l out -x -d 'write the output here instead of stdout'
+complete -c attune -n '_shtab_attune_using run' -l force -d 'replace an existing --out file (backed up first)'
+complete -c attune -n '_shtab_attune_using run' -l json -d 'print the run record (or the preview) as JSON'
+complete -c attune -n '_shtab_attune_using run' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
+complete -c attune -n '_shtab_attune_using run' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
+complete -c attune -n '_shtab_attune_using run; and test $_shtab_attune_npos -eq 1' -ka "(__fish_complete_path (commandline -ct))" -d 'the source file to run it over'
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a breaker -d 'show or reset the LLM providers'"'"' circuit breakers'
 complete -c attune -n '_shtab_attune_using breaker' -s h -l help -d 'show this help message and exit'
 complete -c attune -n '_shtab_attune_using breaker' -s v -l verbose -d 'log what attune does: -v info, -vv debug'

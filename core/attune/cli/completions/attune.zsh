@@ -15,6 +15,7 @@ _shtab_attune_commands() {
     breaker:'show or reset the LLM providers'"'"' circuit breakers'
     completion:'Print the completion script of SHELL on stdout.'
     routing:'what the adaptive router knows about a workflow and which model it picks'
+    run:'Runs TASK (e.g. document, explain, review, tests) over FILE: a preview of every stage'"'"'s model, tokens and cost first, then the stages in order on the API or your subscription (Claude Code). Asks before spending on a terminal; elsewhere needs --yes.'
     scan:'Counts every source file under DIR (respecting .gitignore; skipping .git, node_modules, virtualenvs and binaries) and recommends subscription or API for each, with totals per size category and per mode.'
   )
   _describe 'attune commands' _commands
@@ -206,6 +207,25 @@ _shtab_attune_routing_stats_options=(
 # guard to ensure default positional specs are added only once per session
 _shtab_attune_routing_stats_defaults_added=0
 
+_shtab_attune_run_options=(
+  "(- : *)"{-h,--help}"[show this help message and exit]"
+  "--mode[run on this instead of the strategy\'s recommendation]:mode:(api subscription)"
+  "--dry-run[print the preview and stop\; nothing is sent]"
+  {--yes,-y}"[do not ask before spending]"
+  "--max-cost[refuse (exit 1) when the preview costs more than this]:DOLLARS:"
+  "--timeout[stop a stage that takes longer (the run fails)]:SECONDS:"
+  "--out[write the output here instead of stdout]:PATH:"
+  "--force[replace an existing --out file (backed up first)]"
+  "--json[print the run record (or the preview) as JSON]"
+  "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
+  "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
+  ":the task to run (see \`attune auth status\` for the tasks):"
+  ":the source file to run it over:_files"
+)
+
+# guard to ensure default positional specs are added only once per session
+_shtab_attune_run_defaults_added=0
+
 _shtab_attune_scan_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
   "--json[print \{root, files, totals, skipped\} as JSON]"
@@ -242,6 +262,7 @@ _shtab_attune() {
         breaker) _shtab_attune_breaker ;;
         completion) _arguments -C -s $_shtab_attune_completion_options ;;
         routing) _shtab_attune_routing ;;
+        run) _arguments -C -s $_shtab_attune_run_options ;;
         scan) _arguments -C -s $_shtab_attune_scan_options ;;
       esac
   esac

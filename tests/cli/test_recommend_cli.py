@@ -9,6 +9,7 @@ from pathlib import Path
 
 RECOMMEND_KEYS = {
     "path",
+    "task",
     "lines",
     "category",
     "mode",

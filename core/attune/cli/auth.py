@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from attune.cli.common import EXIT_OK, CliError, UsageError, print_json, stdin_is_terminal
+from attune.cli.common import EXIT_OK, CliError, UsageError, add_task_option, print_json, stdin_is_terminal
 
 _SETUP_FIELDS = {  # CLI flag dest -> strategy field
     "tier": "subscription_tier",
@@ -191,6 +191,7 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
     from attune.models.errors import NotRegularFileError
     from attune.models.formatting import format_count, format_money
     from attune.models.loc.counter import analyze_file
+    from attune.models.strategy.estimates import estimate_task
     from attune.models.strategy.reports import GENERATED_CAUTION, load_strategy_for_report, report_for_loc
 
     args = _args(args, "recommend")
@@ -204,7 +205,8 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
         loc = analyze_file(path)
     except NotRegularFileError as exc:  # a FIFO or a device, like a directory: not a FILE
         raise UsageError(str(exc)) from None
-    report = report_for_loc(path, loc, strategy)
+    task = getattr(args, "task", "document")
+    report = report_for_loc(path, loc, strategy, task)
     if args.json:
         print_json(report)
         return EXIT_OK
@@ -213,10 +215,15 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
         f"  Lines of code: {format_count(report['lines'])} ({report['category']}; "
         f"small < {strategy.small_module_threshold} <= medium < {strategy.medium_module_threshold} <= large)"
     )
+    if task != "document":
+        from attune.models.pricing.pipeline import get_task
+
+        pipeline = get_task(task)
+        print(f"  Task:          {task} — {pipeline.description}")
     print(f"  Recommended:   {report['mode']} — {report['reason']}")
-    api = strategy.estimate_cost(report["lines"], "api")
+    api = estimate_task(task, lines=report["lines"], mode="api", strategy=strategy)
     cost = format_money(report["monetary_cost"])
-    also = "" if report["mode"] == "api" else f" (API would be ≈{format_money(api['monetary_cost'])})"
+    also = "" if report["mode"] == "api" else f" (API would be ≈{format_money(round(api.total_cost, 6))})"
     print(f"  Estimate:      ≈{format_count(report['tokens'])} tokens, {cost}{also}")
     if not report["fits_in_context"]:
         print("  Warning:       the module does not fit in that mode's context window.")
@@ -305,5 +312,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     recommend = sub.add_parser("recommend", help="size, mode, reason and cost for one file")
     recommend.add_argument("file")
+    add_task_option(recommend, help="the task to price")
     recommend.add_argument("--json", action="store_true")
     recommend.set_defaults(func=cmd_auth_recommend)

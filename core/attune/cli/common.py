@@ -78,6 +78,24 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
+# ---- --task: which task a command prices or runs ----------------------------------
+
+# attune.models.pricing.pipeline.task_names(), spelled out so that building the parser
+# loads no pricing module (a test keeps the two equal)
+TASK_CHOICES = ("document", "review", "explain", "tests")
+
+
+def add_task_option(parser: argparse.ArgumentParser, *, help: str) -> None:
+    """``--task T`` (one of TASK_CHOICES; default ``document``)."""
+    parser.add_argument(
+        "--task",
+        choices=TASK_CHOICES,
+        default=TASK_CHOICES[0],
+        metavar="TASK",
+        help=f"{help}: {', '.join(TASK_CHOICES)} (default {TASK_CHOICES[0]})",
+    )
+
+
 # ---- logging options: on `attune` itself and on every subcommand --------------------
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

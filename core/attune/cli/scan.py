@@ -1,4 +1,5 @@
-"""`attune scan [DIR] [--json]`: every source file under DIR, with size, mode and cost.
+"""`attune scan [DIR] [--task T] [--json]`: every source file under DIR, with size, mode
+and the cost of task T (default ``document``).
 
 Cheap to import: the scanner and the strategy are imported inside the handler.
 """
@@ -10,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from attune.cli.common import EXIT_OK, UsageError, print_json, stderr_is_terminal
+from attune.cli.common import EXIT_OK, UsageError, add_task_option, print_json, stderr_is_terminal
 
 _PROGRESS_AFTER_FILES = 200  # show progress for a tree this big ...
 _PROGRESS_AFTER_SECONDS = 0.5  # ... or for a scan taking this long
@@ -50,6 +51,8 @@ def _print_table(report: dict[str, Any], not_source: int, ignored: int) -> None:
     from attune.models.formatting import format_count, format_money
 
     rows = report["files"]
+    if report["task"] != "document":
+        print(f"Task: {report['task']} (the cost of running it over each file)\n")
     width = min(max([len(r["path"]) for r in rows] + [len("PATH")]), _PATH_WIDTH_MAX)
     if rows:
         print(f"{'PATH':<{width}}  {'LINES':>8}  {'CATEGORY':<8}  {'MODE':<12}  {'COST':>9}")
@@ -109,7 +112,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         # file is priced here as its count arrives
         from attune.models.strategy.reports import load_strategy_for_report
 
-        builders.append(ReportBuilder(load_strategy_for_report()))
+        builders.append(ReportBuilder(load_strategy_for_report(), args.task))
 
     progress = _Progress()
     try:
@@ -146,7 +149,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="directory (or single file) to scan; default: the current directory",
     )
-    scan.add_argument("--json", action="store_true", help="print {root, files, totals, skipped} as JSON")
+    add_task_option(scan, help="the task to price per file")
+    scan.add_argument("--json", action="store_true", help="print {root, task, files, totals, skipped} as JSON")
     scan.add_argument(
         "--exclude",
         action="append",

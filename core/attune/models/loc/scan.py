@@ -395,11 +395,12 @@ class ReportBuilder:
     prints). It depends only on the code lines and the generated flag (and the
     strategy), so each distinct pair is priced once and copied per path."""
 
-    def __init__(self, strategy: AuthStrategy) -> None:
+    def __init__(self, strategy: AuthStrategy, task: str = "document") -> None:
         from attune.models.strategy.reports import report_for_loc
 
         self._report_for_loc = report_for_loc
         self._strategy = strategy
+        self._task = task
         self._priced: dict[tuple[int, bool], dict[str, Any]] = {}
         self.rows: list[dict[str, Any]] = []
 
@@ -407,7 +408,7 @@ class ReportBuilder:
         key = (loc.code_lines, loc.generated)
         row = self._priced.get(key)
         if row is None:
-            row = self._priced[key] = self._report_for_loc(rel, loc, self._strategy)
+            row = self._priced[key] = self._report_for_loc(rel, loc, self._strategy, self._task)
         self.rows.append({**row, "path": rel})
 
     def finish(self, result: ScanResult) -> dict[str, Any]:
@@ -424,6 +425,7 @@ class ReportBuilder:
             _add(overall, row)
         return {
             "root": str(result.root),
+            "task": self._task,
             "files": rows,
             "totals": {
                 "by_category": {k: _rounded(v) for k, v in by_category.items()},

@@ -24,7 +24,7 @@ from attune.models._internal.atomic_file import atomic_write_json
 from attune.models._internal.safe_read import MIB, read_regular_file
 from attune.models.errors import AttuneError, FileReadError
 from attune.models.formatting import format_count, format_money, format_tokens_short, plural
-from attune.models.pricing.pipeline import PRICES_AS_OF, price_pipeline
+from attune.models.pricing.pipeline import DEFAULT_TASK, PRICES_AS_OF, price_pipeline
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -217,8 +217,9 @@ class AuthStrategy(BaseModel):
     def get_recommended_mode(self, lines: int) -> AuthMode:
         return self.recommend(lines).mode
 
-    def recommend(self, lines: int) -> Recommendation:
-        """The rules of the mode comparison, in order; the first that applies decides."""
+    def recommend(self, lines: int, task: str = DEFAULT_TASK) -> Recommendation:
+        """The rules of the mode comparison, in order; the first that applies decides.
+        ``task`` (default ``document``) only changes the API price the reason quotes."""
         category = self.get_module_size_category(lines)
         tokens = self.estimate_tokens(lines)
         size = f"{category.capitalize()} module ({plural(lines, 'line')})"
@@ -248,7 +249,7 @@ class AuthStrategy(BaseModel):
             return decide(
                 AuthMode.API,
                 "no_subscription",
-                f"{size}: {why}, so it runs on the API (≈{format_money(self._api_cost(tokens))}){unused}.",
+                f"{size}: {why}, so it runs on the API (≈{format_money(self._api_cost(tokens, task))}){unused}.",
             )
         if tokens > SUBSCRIPTION_CONTEXT_WINDOW:
             return decide(
@@ -263,7 +264,7 @@ class AuthStrategy(BaseModel):
                     else "is the largest there is, and it is still too small: split the module."
                 ),
             )
-        api_cost = format_money(self._api_cost(tokens))
+        api_cost = format_money(self._api_cost(tokens, task))
         if category == "small":
             return decide(
                 AuthMode.API,
@@ -280,11 +281,11 @@ class AuthStrategy(BaseModel):
 
     # ---- cost ---------------------------------------------------------------
 
-    def _api_cost(self, tokens: int) -> float:
-        return sum(stage.api_cost for stage in price_pipeline(tokens))
+    def _api_cost(self, tokens: int, task: str = DEFAULT_TASK) -> float:
+        return sum(stage.api_cost for stage in price_pipeline(tokens, task=task))
 
     def estimate_cost(self, lines: int, mode: AuthMode | str | None = None) -> dict[str, Any]:
-        """The documented pipeline (cost_model.PIPELINE) priced for this module.
+        """The documentation pipeline (the ``document`` task) priced for this module.
 
         ``mode`` None or AUTO means the recommended mode. On the API the stages are
         priced from the registry; on a subscription the money is $0 and the same

@@ -1,4 +1,4 @@
-"""One file's answer — lines, category, mode and reason, tokens, cost — as a dict.
+"""One file's answer — task, lines, category, mode and reason, tokens, cost — as a dict.
 
 `attune auth recommend`, `attune scan` and the language server all show this row,
 so it is built in exactly one place.
@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from attune.models.pricing.pipeline import DEFAULT_TASK
+from attune.models.strategy.estimates import estimate_task
 from attune.models.strategy.model import AuthStrategy
 
 
@@ -18,25 +20,30 @@ def load_strategy_for_report() -> AuthStrategy:
     return AuthStrategy.load()
 
 
-def report_for_lines(path: str, lines: int, generated: bool, strategy: AuthStrategy) -> dict[str, Any]:
-    rec = strategy.recommend(lines)
-    cost = strategy.estimate_cost(lines, rec.mode)
+def report_for_lines(
+    path: str, lines: int, generated: bool, strategy: AuthStrategy, task: str = DEFAULT_TASK
+) -> dict[str, Any]:
+    """``task`` (default ``document``) is the task priced: its cost in the
+    recommended mode."""
+    rec = strategy.recommend(lines, task)
+    cost = estimate_task(task, lines=lines, mode=rec.mode, strategy=strategy)
     return {
         "path": path,
+        "task": cost.task,
         "lines": lines,
         "category": rec.category,
         "mode": rec.mode.value,
         "reason": rec.reason,
         "tokens": rec.tokens,
-        "monetary_cost": cost["monetary_cost"],
-        "fits_in_context": cost["fits_in_context"],
+        "monetary_cost": round(cost.total_cost, 6),
+        "fits_in_context": cost.fits_in_context,
         "generated": generated,
     }
 
 
-def report_for_loc(path: Path | str, loc: Any, strategy: AuthStrategy) -> dict[str, Any]:
+def report_for_loc(path: Path | str, loc: Any, strategy: AuthStrategy, task: str = DEFAULT_TASK) -> dict[str, Any]:
     """The row for a file already counted (``loc`` is a ``loc.LocResult``)."""
-    return report_for_lines(str(path), loc.code_lines, bool(loc.generated), strategy)
+    return report_for_lines(str(path), loc.code_lines, bool(loc.generated), strategy, task)
 
 
 GENERATED_CAUTION = "Generated file: its size may not reflect code anyone edits by hand."

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from attune.models.errors import AttuneError
 
 if TYPE_CHECKING:
+    from attune.models.llm.executor import EmpathyLLMExecutor
     from attune.models.pricing.pipeline import TaskEstimate, TaskPipeline
     from attune.models.strategy.model import AuthStrategy
     from attune.models.telemetry.store import TelemetryStore
@@ -326,10 +327,14 @@ async def execute_plan(
     cancel: threading.Event | asyncio.Event | None = None,
     timeout: float | None = None,
     store: TelemetryStore | None = None,
-    base_url: str | None = None,
+    executor: EmpathyLLMExecutor | None = None,
 ) -> RunResult:
     """Run the planned stages in order. Failures and cancellation end in the result's
-    status; RunError (raised before anything is recorded) when the run cannot start."""
+    status; RunError (raised before anything is recorded) when the run cannot start.
+
+    ``executor`` (API runs) lets several runs share one SDK client: a new client
+    builds its TLS context, ~20 ms. Without it the run makes its own (with
+    ``timeout`` as its client timeout) and closes it at the end."""
     if timeout is not None and timeout <= 0:
         raise ValueError("timeout must be positive")
     claude = _check_can_start(plan)
@@ -353,7 +358,7 @@ async def execute_plan(
         estimate=plan.estimate.to_dict(),
     )
     started = time.perf_counter()
-    caller = _ApiStages(plan, recorder.run_id, timeout, base_url) if plan.mode == "api" else None
+    caller = _ApiStages(plan, recorder.run_id, timeout, executor) if plan.mode == "api" else None
     outputs: dict[str, str] = {}
     count = len(plan.task.stages)
     try:
@@ -459,13 +464,14 @@ class _StageFailure(Exception):
 class _ApiStages:
     """The stages' calls on the API: one executor (one SDK client) for the run."""
 
-    def __init__(self, plan: RunPlan, run_id: Any, timeout: float | None, base_url: str | None) -> None:
+    def __init__(self, plan: RunPlan, run_id: Any, timeout: float | None, executor: EmpathyLLMExecutor | None) -> None:
         from attune.models.llm.executor import DEFAULT_TIMEOUT, EmpathyLLMExecutor
         from attune.models.llm.resilient import ResilientExecutor, RetryPolicy
 
         self.workflow = f"run:{plan.task.name}"
         self.run_id = run_id
-        self.executor = EmpathyLLMExecutor(base_url=base_url, timeout=timeout or DEFAULT_TIMEOUT)
+        self.owned = executor is None
+        self.executor = executor or EmpathyLLMExecutor(timeout=timeout or DEFAULT_TIMEOUT)
         self.resilient = ResilientExecutor(self.executor, RetryPolicy(max_attempts=2))
 
     async def call(self, stage: str, tier: str, system: str, user: str, expected_output: int) -> _Reply:
@@ -498,8 +504,9 @@ class _ApiStages:
         )
 
     async def aclose(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.executor.aclose()
+        if self.owned:
+            with contextlib.suppress(Exception):
+                await self.executor.aclose()
 
 
 async def _subscription_call(executable: str, tier: str, system: str, user: str) -> _Reply:

@@ -667,7 +667,7 @@ class TelemetryStore:
                 params.append(value)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         rows = conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs {clause}ORDER BY started_ms DESC, run_id LIMIT ?", (*params, limit)
+            f"SELECT {_RUN_COLUMNS} FROM runs {clause}ORDER BY started_ms DESC, rowid DESC LIMIT ?", (*params, limit)
         ).fetchall()
         return self._runs(conn, rows)
 
@@ -748,9 +748,9 @@ class TelemetryStore:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        conn = self._reader()  # first: a read-only store learns the file's schema version here
         columns = _COLUMNS if self._version >= 2 else _COLUMNS_V1 + ", NULL"
         sql = f"SELECT {columns} FROM llm_calls WHERE {' AND '.join(where)} ORDER BY ts_ms DESC, id DESC LIMIT ?"
-        conn = self._reader()
         rows = [] if conn is None else conn.execute(sql, (*params, limit)).fetchall()
         return [_record(r) for r in rows]
 

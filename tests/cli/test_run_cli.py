@@ -90,7 +90,7 @@ def telemetry_db_bytes(home: Path) -> bytes:
 def test_document_runs_its_four_stages_in_order_and_records_the_run(
     attune_cmd, api_env, realistic_api, module, attune_home
 ):
-    result = attune(attune_cmd, api_env, "run", "document", str(module), "--yes", "--json")
+    result = attune(attune_cmd, api_env, "run", "document", str(module), "--yes", "--json", "-vv")
 
     assert result.returncode == 0, result.stderr
     data = run_json(result.stdout)
@@ -417,3 +417,95 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# ---- on a terminal ----------------------------------------------------------------------------
+
+
+def _on_a_terminal(cmd: list[str], env: dict[str, str], answer: str) -> tuple[int, str, str]:
+    """Run with stdin and stderr on a pseudo-terminal; answer the question when asked."""
+    import pty
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(cmd, env=env, stdin=slave, stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while b"[y/N] " not in seen:
+            chunk = os.read(master, 4096)
+            assert chunk, f"no question asked: {seen!r}"
+            seen += chunk
+        os.write(master, answer.encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal (EIO)
+                break
+            if not chunk:
+                break
+            seen += chunk
+        stdout = process.stdout.read() if process.stdout else ""
+        process.wait(timeout=DEADLINE_S)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, stdout, seen.decode("utf-8", "replace")
+
+
+def test_on_a_terminal_it_asks_before_spending_and_shows_each_stage(attune_cmd, api_env, realistic_api, module):
+    code, stdout, terminal = _on_a_terminal([*attune_cmd, "run", "explain", str(module)], api_env, "y")
+
+    assert code == 0, terminal
+    assert "Spend ≈$" in terminal and "on the API? [y/N]" in terminal
+    assert "[1/2] map · claude-haiku-4-5 · " in terminal and "[2/2] explain · claude-sonnet-4-6 · " in terminal
+    assert "tokens so far · ok" in terminal
+    assert stdout.strip() and len(realistic_api.requests) == 2
+
+
+def test_on_a_terminal_no_means_nothing_is_sent(attune_cmd, api_env, realistic_api, module):
+    code, stdout, terminal = _on_a_terminal([*attune_cmd, "run", "explain", str(module)], api_env, "n")
+
+    assert code == 0 and "Nothing was sent." in terminal and stdout == ""
+    assert realistic_api.requests == []
+    assert get_telemetry_store(read_only=True).list_runs() == []
+
+
+def test_a_plan_without_quota_never_runs_on_the_subscription(attune_cmd, cli_env, module, tmp_path):
+    AuthStrategy(subscription_tier="api_only").save()
+    claude = write_claude_stub(tmp_path / "bin", "success")
+    env = {**cli_env, "ATTUNE_CLAUDE_BIN": str(claude)}
+
+    result = attune(attune_cmd, env, "run", "explain", str(module), "--yes", "--mode", "subscription")
+
+    assert result.returncode == 1
+    assert "has no subscription quota" in result.stderr and "--mode api" in result.stderr
+    assert stub_calls(claude) == []
+
+
+def test_ctrl_c_while_claude_code_works_kills_it_and_cancels_the_run(attune_cmd, subscription_env, module, tmp_path):
+    claude = write_claude_stub(tmp_path / "bin", "hang")
+    env = {**subscription_env, "ATTUNE_CLAUDE_BIN": str(claude)}
+    process = subprocess.Popen(
+        [*attune_cmd, "run", "explain", str(module), "--yes", "--mode", "subscription"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while not stub_calls(claude):  # Claude Code has the prompt
+            assert process.poll() is None, process.communicate()
+            threading.Event().wait(0.01)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=DEADLINE_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "cancelled during stage map (1 of 2)" in stderr and stdout == ""
+    (call,) = stub_calls(claude)
+    assert not _alive(call["pid"])
+    (run,) = get_telemetry_store(read_only=True).list_runs()
+    assert run.status == "cancelled" and [s.status for s in run.stages] == ["pending", "pending"]

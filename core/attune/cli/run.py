@@ -199,10 +199,7 @@ def _confirm(plan: RunPlan) -> bool:
         question = f"Run {len(plan.estimate.stages)} stages on your subscription? [y/N] "
     sys.stderr.write(question)
     sys.stderr.flush()
-    try:
-        answer = sys.stdin.readline()
-    except KeyboardInterrupt:
-        answer = ""
+    answer = sys.stdin.readline()  # Ctrl-C here: "interrupted", exit 130, nothing sent
     return answer.strip().lower() in ("y", "yes")
 
 

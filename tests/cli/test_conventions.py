@@ -188,6 +188,7 @@ def test_every_json_output_is_an_object_with_schema_version_1(attune_cmd, cli_en
         ("auth", "reset", "--yes", "--json"),
         ("scan", str(source.parent), "--json"),
         ("run", "explain", str(source), "--dry-run", "--json"),
+        ("runs", "--json"),
         ("breaker", "status", "--json"),
         ("routing", "stats", "--json"),
         ("routing", "stats", "docs", "--json"),

@@ -20,6 +20,9 @@ READ_ONLY = [
     ("routing", "stats", "docs", "--json"),
     ("routing", "best", "docs", "review"),
     ("routing", "best", "docs", "review", "--json"),
+    ("runs",),
+    ("runs", "--json"),
+    ("runs", "--task", "review", "--file", "a.py"),
 ]
 
 

@@ -51,8 +51,8 @@ function _shtab_attune_using
   test "$_shtab_attune_cmdpath" = "$argv"
 end
 
-set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
-set -g _shtab_attune_opts_with_value --days --exclude --jobs --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --small-threshold --stage --store --task-type --tier --timeout -j
+set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
+set -g _shtab_attune_opts_with_value --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --small-threshold --stage --store --task --task-type --tier --timeout -j
 
 complete -c attune -e
 complete -c attune -f
@@ -96,13 +96,15 @@ complete -c attune -n '_shtab_attune_using auth restore' -l log-level -xka "DEBU
 complete -c attune -n '_shtab_attune_using auth restore; and test $_shtab_attune_npos -eq 0' -ka "(__fish_complete_path (commandline -ct))" -d 'a backup file (path or name from --list)'
 complete -c attune -n '_shtab_attune_using auth; and test $_shtab_attune_npos -eq 0' -a recommend -d 'size, mode, reason and cost for one file'
 complete -c attune -n '_shtab_attune_using auth recommend' -s h -l help -d 'show this help message and exit'
+complete -c attune -n '_shtab_attune_using auth recommend' -l task -xka "document review explain tests" -d 'the task to price: document, review, explain, tests (default document)'
 complete -c attune -n '_shtab_attune_using auth recommend' -l json -d json
 complete -c attune -n '_shtab_attune_using auth recommend' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using auth recommend' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using auth recommend; and test $_shtab_attune_npos -eq 0' -ka "(__fish_complete_path (commandline -ct))" -d file
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a scan -d 'Counts every source file under DIR (respecting .gitignore; skipping .git, node_modules, virtualenvs and binaries) and recommends subscription or API for each, with totals per size category and per mode.'
 complete -c attune -n '_shtab_attune_using scan' -s h -l help -d 'show this help message and exit'
-complete -c attune -n '_shtab_attune_using scan' -l json -d 'print {root, files, totals, skipped} as JSON'
+complete -c attune -n '_shtab_attune_using scan' -l task -xka "document review explain tests" -d 'the task to price per file: document, review, explain, tests (default document)'
+complete -c attune -n '_shtab_attune_using scan' -l json -d 'print {root, task, files, totals, skipped} as JSON'
 complete -c attune -n '_shtab_attune_using scan' -l exclude -x -d 'leave out paths matching PATTERN (.gitignore syntax, relative to DIR; repeatable), e.g. --exclude site-packages/'
 complete -c attune -n '_shtab_attune_using scan' -l jobs -s j -x -d 'processes to count with, 1 or more (default, and at most: one per CPU this process may use)'
 complete -c attune -n '_shtab_attune_using scan' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
@@ -121,6 +123,14 @@ complete -c attune -n '_shtab_attune_using run' -l json -d 'print the run record
 complete -c attune -n '_shtab_attune_using run' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using run' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using run; and test $_shtab_attune_npos -eq 1' -ka "(__fish_complete_path (commandline -ct))" -d 'the source file to run it over'
+complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a runs -d 'Lists the runs of `attune run`, newest first: task, file, mode, status, the estimate against what the run used (API-equivalent dollars) and the error in %%, then the median error per task. `attune runs show ID` prints one run stage by stage. Only reads.'
+complete -c attune -n '_shtab_attune_using runs' -s h -l help -d 'show this help message and exit'
+complete -c attune -n '_shtab_attune_using runs' -l file -x -d 'only the runs of this file (the path as the run recorded it)'
+complete -c attune -n '_shtab_attune_using runs' -l task -xka "document review explain tests" -d 'only this task'"'"'s runs: document, review, explain, tests'
+complete -c attune -n '_shtab_attune_using runs' -l limit -x -d 'at most N runs, newest first (default 100; 1 to 10,000)'
+complete -c attune -n '_shtab_attune_using runs' -l json -d 'print the runs (or the run) as JSON'
+complete -c attune -n '_shtab_attune_using runs' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
+complete -c attune -n '_shtab_attune_using runs' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a breaker -d 'show or reset the LLM providers'"'"' circuit breakers'
 complete -c attune -n '_shtab_attune_using breaker' -s h -l help -d 'show this help message and exit'
 complete -c attune -n '_shtab_attune_using breaker' -s v -l verbose -d 'log what attune does: -v info, -vv debug'

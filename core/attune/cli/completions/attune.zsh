@@ -16,6 +16,7 @@ _shtab_attune_commands() {
     completion:'Print the completion script of SHELL on stdout.'
     routing:'what the adaptive router knows about a workflow and which model it picks'
     run:'Runs TASK (e.g. document, explain, review, tests) over FILE: a preview of every stage'"'"'s model, tokens and cost first, then the stages in order on the API or your subscription (Claude Code). Asks before spending on a terminal; elsewhere needs --yes.'
+    runs:'Lists the runs of `attune run`, newest first: task, file, mode, status, the estimate against what the run used (API-equivalent dollars) and the error in %%, then the median error per task. `attune runs show ID` prints one run stage by stage. Only reads.'
     scan:'Counts every source file under DIR (respecting .gitignore; skipping .git, node_modules, virtualenvs and binaries) and recommends subscription or API for each, with totals per size category and per mode.'
   )
   _describe 'attune commands' _commands
@@ -69,6 +70,7 @@ _shtab_attune_auth_defaults_added=0
 
 _shtab_attune_auth_recommend_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
+  "--task[the task to price\: document, review, explain, tests (default document)]:TASK:(document review explain tests)"
   "--json[json]"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
   "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
@@ -226,9 +228,24 @@ _shtab_attune_run_options=(
 # guard to ensure default positional specs are added only once per session
 _shtab_attune_run_defaults_added=0
 
+_shtab_attune_runs_options=(
+  "(- : *)"{-h,--help}"[show this help message and exit]"
+  "--file[only the runs of this file (the path as the run recorded it)]:F:"
+  "--task[only this task\'s runs\: document, review, explain, tests]:TASK:(document review explain tests)"
+  "--limit[at most N runs, newest first (default 100\; 1 to 10,000)]:N:"
+  "--json[print the runs (or the run) as JSON]"
+  "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
+  "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
+  "(*)::print the run ID (its first characters will do) in full:"
+)
+
+# guard to ensure default positional specs are added only once per session
+_shtab_attune_runs_defaults_added=0
+
 _shtab_attune_scan_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
-  "--json[print \{root, files, totals, skipped\} as JSON]"
+  "--task[the task to price per file\: document, review, explain, tests (default document)]:TASK:(document review explain tests)"
+  "--json[print \{root, task, files, totals, skipped\} as JSON]"
   "*--exclude[leave out paths matching PATTERN (.gitignore syntax, relative to DIR\; repeatable), e.g. --exclude site-packages\/]:PATTERN:"
   {--jobs,-j}"[processes to count with, 1 or more (default, and at most\: one per CPU this process may use)]:N:"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
@@ -263,6 +280,7 @@ _shtab_attune() {
         completion) _arguments -C -s $_shtab_attune_completion_options ;;
         routing) _shtab_attune_routing ;;
         run) _arguments -C -s $_shtab_attune_run_options ;;
+        runs) _arguments -C -s $_shtab_attune_runs_options ;;
         scan) _arguments -C -s $_shtab_attune_scan_options ;;
       esac
   esac

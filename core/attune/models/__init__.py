@@ -87,6 +87,17 @@ _EXPORTS: dict[str, str] = {
     "FallbackStrategy": "llm.resilient",
     "RetryPolicy": "llm.resilient",
     "AllProvidersFailedError": "llm.resilient",
+    # task runs
+    "run_task": "runs.runner",
+    "arun_task": "runs.runner",
+    "plan_run": "runs.runner",
+    "execute_plan": "runs.runner",
+    "RunPlan": "runs.runner",
+    "RunProgress": "runs.runner",
+    "RunResult": "runs.runner",
+    "StageResult": "runs.runner",
+    "RunError": "runs.runner",
+    "ClaudeCodeError": "runs.claude_code",
 }
 
 __all__ = sorted(_EXPORTS)

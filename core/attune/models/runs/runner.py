@@ -184,7 +184,7 @@ def plan_run(
 ) -> RunPlan:
     """Read and count the file, decide the mode, price the stages. Sends nothing."""
     from attune.models.loc.counter import analyze_text, read_source
-    from attune.models.pricing.pipeline import get_task
+    from attune.models.pricing.pipeline import get_task, task_names
     from attune.models.strategy.estimates import estimate_task
     from attune.models.strategy.model import AuthMode, AuthStrategy
 
@@ -195,7 +195,12 @@ def plan_run(
     strategy = strategy if strategy is not None else AuthStrategy.load()
     lines = loc.code_lines
     if mode is None or AuthMode(mode) is AuthMode.AUTO:
-        rec = strategy.recommend(lines)
+        # the reason quotes this task's API price (a task built in code: the default task's)
+        rec = (
+            strategy.recommend(lines, task=pipeline.name)
+            if pipeline.name in task_names()
+            else strategy.recommend(lines)
+        )
         chosen, reason = rec.mode, rec.reason
     else:
         chosen = AuthMode(mode)

@@ -509,3 +509,21 @@ def test_ctrl_c_while_claude_code_works_kills_it_and_cancels_the_run(attune_cmd,
     assert not _alive(call["pid"])
     (run,) = get_telemetry_store(read_only=True).list_runs()
     assert run.status == "cancelled" and [s.status for s in run.stages] == ["pending", "pending"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-cost", "-1"), ("--max-cost", "nan"), ("--max-cost", "2000000"), ("--timeout", "0"), ("--timeout", "inf")],
+)
+def test_bounds_of_the_numeric_options_are_usage_errors(attune_cmd, api_env, realistic_api, module, option, value):
+    result = attune(attune_cmd, api_env, "run", "explain", str(module), "--yes", f"{option}={value}")
+
+    assert result.returncode == 2 and option in result.stderr
+    assert realistic_api.requests == []
+
+
+def test_an_unknown_task_is_a_usage_error_naming_the_tasks(attune_cmd, api_env, module):
+    result = attune(attune_cmd, api_env, "run", "summarise", str(module), "--dry-run")
+
+    assert result.returncode == 2
+    assert "no task 'summarise'; tasks: " in result.stderr and "document" in result.stderr

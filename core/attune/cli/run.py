@@ -206,10 +206,12 @@ def _confirm(plan: RunPlan) -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     from attune.models.pricing.pipeline import get_task, task_names
 
+    if args.task not in task_names():
+        raise UsageError(f"no task {args.task!r}; tasks: {', '.join(task_names())}")
     try:
         task = get_task(args.task)
-    except (KeyError, LookupError):
-        raise UsageError(f"no task {args.task!r}; tasks: {', '.join(task_names())}") from None
+    except ValueError as exc:  # its file is broken
+        raise CliError(str(exc)) from None
     from attune.models.runs.runner import RunError, plan_run
 
     try:

@@ -245,7 +245,9 @@ def _execute(plan: RunPlan, args: argparse.Namespace) -> RunResult:
 
     cancel = threading.Event()
 
-    def on_sigint(*_: Any) -> None:
+    def on_sigint(*args: Any) -> None:
+        if cancel.is_set():  # a second Ctrl-C: stop waiting for the cancellation
+            signal.default_int_handler(*args)
         cancel.set()
 
     previous = signal.signal(signal.SIGINT, on_sigint)

@@ -1,5 +1,6 @@
 """What calls cost: the model registry with its prices (``registry``), which tier each
-task needs (``tasks``) and the priced documentation pipeline (``pipeline``)."""
+task needs (``tasks``) and the tasks as priced pipelines of stages (``pipeline``, read
+from ``task_defs/<task>.toml``)."""
 
 from attune.models.pricing.registry import (
     MODEL_REGISTRY,

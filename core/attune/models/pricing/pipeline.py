@@ -38,7 +38,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -336,7 +336,6 @@ class TaskEstimate:
     lines: int | None = None
     context_window: int = 0
     prices_as_of: str = PRICES_AS_OF
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tokens_used(self) -> int:

@@ -204,11 +204,15 @@ def test_a_schema_1_file_is_migrated_in_place_keeping_its_calls(tmp_path: Path) 
     assert old_reader.list_runs() == [] and old_reader.get_run("abcd") is None
     old_reader.close()
 
+    reader = TelemetryStore(path, read_only=True)
+    assert reader.list_runs() == []
     s = TelemetryStore(path)
     assert s.recent_calls("docs")[0].tokens_input == 100
     run_id = run_all_stages(s, "review", "api", 1.0)
     assert s.get_run(run_id) is not None
     s.close()
+    assert [r.run_id for r in reader.list_runs()] == [run_id]  # a reader opened before sees the migration
+    reader.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
@@ -233,3 +237,33 @@ def test_read_only_listing_creates_nothing(tmp_path: Path) -> None:
         reader.start_run(
             "review", "a.py", 1, "api", "r", estimate_task("review", lines=1, mode="api", strategy=STRATEGY)
         )
+
+
+def test_stores_opening_a_schema_1_file_at_once_migrate_it_once(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "telemetry.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SCHEMA_1)
+    conn.close()
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            TelemetryStore(path).close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(llm_calls)")]
+    conn.close()
+    assert columns.count("run_id") == 1

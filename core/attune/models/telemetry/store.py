@@ -365,6 +365,8 @@ class TelemetryStore:
             return self._conn
         conn = self._thread_conn()
         if conn is not None:
+            if self._version < SCHEMA_VERSION:  # a writer may have migrated the file since
+                self._version = conn.execute("PRAGMA user_version").fetchone()[0]
             return conn
         if not self.path.exists():
             return None

@@ -72,6 +72,20 @@ class ShowDetailsArgs(UriArgs):
     mode: AuthMode | None = None
 
 
+class PreviewTaskArgs(UriArgs):
+    """A task (``document``, ``review``, ``explain``, ``tests``) over the file at ``uri``."""
+
+    task: StrictStr
+
+
+class RunTaskArgs(PreviewTaskArgs):
+    """``confirm`` must be true for anything to be sent; ``mode`` overrides the
+    strategy's recommendation (``auto`` keeps it)."""
+
+    mode: AuthMode | None = None
+    confirm: StrictBool = False
+
+
 class ResetBreakerArgs(_Args):
     provider: StrictStr | None = None
     tier: StrictStr | None = None

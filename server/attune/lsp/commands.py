@@ -237,3 +237,177 @@ async def reset_breaker(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
     reset = await asyncio.to_thread(breaker.reset, args.provider, args.tier)
     await ls.breaker_watcher.check()  # tell the client now, not at the next tick
     return {"reset": list(reset or []), **(await _breaker_status(ls))}
+
+
+# ---- running tasks ------------------------------------------------------------
+
+
+def _run_path(command: str, uri: str) -> str:
+    from .analysis import uri_path
+
+    path = uri_path(uri)
+    if path is None:
+        raise RequestFailed(f"{command}: {uri} is not a file on disk; save it first (a run reads the saved file)")
+    return path
+
+
+async def _plan(ls: AttuneServer, command: str, args: Any) -> Any:
+    """The run plan (nothing sent): the saved file, the strategy, the task's stages priced."""
+    from attune.models.errors import AttuneError
+    from attune.models.runs import plan_run
+
+    strategy = _strategy_or_fail(ls, command)
+    path = _run_path(command, args.uri)
+    mode = getattr(args, "mode", None)
+    try:
+        return await asyncio.to_thread(
+            plan_run, args.task, path, mode=None if mode is None else mode.value, strategy=strategy
+        )
+    except (OSError, ValueError, AttuneError) as exc:  # unknown task, unreadable file, no subscription
+        raise RequestFailed(f"{command}: {exc}") from None
+
+
+def _preview(plan: Any) -> dict[str, Any]:
+    preview: dict[str, Any] = plan.to_dict()
+    preview["sends_nothing"] = True
+    return preview
+
+
+@server.command(protocol.PREVIEW_TASK)
+async def preview_task(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
+    from .arguments import PreviewTaskArgs, parse_args
+
+    args = parse_args(protocol.PREVIEW_TASK, PreviewTaskArgs, arguments)
+    return _preview(await _plan(ls, protocol.PREVIEW_TASK, args))
+
+
+class _RunProgress:
+    """Standard work-done progress for one run: begin, a report per stage start and
+    end (stage, model, tokens so far), end. Cancelling the token sets ``cancel``."""
+
+    def __init__(self, ls: AttuneServer, token: Any, cancel: asyncio.Event) -> None:
+        self.ls = ls
+        self.token = token
+        if token is not None:
+            future = ls.work_done_progress.tokens.get(token)
+            if future is None:
+                from concurrent.futures import Future
+
+                future = ls.work_done_progress.tokens[token] = Future()
+            future.add_done_callback(lambda _f: cancel.set())
+
+    def begin(self, title: str, message: str) -> None:
+        from lsprotocol import types
+
+        if self.token is not None:
+            self.ls.work_done_progress.begin(
+                self.token, types.WorkDoneProgressBegin(title=title, message=message, cancellable=True, percentage=0)
+            )
+
+    def __call__(self, event: Any) -> None:
+        from lsprotocol import types
+
+        if self.token is None:
+            return
+        done = event.index + (1 if event.event == "end" else 0)
+        verb = "running" if event.event == "start" else (event.status or "done")
+        message = (
+            f"[{event.index + 1}/{event.count}] {event.stage} · {event.model} · {verb} · "
+            f"{event.tokens_so_far:,} tokens so far"
+        )
+        self.ls.work_done_progress.report(
+            self.token,
+            types.WorkDoneProgressReport(message=message, percentage=int(100 * done / event.count), cancellable=True),
+        )
+
+    def end(self, message: str) -> None:
+        from lsprotocol import types
+
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+            self.ls.work_done_progress.tokens.pop(self.token, None)
+
+
+def _client_creates_progress(ls: AttuneServer) -> bool:
+    try:
+        window = ls.client_capabilities.window
+        return bool(window and window.work_done_progress)
+    except AttributeError:
+        return False
+
+
+@server.command(protocol.RUN_TASK)
+async def run_task(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
+    """Runs on the event loop (the SDK and Claude Code are asynchronous; the file is
+    read and the SDK imported in worker threads), so other requests keep answering.
+    Cancelled by the progress token or ``$/cancelRequest``: the run ends ``cancelled``
+    with its finished stages kept."""
+    import uuid
+
+    from .arguments import RunTaskArgs, parse_args
+    from .server import current_command
+
+    msg_id, token = current_command.get()
+    args = parse_args(protocol.RUN_TASK, RunTaskArgs, arguments)
+    plan = await _plan(ls, protocol.RUN_TASK, args)
+    if not args.confirm:
+        return {"confirmed": False, "preview": _preview(plan)}
+
+    from attune.models.runs import RunError, execute_plan
+
+    if plan.mode == "api":
+        await asyncio.to_thread(__import__, "anthropic")  # ~1 s the first time: off the loop
+    cancel = asyncio.Event()
+    if msg_id is not None:
+        _cancel_events(ls)[msg_id] = cancel
+    if token is None and _client_creates_progress(ls):
+        token = f"attune-run-{uuid.uuid4().hex}"
+        try:
+            await ls.work_done_progress.create_async(token)
+        except Exception as exc:  # the client refused: run without progress
+            logger.info("workDoneProgress/create refused (%s); running without progress", exc)
+            token = None
+    progress = _RunProgress(ls, token, cancel)
+    progress.begin(
+        f"Attune: {plan.task.name}", f"{plan.path.name} on the {'API' if plan.mode == 'api' else 'subscription'}"
+    )
+    try:
+        try:
+            result = await execute_plan(plan, on_progress=progress, cancel=cancel)
+        except RunError as exc:
+            progress.end(f"not started: {exc}")
+            raise RequestFailed(f"{protocol.RUN_TASK}: {exc}") from None
+        except BaseException:
+            progress.end("cancelled")
+            raise
+        progress.end(f"{result.status}: {len(result.stages)} stages, {result.tokens:,} tokens, ${result.cost:.4f}")
+    finally:
+        if msg_id is not None:
+            _cancel_events(ls).pop(msg_id, None)
+        ls.last_runs.changed()
+        ls.request_lens_refresh()
+    record: dict[str, Any] = result.to_dict()
+    if result.run_id is not None:
+        stored = await asyncio.to_thread(_stored_run, result.run_id)
+        if stored is not None:
+            record["record"] = stored
+    return record
+
+
+def _stored_run(run_id: str) -> dict[str, Any] | None:
+    from attune.models.telemetry.store import get_telemetry_store
+
+    try:
+        run = get_telemetry_store(read_only=True).get_run(run_id)
+    except Exception as exc:
+        logger.warning("run %s not read back (%s: %s)", run_id, type(exc).__name__, exc)
+        return None
+    return None if run is None else run.to_dict()
+
+
+def _cancel_events(ls: AttuneServer) -> dict[Any, asyncio.Event]:
+    from .server import AttuneProtocol
+
+    protocol_ = ls.protocol
+    assert isinstance(protocol_, AttuneProtocol)
+    return protocol_.cancel_events

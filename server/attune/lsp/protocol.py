@@ -21,6 +21,8 @@ SHOW_DETAILS = "attune.server.showDetails"
 COUNT_TOKENS = "attune.server.countTokens"
 BREAKER_STATUS = "attune.server.breakerStatus"
 RESET_BREAKER = "attune.server.resetBreaker"
+PREVIEW_TASK = "attune.server.previewTask"
+RUN_TASK = "attune.server.runTask"
 
 BREAKER_STATUS_NOTIFICATION = "attune/breakerStatus"
 

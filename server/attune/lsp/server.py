@@ -10,6 +10,7 @@ handler first needs them, and the watchers start after ``initialized``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sys
 import threading
@@ -25,6 +26,7 @@ from attune.models.version import FALLBACK_VERSION
 
 if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
     from .documents import DocumentAnalyses
+    from .runs_view import LastRuns
     from .settings import Settings
     from .watchers import BreakerWatcher, ReportOnce, StrategyWatcher
 
@@ -35,9 +37,35 @@ logger = logging.getLogger(__name__)
 __version__ = FALLBACK_VERSION
 
 
+# The request id and workDoneToken of the workspace/executeCommand being handled, seen
+# by the command's task (which copies the context it was created in).
+current_command: contextvars.ContextVar[tuple[Any, Any]] = contextvars.ContextVar(
+    "attune_current_command", default=(None, None)
+)
+
+
 class AttuneProtocol(LanguageServerProtocol):
     """pygls's protocol, with open documents kept as lines (``text_documents``), so
-    typing in a large file costs the size of each edit, not of the file."""
+    typing in a large file costs the size of each edit, not of the file.
+
+    A command that runs long (``runTask``) registers an event in ``cancel_events``
+    under its request id: ``$/cancelRequest`` sets it (pygls alone would answer
+    "cancelled" while the command's task went on)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cancel_events: dict[Any, asyncio.Event] = {}
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Generator[Any, Any, Any]:
+        current_command.set((self._ctx_msg_id.get(), params.work_done_token))
+        return (yield from super().lsp_workspace__execute_command(params))
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        event = self.cancel_events.get(msg_id)
+        if event is not None:
+            event.set()
+        super()._handle_cancel_notification(msg_id)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
@@ -65,6 +93,7 @@ class AttuneServer(LanguageServer):
         self._breaker_watcher: BreakerWatcher | None = None
         self._analyses: DocumentAnalyses | None = None
         self._reports: ReportOnce | None = None
+        self._last_runs: LastRuns | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._shown_problems: set[str] = set()
         self.exit_status = 0
@@ -124,6 +153,14 @@ class AttuneServer(LanguageServer):
 
             self._analyses = DocumentAnalyses(lambda: self.workspace, lambda: self.settings.lens.max_bytes)
         return self._analyses
+
+    @property
+    def last_runs(self) -> LastRuns:
+        if self._last_runs is None:
+            from .runs_view import LastRuns
+
+            self._last_runs = LastRuns()
+        return self._last_runs
 
     # ---- client interaction ---------------------------------------------------
 
@@ -276,4 +313,9 @@ async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[typ
     watcher = ls.strategy_watcher
     analysis = await ls.analyses.get(uri)
     texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens, ls.analyses.exact_for(analysis))
+    path = uri_path(uri)
+    if path is not None and analysis.analysed and watcher.problem is None and "cost" in ls.settings.lens.show:
+        last = await ls.last_runs.text_for(path)
+        if last is not None:
+            texts.append(last)
     return make_lenses(uri, texts)

@@ -1,0 +1,76 @@
+"""The "last run" lens line: the newest finished run of a file in the telemetry store
+(opened read-only), cached per path and keyed by the store's change, so a lens
+request costs a ``stat`` of the store's files, not a query."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_FINISHED = ("ok", "failed", "cancelled")
+
+
+def last_run_text(run: Any) -> str:
+    """``last run $0.31 (est. $0.35, −11%)``; a subscription run shows its API-equivalent
+    dollars, labelled; a run that did not end ok says how it ended."""
+    from attune.models.formatting import format_money
+
+    actual = run.actual_api_cost or 0.0
+    estimate = run.estimated_api_cost
+    pct = run.error_pct
+    detail = f"est. {format_money(estimate)}"
+    if pct is not None:
+        detail += f", {pct:+.0f}%".replace("-", "\u2212")
+    label = "last run" if run.mode == "api" else "last run (subscription, API-equivalent)"
+    status = "" if run.status == "ok" else f" · {run.status}"
+    return f"{label} {format_money(actual)} ({detail}){status}"
+
+
+class LastRuns:
+    def __init__(self) -> None:
+        self.generation = 0  # bumped when this server finished a run
+        self._cache: dict[str, tuple[Any, str | None]] = {}
+        self._store: Any = None
+
+    def changed(self) -> None:
+        self.generation += 1
+
+    def _store_files_key(self) -> Any:
+        if self._store is None:
+            from attune.models.telemetry.store import get_telemetry_store
+
+            self._store = get_telemetry_store(read_only=True)
+        key: list[Any] = [self.generation]
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(f"{self._store.path}{suffix}")
+            except OSError:
+                key.append(None)
+            else:
+                key.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        return tuple(key)
+
+    def _query(self, path: str) -> str | None:
+        for run in self._store.list_runs(path=path, limit=10):
+            if run.status in _FINISHED:
+                return last_run_text(run)
+        return None
+
+    async def text_for(self, path: str) -> str | None:
+        """The lens line for ``path``, or None when it has no finished run (or the store
+        cannot be read: logged, the other lenses stay)."""
+        try:
+            key = self._store_files_key()
+            cached = self._cache.get(path)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            text = await asyncio.to_thread(self._query, path)
+        except Exception as exc:
+            logger.warning("runs store not read (%s: %s)", type(exc).__name__, exc)
+            return None
+        self._cache[path] = (key, text)
+        return text

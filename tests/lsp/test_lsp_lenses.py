@@ -48,6 +48,8 @@ async def test_initialize_result(start_session, server_env):
             "attune.server.resetBreaker",
             "attune.server.countTokens",
             "attune.server.showDetails",
+            "attune.server.previewTask",
+            "attune.server.runTask",
         }
         await client.shutdown_session()
     finally:

@@ -210,3 +210,25 @@ async def test_the_lens_shows_the_last_run_after_it(start_session, api_env, real
     assert format_money(record.estimated_api_cost) in last
     pct = record.error_pct
     assert pct is not None and f"{pct:+.0f}%".replace("-", "\u2212") in last
+
+
+async def test_without_a_token_the_server_creates_one_when_the_client_supports_it(
+    start_session, api_env, realistic_api, module
+):
+    session = await start_session(env=api_env, work_done_progress=True)
+    result = await session.command(RUN, {"uri": module.as_uri(), "task": "explain", "mode": "api", "confirm": True})
+    assert result["status"] == "ok"
+    (token,) = session.client.progress_reports  # created by window/workDoneProgress/create
+    reports = await eventually(
+        lambda: (r := session.client.progress_reports[token]) and r[-1].kind == "end" and r,
+        DEADLINE_S,
+        "the progress end",
+    )
+    assert [r.kind for r in reports] == ["begin", "report", "report", "report", "report", "end"]
+    assert str(token).startswith("attune-run-")
+
+
+async def test_a_client_without_progress_support_gets_the_record_alone(start_session, api_env, realistic_api, module):
+    session = await start_session(env=api_env)
+    result = await session.command(RUN, {"uri": module.as_uri(), "task": "explain", "mode": "api", "confirm": True})
+    assert result["status"] == "ok" and session.client.progress_reports == {}

@@ -47,12 +47,15 @@ def keep_raw_params(client: LanguageClient, method: str) -> None:
     protocol.get_message_type = lambda m: RawNotification if m == method else original(m)  # type: ignore[method-assign]
 
 
-def capabilities(refresh: bool = True) -> types.ClientCapabilities:
+def capabilities(refresh: bool = True, work_done_progress: bool = False) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         workspace=types.WorkspaceClientCapabilities(
             configuration=True, code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=refresh)
         ),
-        window=types.WindowClientCapabilities(show_document=types.ShowDocumentClientCapabilities(support=True)),
+        window=types.WindowClientCapabilities(
+            show_document=types.ShowDocumentClientCapabilities(support=True),
+            work_done_progress=work_done_progress or None,
+        ),
     )
 
 
@@ -117,7 +120,7 @@ def server_env(attune_home: Path) -> dict[str, str]:
 
 @pytest_asyncio.fixture
 async def start_session(server_env: dict[str, str]):
-    """``await start_session(init_options=..., refresh=True, env=..., command=...)``."""
+    """``await start_session(init_options=..., refresh=True, env=..., command=..., work_done_progress=False)``."""
     clients: list[LanguageClient] = []
 
     async def start(
@@ -125,6 +128,7 @@ async def start_session(server_env: dict[str, str]):
         refresh: bool = True,
         env: dict[str, str] | None = None,
         command: list[str] | None = None,
+        work_done_progress: bool = False,
     ) -> Session:
         config = ClientServerConfig(server_command=command or SERVER, server_env=env or server_env)
         client = await config.start()
@@ -142,7 +146,9 @@ async def start_session(server_env: dict[str, str]):
             received.breaker.append(params)
 
         await client.initialize_session(
-            types.InitializeParams(capabilities=capabilities(refresh), initialization_options=init_options)
+            types.InitializeParams(
+                capabilities=capabilities(refresh, work_done_progress), initialization_options=init_options
+            )
         )
         return Session(client, received)
 

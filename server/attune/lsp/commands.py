@@ -349,29 +349,31 @@ async def run_task(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
 
     msg_id, token = current_command.get()
     args = parse_args(protocol.RUN_TASK, RunTaskArgs, arguments)
-    plan = await _plan(ls, protocol.RUN_TASK, args)
-    if not args.confirm:
-        return {"confirmed": False, "preview": _preview(plan)}
-
-    from attune.models.runs import RunError, execute_plan
-
-    if plan.mode == "api":
-        await asyncio.to_thread(__import__, "anthropic")  # ~1 s the first time: off the loop
     cancel = asyncio.Event()
+    events = _cancel_events(ls)
     if msg_id is not None:
-        _cancel_events(ls)[msg_id] = cancel
-    if token is None and _client_creates_progress(ls):
-        token = f"attune-run-{uuid.uuid4().hex}"
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception as exc:  # the client refused: run without progress
-            logger.info("workDoneProgress/create refused (%s); running without progress", exc)
-            token = None
-    progress = _RunProgress(ls, token, cancel)
-    progress.begin(
-        f"Attune: {plan.task.name}", f"{plan.path.name} on the {'API' if plan.mode == 'api' else 'subscription'}"
-    )
+        events[msg_id] = cancel  # from here on $/cancelRequest reaches the run
     try:
+        plan = await _plan(ls, protocol.RUN_TASK, args)
+        if not args.confirm:
+            return {"confirmed": False, "preview": _preview(plan)}
+
+        from attune.models.runs import RunError, execute_plan
+
+        if plan.mode == "api":
+            await asyncio.to_thread(__import__, "anthropic")  # ~1 s the first time: off the loop
+        if token is None and _client_creates_progress(ls):
+            token = f"attune-run-{uuid.uuid4().hex}"
+            try:
+                await ls.work_done_progress.create_async(token)
+            except Exception as exc:  # the client refused: run without progress
+                logger.info("workDoneProgress/create refused (%s); running without progress", exc)
+                token = None
+        if cancel.is_set():  # cancelled before anything was recorded or sent
+            raise RequestFailed(f"{protocol.RUN_TASK}: cancelled before the run started; nothing was sent")
+        progress = _RunProgress(ls, token, cancel)
+        where = "the API" if plan.mode == "api" else "the subscription"
+        progress.begin(f"Attune: {plan.task.name}", f"{plan.path.name} on {where}")
         try:
             result = await execute_plan(plan, on_progress=progress, cancel=cancel)
         except RunError as exc:
@@ -379,13 +381,14 @@ async def run_task(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
             raise RequestFailed(f"{protocol.RUN_TASK}: {exc}") from None
         except BaseException:
             progress.end("cancelled")
+            ls.last_runs.changed()
             raise
         progress.end(f"{result.status}: {len(result.stages)} stages, {result.tokens:,} tokens, ${result.cost:.4f}")
-    finally:
-        if msg_id is not None:
-            _cancel_events(ls).pop(msg_id, None)
         ls.last_runs.changed()
         ls.request_lens_refresh()
+    finally:
+        if msg_id is not None:
+            events.pop(msg_id, None)
     record: dict[str, Any] = result.to_dict()
     if result.run_id is not None:
         stored = await asyncio.to_thread(_stored_run, result.run_id)

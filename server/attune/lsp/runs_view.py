@@ -61,16 +61,20 @@ class LastRuns:
         return None
 
     async def text_for(self, path: str) -> str | None:
-        """The lens line for ``path``, or None when it has no finished run (or the store
-        cannot be read: logged, the other lenses stay)."""
+        """The lens line for ``path``, or None when it has no finished run. A store that
+        cannot be read is logged once per change of the store; the other lenses stay."""
         try:
             key = self._store_files_key()
-            cached = self._cache.get(path)
-            if cached is not None and cached[0] == key:
-                return cached[1]
+        except Exception as exc:
+            logger.warning("runs store not opened (%s: %s)", type(exc).__name__, exc)
+            return None
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
             text = await asyncio.to_thread(self._query, path)
         except Exception as exc:
             logger.warning("runs store not read (%s: %s)", type(exc).__name__, exc)
-            return None
+            text = None
         self._cache[path] = (key, text)
         return text

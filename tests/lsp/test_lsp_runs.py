@@ -6,6 +6,8 @@ telemetry store; and the lens line of a file's last run."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -232,3 +234,19 @@ async def test_a_client_without_progress_support_gets_the_record_alone(start_ses
     session = await start_session(env=api_env)
     result = await session.command(RUN, {"uri": module.as_uri(), "task": "explain", "mode": "api", "confirm": True})
     assert result["status"] == "ok" and session.client.progress_reports == {}
+
+
+async def test_a_run_in_a_terminal_refreshes_the_lens(start_session, api_env, realistic_api, module):
+    session = await start_session(env=api_env)
+    session.open(module.as_uri(), module.read_text(encoding="utf-8"))
+    assert not any(t.startswith("last run") for t in await session.lens_titles(module.as_uri()))
+    refreshes = session.received.refreshes
+
+    cli = [sys.executable, "-m", "attune.cli", "run", "explain", str(module), "--mode", "api", "--yes", "--json"]
+    done = await asyncio.to_thread(
+        subprocess.run, cli, env=api_env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=DEADLINE_S
+    )
+    assert done.returncode == 0, done.stderr
+    await eventually(lambda: session.received.refreshes > refreshes, DEADLINE_S, "a lens refresh")
+    titles = await session.lens_titles(module.as_uri())
+    assert any(t.startswith("last run $") for t in titles), titles

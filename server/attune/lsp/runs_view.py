@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .watchers import ReportOnce
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +39,33 @@ class LastRuns:
         self.generation = 0  # bumped when this server finished a run
         self._cache: dict[str, tuple[Any, str | None]] = {}
         self._store: Any = None
+        self._seen: Any = None
 
     def changed(self) -> None:
         self.generation += 1
+
+    def store_changed(self) -> bool:
+        """Whether the store changed since the last call, once a lens has looked it up
+        (two ``stat`` calls; nothing before the first lens)."""
+        if not self._cache:
+            return False
+        key = self._store_files_key()[1:]  # the files only: this server's runs refresh at once
+        seen, self._seen = self._seen, key
+        return seen is not None and seen != key
+
+    async def watch(self, on_change: Callable[[], None], reports: ReportOnce) -> None:
+        """Calls ``on_change`` (a lens refresh) after another process, such as
+        ``attune run`` in a terminal, wrote to the store."""
+        from .watchers import POLL_SECONDS
+
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                if self.store_changed():
+                    on_change()
+                reports.ok("runs watcher")
+            except Exception as exc:  # keep watching; say so once
+                reports.failed("runs watcher", f"Watching the runs store failed: {exc!r}")
 
     def _store_files_key(self) -> Any:
         if self._store is None:

@@ -212,6 +212,7 @@ class AttuneServer(LanguageServer):
         _ = self.strategy_watcher  # load now, so the first lens request finds it
         self._tasks.append(asyncio.ensure_future(self.strategy_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self.breaker_watcher.run()))
+        self._tasks.append(asyncio.ensure_future(self.last_runs.watch(self.request_lens_refresh, self.reports)))
 
     def stop_background(self) -> None:
         for task in self._tasks:

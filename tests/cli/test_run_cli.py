@@ -527,3 +527,15 @@ def test_an_unknown_task_is_a_usage_error_naming_the_tasks(attune_cmd, api_env, 
 
     assert result.returncode == 2
     assert "no task 'summarise'; tasks: " in result.stderr and "document" in result.stderr
+
+
+def test_a_run_given_a_relative_path_is_found_from_any_directory(attune_cmd, api_env, realistic_api, module, tmp_path):
+    ran = attune(attune_cmd, api_env, "run", "explain", module.name, "--yes", "--json", cwd=module.parent)
+    assert ran.returncode == 0, ran.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    relative = os.path.relpath(module, elsewhere)
+    listed = attune(attune_cmd, api_env, "runs", "--file", relative, "--json", cwd=elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    [run] = run_json(listed.stdout)["runs"]
+    assert run["path"] == str(module.resolve())

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="show ID",
         help="print the run ID (its first characters will do) in full",
     )
-    runs.add_argument("--file", metavar="F", help="only the runs of this file (the path as the run recorded it)")
+    runs.add_argument("--file", metavar="F", help="only the runs of this file (any path to it)")
     runs.add_argument(
         "--task", choices=TASK_CHOICES, metavar="TASK", help=f"only this task's runs: {', '.join(TASK_CHOICES)}"
     )
@@ -108,9 +108,12 @@ def _short_path(path: str) -> str:
 
 
 def _list(path: str | None, task: str | None, limit: int, *, as_json: bool) -> int:
+    import os
+
     from attune.models.telemetry.runs import median_error_by_task
 
-    runs = _store().list_runs(path=path, task=task, limit=limit)
+    # runs record absolute paths; F may be given from any directory
+    runs = _store().list_runs(path=os.path.abspath(path) if path else None, task=task, limit=limit)
     medians = median_error_by_task(runs)
     if as_json:
         print_json({"runs": [r.to_dict() for r in runs], "median_error_by_task": medians}, rows_key="runs")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -272,7 +273,10 @@ class _Recorder:
             return
         self.run_id = self._call(
             "record the run's start",
-            lambda: store.start_run(plan.task.name, str(plan.path), plan.lines, plan.mode, plan.reason, plan.estimate),
+            # the absolute path: runs are looked up by file from any directory (attune runs --file, the lens)
+            lambda: store.start_run(
+                plan.task.name, os.path.abspath(plan.path), plan.lines, plan.mode, plan.reason, plan.estimate
+            ),
         )
 
     def stage(self, result: StageResult) -> None:

@@ -46,10 +46,10 @@ def test_no_runs_yet_creates_nothing(attune_cmd, cli_env, attune_home: Path) -> 
 
 
 def test_the_list_shows_estimate_actual_error_and_the_median_per_task(attune_cmd, cli_env) -> None:
-    first = record_run("document", "src/a.py", 1.1)
-    record_run("document", "src/b.py", 1.3)
-    record_run("review", "src/a.py", 0.8, mode="subscription")
-    dead = record_run("tests", "src/c.py", None, status="running")
+    first = record_run("document", "/w/src/a.py", 1.1)
+    record_run("document", "/w/src/b.py", 1.3)
+    record_run("review", "/w/src/a.py", 0.8, mode="subscription")
+    dead = record_run("tests", "/w/src/c.py", None, status="running")
     result = run(attune_cmd, cli_env, "runs")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -80,12 +80,12 @@ def test_the_list_shows_estimate_actual_error_and_the_median_per_task(attune_cmd
     }
     assert doc["runs"][3]["run_id"] == first and doc["runs"][3]["error_pct"] == 10.0
 
-    only = json.loads(run(attune_cmd, cli_env, "runs", "--json", "--file", "src/a.py", "--task", "document").stdout)
+    only = json.loads(run(attune_cmd, cli_env, "runs", "--json", "--file", "/w/src/a.py", "--task", "document").stdout)
     assert [r["run_id"] for r in only["runs"]] == [first]
 
 
 def test_show_prints_one_run_stage_by_stage(attune_cmd, cli_env) -> None:
-    run_id = record_run("review", "src/a.py", 1.25)
+    run_id = record_run("review", "/w/src/a.py", 1.25)
     result = run(attune_cmd, cli_env, "runs", "show", run_id[:8])
     assert result.returncode == 0, result.stderr
     out = result.stdout

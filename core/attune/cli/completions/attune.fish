@@ -125,7 +125,7 @@ complete -c attune -n '_shtab_attune_using run' -l log-level -xka "DEBUG INFO WA
 complete -c attune -n '_shtab_attune_using run; and test $_shtab_attune_npos -eq 1' -ka "(__fish_complete_path (commandline -ct))" -d 'the source file to run it over'
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a runs -d 'Lists the runs of `attune run`, newest first: task, file, mode, status, the estimate against what the run used (API-equivalent dollars) and the error in %%, then the median error per task. `attune runs show ID` prints one run stage by stage. Only reads.'
 complete -c attune -n '_shtab_attune_using runs' -s h -l help -d 'show this help message and exit'
-complete -c attune -n '_shtab_attune_using runs' -l file -x -d 'only the runs of this file (the path as the run recorded it)'
+complete -c attune -n '_shtab_attune_using runs' -l file -x -d 'only the runs of this file (any path to it)'
 complete -c attune -n '_shtab_attune_using runs' -l task -xka "document review explain tests" -d 'only this task'"'"'s runs: document, review, explain, tests'
 complete -c attune -n '_shtab_attune_using runs' -l limit -x -d 'at most N runs, newest first (default 100; 1 to 10,000)'
 complete -c attune -n '_shtab_attune_using runs' -l json -d 'print the runs (or the run) as JSON'

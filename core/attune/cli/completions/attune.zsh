@@ -230,7 +230,7 @@ _shtab_attune_run_defaults_added=0
 
 _shtab_attune_runs_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
-  "--file[only the runs of this file (the path as the run recorded it)]:F:"
+  "--file[only the runs of this file (any path to it)]:F:"
   "--task[only this task\'s runs\: document, review, explain, tests]:TASK:(document review explain tests)"
   "--limit[at most N runs, newest first (default 100\; 1 to 10,000)]:N:"
   "--json[print the runs (or the run) as JSON]"

@@ -141,25 +141,6 @@ class RecordedRequest:
         return self.body.get("model") if isinstance(self.body, dict) else None
 
 
-def count_words(body: dict[str, Any]) -> int:
-    """The fake's token count: words of every text in ``system`` and ``messages``."""
-    texts: list[str] = []
-
-    def collect(content: Any) -> None:
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            for block in content:
-                if isinstance(block, dict) and isinstance(block.get("text"), str):
-                    texts.append(block["text"])
-
-    collect(body.get("system"))
-    for message in body.get("messages") or []:
-        if isinstance(message, dict):
-            collect(message.get("content"))
-    return sum(len(t.split()) for t in texts)
-
-
 BYTES_PER_TOKEN = 3.6
 # an unscripted realistic reply uses this share of max_tokens, drawn per request
 OUTPUT_SHARE = (0.25, 0.75)
@@ -182,6 +163,11 @@ def request_text(body: dict[str, Any]) -> str:
         if isinstance(message, dict):
             collect(message.get("content"))
     return "\n".join(texts)
+
+
+def count_words(body: dict[str, Any]) -> int:
+    """The fake's token count: words of every text in ``system`` and ``messages``."""
+    return len(request_text(body).split())
 
 
 def realistic_tokens(text: str) -> int:

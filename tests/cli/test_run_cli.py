@@ -182,29 +182,40 @@ def _released() -> threading.Event:
     return gate
 
 
-def test_a_breaker_opened_by_another_process_before_stage_3_falls_back_to_a_cheaper_tier(
-    attune_cmd, api_env, realistic_api, module
-):
+def _run_document_with_breakers_opened_before_stage_3(
+    cmd: list[str], env: dict[str, str], api: FakeAnthropic, module: Path, tiers: tuple[str, ...], *options: str
+) -> tuple[int, str, str]:
+    """`attune run document FILE --yes [options]` while another process opens ``tiers``'
+    breakers after stages 1 and 2 were sent (stage 2's answer held until then)."""
     hold = threading.Event()
-    realistic_api.enqueue(gated(_released()), gated(hold))
+    api.enqueue(gated(_released()), gated(hold))
     process = subprocess.Popen(
-        [*attune_cmd, "run", "document", str(module), "--yes", "--json"],
-        env=api_env,
+        [*cmd, "run", "document", str(module), "--yes", *options],
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        realistic_api.wait_for_requests(2)
-        open_breaker_in_another_process(api_env, "premium")
+        api.wait_for_requests(2)
+        open_breaker_in_another_process(env, *tiers)
         hold.set()
         stdout, stderr = process.communicate(timeout=DEADLINE_S)
     finally:
         hold.set()
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, stderr
+    return process.returncode, stdout, stderr
+
+
+def test_a_breaker_opened_by_another_process_before_stage_3_falls_back_to_a_cheaper_tier(
+    attune_cmd, api_env, realistic_api, module
+):
+    returncode, stdout, stderr = _run_document_with_breakers_opened_before_stage_3(
+        attune_cmd, api_env, realistic_api, module, ("premium",), "--json"
+    )
+    assert returncode == 0, stderr
     data = run_json(stdout)
     polish = data["stages"][2]
     assert polish["model"] == "claude-sonnet-4-6" and polish["tier"] == "capable"
@@ -215,27 +226,11 @@ def test_a_breaker_opened_by_another_process_before_stage_3_falls_back_to_a_chea
 def test_breakers_opened_before_stage_3_fail_the_run_at_the_first_stage_with_no_model_left(
     attune_cmd, api_env, realistic_api, module
 ):
-    hold = threading.Event()
-    realistic_api.enqueue(gated(_released()), gated(hold))
-    process = subprocess.Popen(
-        [*attune_cmd, "run", "document", str(module), "--yes"],
-        env=api_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    # polish (premium) can fall back to capable; api_reference (cheap) has no cheaper tier
+    returncode, stdout, stderr = _run_document_with_breakers_opened_before_stage_3(
+        attune_cmd, api_env, realistic_api, module, ("premium", "cheap")
     )
-    try:
-        realistic_api.wait_for_requests(2)
-        # polish (premium) can fall back to capable; api_reference (cheap) has no cheaper tier
-        open_breaker_in_another_process(api_env, "premium", "cheap")
-        hold.set()
-        stdout, stderr = process.communicate(timeout=DEADLINE_S)
-    finally:
-        hold.set()
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 1
+    assert returncode == 1
     assert "run failed: stage api_reference failed" in stderr
     assert "circuit breaker open for anthropic:cheap" in stderr
     assert "Traceback" not in stderr and stdout == ""

@@ -44,6 +44,7 @@ def test_setup_with_flags_saves_and_status_shows_it(attune_cmd, cli_env, attune_
         "small_module_threshold": 300,
         "medium_module_threshold": 1500,
         "loc_to_tokens_multiplier": 3.5,
+        "subscription_block_budget_tokens": None,
         "setup_completed": True,
         "prefer_subscription": False,
         "cost_optimization": True,
@@ -187,3 +188,19 @@ def test_setup_over_a_corrupt_file_keeps_it_aside_and_saves(attune_cmd, cli_env,
     moved = Path(json.loads(r.stdout)["corrupt_moved_to"])
     assert moved.read_text() == "{half a file"
     assert strategy_file(attune_home)["subscription_tier"] == "pro"
+
+
+def test_block_budget_is_set_and_cleared_from_flags(attune_cmd, cli_env, attune_home):
+    r = run(attune_cmd, cli_env, "auth", "setup", "--tier", "max", "--block-budget", "880000")
+    assert r.returncode == 0, r.stderr
+    assert strategy_file(attune_home)["subscription_block_budget_tokens"] == 880_000
+    assert "subscription_block_budget_tokens 880000" in " ".join(r.stdout.split())
+    r = run(attune_cmd, cli_env, "auth", "setup", "--block-budget", "none")
+    assert r.returncode == 0, r.stderr
+    assert strategy_file(attune_home)["subscription_block_budget_tokens"] is None
+    r = run(attune_cmd, cli_env, "auth", "setup", "--block-budget", "lots")
+    assert r.returncode == 2
+    assert "'lots' is not a whole number" in r.stderr
+    r = run(attune_cmd, cli_env, "auth", "setup", "--block-budget", "0")
+    assert r.returncode == 2
+    assert "subscription_block_budget_tokens" in r.stderr

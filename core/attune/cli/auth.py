@@ -24,7 +24,10 @@ _SETUP_FIELDS = {  # CLI flag dest -> strategy field
     "small_threshold": "small_module_threshold",
     "medium_threshold": "medium_module_threshold",
     "multiplier": "loc_to_tokens_multiplier",
+    "block_budget": "subscription_block_budget_tokens",
 }
+# `--block-budget none` clears the budget; None elsewhere in the table means "not given".
+_CLEARED = "none"
 
 
 def _args(args: argparse.Namespace | None, command: str) -> argparse.Namespace:
@@ -48,6 +51,8 @@ def cmd_auth_setup(args: argparse.Namespace | None = None) -> int:
     given = {
         field: getattr(args, dest) for dest, field in _SETUP_FIELDS.items() if getattr(args, dest, None) is not None
     }
+    if given.get("subscription_block_budget_tokens") == _CLEARED:
+        given["subscription_block_budget_tokens"] = None
     if not given:
         if not stdin_is_terminal():
             raise UsageError(
@@ -96,6 +101,7 @@ def _print_strategy(data: dict[str, Any]) -> None:
         "small_module_threshold",
         "medium_module_threshold",
         "loc_to_tokens_multiplier",
+        "subscription_block_budget_tokens",
         "setup_completed",
         "prefer_subscription",
         "cost_optimization",
@@ -243,6 +249,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _budget(text: str) -> int | str:
+    return _CLEARED if text.strip().lower() == _CLEARED else _positive_int(text)
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     auth = subparsers.add_parser(
         "auth",
@@ -287,6 +297,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         metavar="TOKENS",
         help="estimated tokens per line of code (default 4.0; 0.1 to 100)",
+    )
+    setup.add_argument(
+        "--block-budget",
+        type=_budget,
+        metavar="TOKENS",
+        help="the tokens your plan allows per 5-hour block, if you know them (`none` clears it); over 90%% "
+        "used, auto sends medium and large modules to the API",
     )
     setup.add_argument("--json", action="store_true", help="print the result as JSON")
     setup.set_defaults(func=cmd_auth_setup)

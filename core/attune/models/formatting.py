@@ -29,3 +29,14 @@ def format_tokens_short(tokens: int) -> str:
 def plural(n: int, singular: str, plural_form: str | None = None) -> str:
     """plural(1, 'line') -> '1 line'; plural(1234, 'line') -> '1,234 lines'."""
     return f"{format_count(n)} {singular if n == 1 else (plural_form or singular + 's')}"
+
+
+def format_duration_short(seconds: float) -> str:
+    """4320 -> '1 h 12 min', 300 -> '5 min', 20 -> 'under a minute' (rounded down to the minute)."""
+    minutes = max(0, int(seconds // 60))
+    if minutes == 0:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    if hours == 0:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -11,7 +11,7 @@ _shtab_attune_breaker_subparsers=(status reset)
 _shtab_attune_routing_subparsers=(stats best)
 _shtab_attune_subparsers=(auth scan run runs breaker routing completion)
 
-_shtab_attune_auth_setup_option_strings=(-h --help --tier --mode --prefer-subscription --no-prefer-subscription --small-threshold --medium-threshold --multiplier --json -v --verbose --log-level)
+_shtab_attune_auth_setup_option_strings=(-h --help --tier --mode --prefer-subscription --no-prefer-subscription --small-threshold --medium-threshold --multiplier --block-budget --json -v --verbose --log-level)
 _shtab_attune_auth_status_option_strings=(-h --help --json -v --verbose --log-level)
 _shtab_attune_auth_reset_option_strings=(-h --help --yes -y --json -v --verbose --log-level)
 _shtab_attune_auth_restore_option_strings=(-h --help --list --json -v --verbose --log-level)

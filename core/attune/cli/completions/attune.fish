@@ -52,7 +52,7 @@ function _shtab_attune_using
 end
 
 set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
-set -g _shtab_attune_opts_with_value --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --small-threshold --stage --store --task --task-type --tier --timeout -j
+set -g _shtab_attune_opts_with_value --block-budget --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --small-threshold --stage --store --task --task-type --tier --timeout -j
 
 complete -c attune -e
 complete -c attune -f
@@ -73,6 +73,7 @@ complete -c attune -n '_shtab_attune_using auth setup' -l prefer-subscription -l
 complete -c attune -n '_shtab_attune_using auth setup' -l small-threshold -x -d 'modules below this many lines of code are small (default 500; 1 to 10,000,000)'
 complete -c attune -n '_shtab_attune_using auth setup' -l medium-threshold -x -d 'modules below this many lines are medium, the rest large (default 2000; 1 to 10,000,000)'
 complete -c attune -n '_shtab_attune_using auth setup' -l multiplier -x -d 'estimated tokens per line of code (default 4.0; 0.1 to 100)'
+complete -c attune -n '_shtab_attune_using auth setup' -l block-budget -x -d 'the tokens your plan allows per 5-hour block, if you know them (`none` clears it); over 90% used, auto sends medium and large modules to the API'
 complete -c attune -n '_shtab_attune_using auth setup' -l json -d 'print the result as JSON'
 complete -c attune -n '_shtab_attune_using auth setup' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using auth setup' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'

@@ -111,6 +111,7 @@ _shtab_attune_auth_setup_options=(
   "--small-threshold[modules below this many lines of code are small (default 500\; 1 to 10,000,000)]:LINES:"
   "--medium-threshold[modules below this many lines are medium, the rest large (default 2000\; 1 to 10,000,000)]:LINES:"
   "--multiplier[estimated tokens per line of code (default 4.0\; 0.1 to 100)]:TOKENS:"
+  "--block-budget[the tokens your plan allows per 5-hour block, if you know them (\`none\` clears it)\; over 90\% used, auto sends medium and large modules to the API]:TOKENS:"
   "--json[print the result as JSON]"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
   "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"

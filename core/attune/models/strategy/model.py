@@ -13,6 +13,8 @@ restores (which always back up first) are in ``attune.models.strategy.backups``.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,13 @@ from attune.models._internal import paths
 from attune.models._internal.atomic_file import atomic_write_json
 from attune.models._internal.safe_read import MIB, read_regular_file
 from attune.models.errors import AttuneError, FileReadError
-from attune.models.formatting import format_count, format_money, format_tokens_short, plural
+from attune.models.formatting import (
+    format_count,
+    format_duration_short,
+    format_money,
+    format_tokens_short,
+    plural,
+)
 from attune.models.pricing.pipeline import DEFAULT_TASK, PRICES_AS_OF, price_pipeline
 
 if TYPE_CHECKING:
@@ -40,6 +48,9 @@ DEFAULT_TOKENS_PER_LINE = 4.0
 MAX_THRESHOLD_LINES = 10_000_000
 MIN_TOKENS_PER_LINE = 0.1
 MAX_TOKENS_PER_LINE = 100.0
+# Above this share of the user's block budget, AUTO sends medium and large modules to
+# the API so the rest of the block stays free for interactive work.
+BLOCK_NEARLY_USED = 0.9
 
 # The strategy file as of import. Functions re-resolve it (paths.auth_strategy_path())
 # so a process that changes ATTUNE_HOME later still writes where it expects.
@@ -121,6 +132,18 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class SubscriptionBlock:
+    """The current 5-hour block of the subscription, as Claude Code's own logs show it:
+    the tokens used so far and when the block resets (``attune.models.usage``)."""
+
+    used_tokens: int
+    resets_at: datetime
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        return (self.resets_at - (now or datetime.now(UTC))).total_seconds()
+
+
 class Recommendation(BaseModel):
     """A mode with the one-line reason every face shows verbatim."""
 
@@ -129,7 +152,7 @@ class Recommendation(BaseModel):
     mode: AuthMode
     reason: str
     # which rule decided: explicit_mode, no_subscription, exceeds_subscription_context,
-    # small_module, prefer_subscription, prefer_api
+    # small_module, subscription_block_nearly_used, prefer_subscription, prefer_api
     rule: str
     lines: int
     category: str
@@ -154,6 +177,13 @@ class AuthStrategy(BaseModel):
     loc_to_tokens_multiplier: float = Field(
         DEFAULT_TOKENS_PER_LINE, ge=MIN_TOKENS_PER_LINE, le=MAX_TOKENS_PER_LINE, allow_inf_nan=False
     )
+    subscription_block_budget_tokens: int | None = Field(
+        None,
+        gt=0,
+        description="The tokens your plan allows per 5-hour block, if you know them. Anthropic does not "
+        "publish limits as token counts, so Attune never assumes one; with a budget set, AUTO sends "
+        "medium and large modules to the API once the current block is over 90% used.",
+    )
     setup_completed: bool = False
     prefer_subscription: bool = True
     cost_optimization: bool = Field(
@@ -163,7 +193,13 @@ class AuthStrategy(BaseModel):
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("small_module_threshold", "medium_module_threshold", "loc_to_tokens_multiplier", mode="before")
+    @field_validator(
+        "small_module_threshold",
+        "medium_module_threshold",
+        "loc_to_tokens_multiplier",
+        "subscription_block_budget_tokens",
+        mode="before",
+    )
     @classmethod
     def _no_booleans(cls, value: Any) -> Any:
         # pydantic would read true as 1; a boolean here is always a mistake.
@@ -217,11 +253,30 @@ class AuthStrategy(BaseModel):
     def get_recommended_mode(self, lines: int) -> AuthMode:
         return self.recommend(lines).mode
 
-    def recommend(self, lines: int, task: str = DEFAULT_TASK) -> Recommendation:
+    def block_pressure(self, block: SubscriptionBlock | None, now: datetime | None = None) -> float | None:
+        """The share of the block budget used in the current block; None without a
+        budget, without a block, or once the block has reset."""
+        budget = self.subscription_block_budget_tokens
+        if budget is None or block is None or block.seconds_left(now) <= 0:
+            return None
+        return block.used_tokens / budget
+
+    def recommend(
+        self,
+        lines: int,
+        task: str = DEFAULT_TASK,
+        *,
+        tokens: int | None = None,
+        block: SubscriptionBlock | None = None,
+        now: datetime | None = None,
+    ) -> Recommendation:
         """The rules of the mode comparison, in order; the first that applies decides.
-        ``task`` (default ``document``) only changes the API price the reason quotes."""
+        ``task`` (default ``document``) only changes the API price the reason quotes.
+        ``tokens`` is the module's token estimate when a better one than lines x the
+        multiplier is known (calibrated); ``block`` is the subscription's current
+        5-hour block, which matters only with ``subscription_block_budget_tokens`` set."""
         category = self.get_module_size_category(lines)
-        tokens = self.estimate_tokens(lines)
+        tokens = self.estimate_tokens(lines) if tokens is None else tokens
         size = f"{category.capitalize()} module ({plural(lines, 'line')})"
 
         def decide(mode: AuthMode, rule: str, reason: str) -> Recommendation:
@@ -270,6 +325,14 @@ class AuthStrategy(BaseModel):
                 AuthMode.API,
                 "small_module",
                 f"{size}: cheap on the API (≈{api_cost}), and it saves your subscription quota.",
+            )
+        pressure = self.block_pressure(block, now)
+        if self.prefer_subscription and block is not None and pressure is not None and pressure > BLOCK_NEARLY_USED:
+            return decide(
+                AuthMode.API,
+                "subscription_block_nearly_used",
+                f"{size}: your subscription block is {pressure:.0%} used (resets in "
+                f"{format_duration_short(block.seconds_left(now))}), so it runs on the API (≈{api_cost}).",
             )
         if self.prefer_subscription:
             return decide(
@@ -504,6 +567,7 @@ __all__ = [
     "AuthStrategy",
     "Recommendation",
     "StrategyFileError",
+    "SubscriptionBlock",
     "SubscriptionTier",
     "get_auth_strategy",
     "get_module_size_category",

@@ -1,0 +1,381 @@
+"""How close cost estimates come to what runs cost, before and after calibration.
+
+The world (``calibration_world``): the fake Anthropic API in realistic mode (input
+tokens = one per 3.6 bytes of UTF-8; a reply is a seeded share, 0.25-0.75, of the
+request's max_tokens) started in this process, ``ATTUNE_HOME`` in a temporary folder,
+and real code nobody here wrote: 50 held-out modules and 20 others to calibrate on, in
+Python, JavaScript and C headers, chosen by a seeded stratified sample.
+
+1. Calibrate on the 20: exact counts of their files through ``count_tokens``, and the
+   ``document`` task run over each of them (the runs table teaches the output ratios).
+2. Before: the ``document`` task run over each held-out module in API mode
+   (``plan_run`` + ``execute_plan`` through the real SDK against the fake), with no
+   calibration: the default 4 tokens per code line and the task file's output ratios.
+3. After: the calibration saved, the same runs again. The estimate is the plan's own
+   when ``plan_run`` uses the calibration, otherwise it is computed from the pieces
+   (``module_tokens`` and ``stage_output_ratios`` into ``estimate_task``).
+
+The error of an estimate is |estimate - actual| / actual: for the cost, the plan's
+API dollars against the run's API-equivalent dollars; for the tokens, the module's
+estimated tokens against ``count_tokens`` of its file. Reported: the median and 90th
+percentile, before and after, overall and per language, and where the error comes from
+(per stage, per size stratum, the prompt overhead, the max_tokens floor).
+
+Run: python benchmarks/bench_calibration.py [--json] [--verbose] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import inspect
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from calibration_world import STRATA, Actual, Corpus, Module, World, choose_corpus
+
+TASK = "document"
+GOAL_MEDIAN, GOAL_P90 = 0.15, 0.35
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile, linear between neighbours (numpy's default)."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def rel_error(estimate: float, actual: float) -> float:
+    return abs(estimate - actual) / actual
+
+
+def summary(errors: Sequence[float]) -> dict[str, float]:
+    return {"median": statistics.median(errors), "p90": percentile(errors, 0.90), "n": len(errors)}
+
+
+@dataclasses.dataclass
+class Row:
+    """One held-out module: its estimates before and after, and what its runs cost."""
+
+    module: Module
+    before: Actual
+    after: Actual
+    tokens_after: int  # the calibrated estimate of the module's tokens
+    cost_after: float  # the calibrated estimate of the run's cost
+    stages_after: dict[str, tuple[int, int]]  # the calibrated estimate per stage
+
+    @property
+    def actual_tokens(self) -> int:
+        return self.before.module_tokens
+
+    def errors(self) -> dict[str, float]:
+        return {
+            "cost_before": rel_error(self.before.planned_cost, self.before.cost),
+            "cost_after": rel_error(self.cost_after, self.after.cost),
+            "tokens_before": rel_error(self.before.planned_tokens, self.actual_tokens),
+            "tokens_after": rel_error(self.tokens_after, self.actual_tokens),
+        }
+
+
+# ---- calibrating ------------------------------------------------------------------------
+
+
+async def calibrate(world: World, modules: Sequence[Module], paths: Sequence[str]) -> tuple[Any, dict[str, Any]]:
+    """Exact counts of the files (``count_files``: the per-language rates), then the
+    task run over each (``learn_from_runs``: the output ratios). Returns the
+    calibration and what it was made of."""
+    from attune.models.calibration import calibrate_from_counts, count_files, learn_from_runs
+    from attune.models.calibration.sampling import SampledFile
+    from attune.models.telemetry.store import get_telemetry_store
+
+    root = world.home
+    sampled = [
+        SampledFile(root / rel, rel, m.language, m.code_lines, m.size_bytes)
+        for m, rel in zip(modules, paths, strict=True)
+    ]
+    outcome = await asyncio.to_thread(count_files, sampled)
+    if outcome.stopped or outcome.skipped or len(outcome.counted) != len(sampled):
+        raise SystemExit(f"bench_calibration: counting stopped ({outcome.stopped}), skipped {outcome.skipped}")
+    runs = await world.run(TASK, modules, paths)
+    lesson = learn_from_runs(get_telemetry_store())
+    # sampled_from: the runs' files are the counted ones, so their rates come from the counts alone
+    calibration = calibrate_from_counts(outcome, lesson, sampled_from=str(root))
+    notes = {"counted_files": len(outcome.counted), "runs": lesson.runs, "calibration_runs": runs, "lesson": lesson}
+    return calibration, notes
+
+
+# ---- the calibrated estimate ------------------------------------------------------------
+
+
+def calibrated_estimate(calibration: Any, actual: Actual) -> tuple[int, float, dict[str, tuple[int, int]]]:
+    """(module tokens, API dollars, per stage (input, output)) of the calibrated
+    estimate, from the pieces: ``module_tokens`` and the stage output ratios."""
+    from attune.models.calibration import module_tokens, stage_output_ratios
+    from attune.models.pricing.pipeline import get_task
+    from attune.models.strategy.estimates import estimate_task
+    from attune.models.strategy.model import AuthStrategy
+
+    strategy = AuthStrategy.load()
+    mt = module_tokens(
+        actual.lines,
+        language=actual.module.language,
+        size_bytes=actual.module.size_bytes,
+        multiplier=strategy.loc_to_tokens_multiplier,
+        calibration=calibration,
+    )
+    ratios = stage_output_ratios(calibration, TASK)
+    pipeline = get_task(TASK)
+    if "output_ratios" in inspect.signature(estimate_task).parameters:
+        estimate = estimate_task(pipeline, tokens=mt.tokens, mode="api", output_ratios=ratios)  # type: ignore[call-arg]
+    else:  # the same arithmetic: the task with its stages' ratios replaced
+        stages = tuple(
+            dataclasses.replace(s, output_ratio=ratios[s.name]) if s.name in ratios else s for s in pipeline.stages
+        )
+        estimate = estimate_task(dataclasses.replace(pipeline, stages=stages), tokens=mt.tokens, mode="api")
+    return mt.tokens, estimate.api_cost, {s.stage: (s.input_tokens, s.output_tokens) for s in estimate.stages}
+
+
+# ---- measuring --------------------------------------------------------------------------
+
+
+async def measure(world: World, corpus: Corpus) -> dict[str, Any]:
+    from attune.models.calibration import save_calibration
+
+    cal_paths = world.place(corpus.calibration, "calibration")
+    held_paths = world.place(corpus.held_out, "held_out")
+    t0 = time.perf_counter()
+    calibration, notes = await calibrate(world, corpus.calibration, cal_paths)
+    before = await world.run(TASK, corpus.held_out, held_paths)  # no calibration file yet
+    save_calibration(calibration)
+    after = await world.run(TASK, corpus.held_out, held_paths)
+    elapsed = time.perf_counter() - t0
+    rows = []
+    plan_applies = False
+    for b, a in zip(before, after, strict=True):
+        tokens, cost, stages = calibrated_estimate(calibration, a)
+        if a.planned_tokens != b.planned_tokens or a.planned_stages != b.planned_stages:
+            plan_applies = True  # plan_run used the calibration: its own estimate is the one users see
+            tokens, cost, stages = a.planned_tokens, a.planned_cost, a.planned_stages
+        rows.append(Row(b.module, b, a, tokens, cost, stages))
+    return {
+        "rows": rows,
+        "calibration": calibration,
+        "notes": notes,
+        "plan_applies_calibration": plan_applies,
+        "elapsed_s": elapsed,
+    }
+
+
+# ---- the report -------------------------------------------------------------------------
+
+
+def figures(rows: Sequence[Row]) -> dict[str, dict[str, float]]:
+    errors = [r.errors() for r in rows]
+    return {key: summary([e[key] for e in errors]) for key in errors[0]}
+
+
+def by(rows: Sequence[Row], key: Callable[[Row], Any]) -> dict[Any, list[Row]]:
+    groups: dict[Any, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return groups
+
+
+def stage_analysis(rows: Sequence[Row]) -> dict[str, Any]:
+    """Per stage, the median signed error (estimate - actual) / actual of its input
+    and output tokens and its share of the actual cost; the measured prompt overhead;
+    how many stages asked for the max_tokens floor."""
+    from attune.models.pricing.pipeline import get_task
+    from attune.models.pricing.registry import get_model
+    from attune.models.runs.runner import MIN_MAX_TOKENS, OUTPUT_HEADROOM
+
+    pipeline = get_task(TASK)
+    out: dict[str, Any] = {"stages": {}}
+    total_cost = sum(r.after.cost for r in rows)
+    for stage in pipeline.stages:
+        model = get_model("anthropic", stage.tier)
+        assert model is not None
+        entry: dict[str, Any] = {"tier": stage.tier, "task_file_ratio": stage.output_ratio}
+        for when in ("before", "after"):
+            signed_in, signed_out = [], []
+            for r in rows:
+                run = r.before if when == "before" else r.after
+                est = run.planned_stages[stage.name] if when == "before" else r.stages_after[stage.name]
+                act = run.stages[stage.name]
+                signed_in.append((est[0] - act[0]) / act[0])
+                signed_out.append((est[1] - act[1]) / act[1])
+            entry[f"input_error_{when}"] = statistics.median(signed_in)
+            entry[f"output_error_{when}"] = statistics.median(signed_out)
+        entry["share_of_cost"] = sum(model.cost(*r.after.stages[stage.name]) for r in rows) / total_cost
+        floored = [r for r in rows if OUTPUT_HEADROOM * r.after.planned_stages[stage.name][1] < MIN_MAX_TOKENS]
+        entry["max_tokens_floor_runs"] = len(floored)
+        entry["actual_ratio_median"] = statistics.median(r.after.stages[stage.name][1] / r.actual_tokens for r in rows)
+        out["stages"][stage.name] = entry
+    first = next(s for s in pipeline.stages if s.reads_module and not s.reads)
+    overheads = [r.before.stages[first.name][0] - r.actual_tokens for r in rows]
+    out["prompt_overhead"] = {
+        "task_file": first.prompt_overhead,
+        "measured_median": statistics.median(overheads),
+        "measured_min": min(overheads),
+        "measured_max": max(overheads),
+        "stage": first.name,
+    }
+    return out
+
+
+def pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
+    rows: list[Row] = result["rows"]
+    overall = figures(rows)
+    languages = {lang: figures(group) for lang, group in by(rows, lambda r: r.module.language).items()}
+    strata = {
+        f"{STRATA[s][0]}-{STRATA[s][1] - 1}": figures(group)
+        for s, group in sorted(by(rows, lambda r: r.module.stratum).items())
+    }
+    calibration = result["calibration"]
+    return {
+        "task": TASK,
+        "seed": args.seed,
+        "fake_seed": args.fake_seed,
+        "held_out": len(corpus.held_out),
+        "calibration_modules": len(corpus.calibration),
+        "pool_sizes": corpus.pool_sizes,
+        "error": "abs(estimate - actual) / actual",
+        "goal": {"median": GOAL_MEDIAN, "p90": GOAL_P90},
+        "after_estimate_from": "plan_run"
+        if result["plan_applies_calibration"]
+        else "module_tokens+stage_output_ratios",
+        "overall": overall,
+        "languages": languages,
+        "strata": strata,
+        "analysis": stage_analysis(rows),
+        "calibration": {
+            "languages": {
+                lang: {
+                    "tokens_per_line": rates.tokens_per_line.value,
+                    "tokens_per_byte": rates.tokens_per_byte.value,
+                    "files": rates.files,
+                    "source": rates.source,
+                }
+                for lang, rates in sorted(calibration.languages.items())
+            },
+            "output_ratios": {key: ratio.value for key, ratio in sorted(calibration.output_ratios.items())},
+            "runs_used": result["notes"]["runs"],
+        },
+        "elapsed_s": round(result["elapsed_s"], 2),
+        "modules": [
+            {
+                "label": r.module.label,
+                "language": r.module.language,
+                "code_lines": r.module.code_lines,
+                "size_bytes": r.module.size_bytes,
+                "tokens": r.actual_tokens,
+                "tokens_before": r.before.planned_tokens,
+                "tokens_after": r.tokens_after,
+                "cost": r.after.cost,
+                "cost_before_run": r.before.cost,
+                "cost_before": round(r.before.planned_cost, 6),
+                "cost_after": round(r.cost_after, 6),
+                **{k: round(v, 4) for k, v in r.errors().items()},
+            }
+            for r in rows
+        ],
+        "calibration_files": [m.label for m in corpus.calibration],
+    }
+
+
+def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
+    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"Task {data['task']}: {data['held_out']} held-out modules, calibrated on {data['calibration_modules']} others "
+        f"(eligible files: {', '.join(f'{k} {v}' for k, v in data['pool_sizes'].items())}); "
+        f"error = |estimate - actual| / actual; runs took {data['elapsed_s']} s\n"
+    )
+    if verbose:
+        for title, modules in (("Held-out modules", corpus.held_out), ("Calibration modules", corpus.calibration)):
+            print(f"{title}:")
+            for m in modules:
+                print(f"  {m.language:13} {m.code_lines:5} code lines {m.size_bytes:7} bytes  {m.label}")
+            print()
+    o = data["overall"]
+    print("| estimate | before: median | before: p90 | after: median | after: p90 |")
+    print("|---|---:|---:|---:|---:|")
+    for what, key in (("cost of the run", "cost"), ("module tokens", "tokens")):
+        b, a = o[f"{key}_before"], o[f"{key}_after"]
+        print(f"| {what} | {pct(b['median'])} | {pct(b['p90'])} | {pct(a['median'])} | {pct(a['p90'])} |")
+    goal = "met" if o["cost_after"]["median"] <= GOAL_MEDIAN and o["cost_after"]["p90"] <= GOAL_P90 else "NOT met"
+    print(f"\nGoal for the cost after calibration (median <= 15%, p90 <= 35%): {goal}")
+    print(f"After-estimate from: {data['after_estimate_from']}\n")
+    for title, groups in (("language", data["languages"]), ("code lines", data["strata"])):
+        print(f"| {title} | n | cost before | cost after | tokens before | tokens after |  (medians)")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, f in groups.items():
+            print(
+                f"| {name} | {f['cost_before']['n']} | {pct(f['cost_before']['median'])} | "
+                f"{pct(f['cost_after']['median'])} | {pct(f['tokens_before']['median'])} | "
+                f"{pct(f['tokens_after']['median'])} |"
+            )
+        print()
+    an = data["analysis"]
+    print("Per stage (median signed error of the estimate, (estimate - actual) / actual; share of the actual cost):")
+    print(
+        "| stage | tier | share of cost | input before | input after | output before | output after | "
+        "ratio: task file / calibrated / actual median | runs at the max_tokens floor |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|")
+    ratios = data["calibration"]["output_ratios"]
+    for name, s in an["stages"].items():
+        learned = ratios.get(f"{TASK}/{name}")
+        print(
+            f"| {name} | {s['tier']} | {pct(s['share_of_cost'])} | {pct(s['input_error_before'])} | "
+            f"{pct(s['input_error_after'])} | {pct(s['output_error_before'])} | {pct(s['output_error_after'])} | "
+            f"{s['task_file_ratio']:g} / {learned if learned is None else round(learned, 3)} / "
+            f"{s['actual_ratio_median']:.3f} | {s['max_tokens_floor_runs']} of {data['held_out']} |"
+        )
+    po = an["prompt_overhead"]
+    print(
+        f"\nPrompt overhead ({po['stage']}: input tokens - module tokens): measured median {po['measured_median']:.0f} "
+        f"(min {po['measured_min']}, max {po['measured_max']}); the task file says {po['task_file']}"
+    )
+    print("Calibrated rates:", json.dumps(data["calibration"]["languages"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=7, help="the corpus sample's seed (default 7)")
+    parser.add_argument("--fake-seed", type=int, default=0, help="the fake API's seed for reply lengths (default 0)")
+    parser.add_argument("--held-out", type=int, default=50, help="held-out modules (default 50)")
+    parser.add_argument("--calibrate-on", type=int, default=20, help="modules to calibrate on (default 20)")
+    parser.add_argument("--concurrency", type=int, default=8, help="runs in flight at once (default 8)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--verbose", action="store_true", help="list the modules, and per module its errors in --json")
+    args = parser.parse_args()
+    corpus = choose_corpus(args.held_out, args.calibrate_on, args.seed)
+    with World(seed=args.fake_seed, concurrency=args.concurrency) as world:
+        result = asyncio.run(measure(world, corpus))
+    data = report(result, corpus, args)
+    if args.json:
+        if not args.verbose:
+            data.pop("modules")
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print_table(data, args.verbose, corpus)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
-# The shared test support: fixtures of the fake Anthropic API, the real redis-server
-# and the LSP session; ManualClock is imported where it is used.
-pytest_plugins = ["support.fake_anthropic", "support.redis_server", "support.lsp_session"]
+# The shared test support: fixtures of the fake Anthropic API, the real redis-server,
+# the LSP session and Claude Code's session logs; ManualClock is imported where it is used.
+pytest_plugins = [
+    "support.fake_anthropic",
+    "support.redis_server",
+    "support.lsp_session",
+    "support.claude_logs",
+]
 
 
 @pytest.fixture(autouse=True)

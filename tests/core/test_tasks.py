@@ -92,9 +92,9 @@ def test_lines_use_the_strategys_multiplier_and_tokens_are_taken_as_they_are() -
     s = strategy(loc_to_tokens_multiplier=10.0)
     assert estimate_task("explain", lines=100, mode="api", strategy=s).tokens == 1_000
     assert estimate_task("explain", tokens=777, mode="api", strategy=s).tokens == 777
-    with pytest.raises(ValueError, match="exactly one of lines or tokens"):
-        estimate_task("explain", lines=1, tokens=1, mode="api", strategy=s)
-    with pytest.raises(ValueError, match="exactly one of lines or tokens"):
+    both = estimate_task("explain", lines=100, tokens=777, mode="api", strategy=s)
+    assert (both.tokens, both.lines) == (777, 100)
+    with pytest.raises(ValueError, match="needs lines, tokens or both"):
         estimate_task("explain", mode="api", strategy=s)
     with pytest.raises(ValueError, match="mode 'auto' decides from lines"):
         estimate_task("explain", tokens=10, mode="auto", strategy=s)
@@ -185,3 +185,20 @@ def test_a_bad_task_file_is_refused_naming_the_problem(text: str, problem: str) 
     with pytest.raises(TaskDefinitionError) as info:
         parse_task("mine", text)
     assert str(info.value).startswith("task file mine.toml: ") and problem in str(info.value)
+
+
+def test_calibrated_output_ratios_replace_the_task_files_for_the_stages_they_name() -> None:
+    s = strategy()
+    plain = estimate_task("document", tokens=10_000, mode="api", strategy=s)
+    assert plain.tokens_basis is None and plain.calibrated_stages == ()
+    tuned = estimate_task(
+        "document", tokens=10_000, mode="api", strategy=s, output_ratios={"write": 0.2, "nope": 9.0}, tokens_basis="x"
+    )
+    by_name = {st.stage: st for st in tuned.stages}
+    assert by_name["write"].output_tokens == 2_000
+    assert by_name["outline"].output_tokens == {st.stage: st for st in plain.stages}["outline"].output_tokens
+    assert tuned.calibrated_stages == ("write",)
+    assert tuned.api_cost < plain.api_cost  # write's output is read by polish too
+    assert tuned.to_dict()["tokens_basis"] == "x" and tuned.to_dict()["calibrated_stages"] == ["write"]
+    from_lines = estimate_task("document", lines=100, mode="api", strategy=s)
+    assert from_lines.tokens_basis == "default 4 tokens/line"

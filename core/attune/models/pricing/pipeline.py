@@ -95,8 +95,9 @@ class TaskStage:
             + self.prompt_overhead
         )
 
-    def output_tokens(self, module_tokens: int) -> int:
-        return round(module_tokens * self.output_ratio)
+    def output_tokens(self, module_tokens: int, ratio: float | None = None) -> int:
+        """``ratio`` (a calibrated output ratio) replaces the task file's when given."""
+        return round(module_tokens * (self.output_ratio if ratio is None else ratio))
 
     def describe(self) -> str:
         reads = (["the module"] if self.reads_module else []) + [f"the {name} output" for name in self.reads]
@@ -336,6 +337,9 @@ class TaskEstimate:
     lines: int | None = None
     context_window: int = 0
     prices_as_of: str = PRICES_AS_OF
+    # what the module's tokens rest on: "calibrated: Python, 40 files", "default 4 tokens/line", "exact count"
+    tokens_basis: str | None = None
+    calibrated_stages: tuple[str, ...] = ()  # the stages priced with a calibrated output ratio
 
     @property
     def tokens_used(self) -> int:
@@ -347,6 +351,8 @@ class TaskEstimate:
             "mode": self.mode,
             "lines": self.lines,
             "tokens": self.tokens,
+            "tokens_basis": self.tokens_basis,
+            "calibrated_stages": list(self.calibrated_stages),
             "total_cost": round(self.total_cost, 6),
             "api_cost": round(self.api_cost, 6),
             "quota_tokens": self.quota_tokens,
@@ -364,9 +370,13 @@ def price_task(
     *,
     charged: bool,
     provider: str = DEFAULT_PROVIDER,
+    output_ratios: Mapping[str, float] | None = None,
 ) -> tuple[StageEstimate, ...]:
     """Each stage's tokens, model and dollars for a module of ``module_tokens``;
-    ``charged`` False (a subscription) makes every ``cost`` 0."""
+    ``charged`` False (a subscription) makes every ``cost`` 0. ``output_ratios``
+    (stage name -> ratio, e.g. calibrated from real runs) replaces the task file's
+    ratio for the stages it names."""
+    ratios = output_ratios or {}
     pipeline = get_task(task) if isinstance(task, str) else task
     models = effective_registry().get(provider, {})  # once per task: it stats pricing.json
     outputs: dict[str, int] = {}
@@ -376,7 +386,7 @@ def price_task(
         if model is None:
             raise LookupError(f"no {provider} model is registered for the {stage.tier} tier")
         input_tokens = stage.input_tokens(module_tokens, outputs)
-        output_tokens = stage.output_tokens(module_tokens)
+        output_tokens = stage.output_tokens(module_tokens, ratios.get(stage.name))
         api_cost = model.cost(input_tokens, output_tokens)
         priced.append(
             StageEstimate(
@@ -411,12 +421,17 @@ class StageCost:
         }
 
 
-def price_pipeline(module_tokens: int, provider: str = DEFAULT_PROVIDER, task: str = DEFAULT_TASK) -> list[StageCost]:
+def price_pipeline(
+    module_tokens: int,
+    provider: str = DEFAULT_PROVIDER,
+    task: str = DEFAULT_TASK,
+    output_ratios: Mapping[str, float] | None = None,
+) -> list[StageCost]:
     """Token counts and API dollars for each stage of ``task`` (the documentation
     pipeline by default), for a module of ``module_tokens``."""
     return [
         StageCost(s.stage, s.tier, s.model, s.input_tokens, s.output_tokens, s.api_cost)
-        for s in price_task(task, module_tokens, charged=True, provider=provider)
+        for s in price_task(task, module_tokens, charged=True, provider=provider, output_ratios=output_ratios)
     ]
 
 

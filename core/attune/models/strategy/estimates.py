@@ -7,6 +7,8 @@ the plan offers, and each mode's context window.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from attune.models.pricing.pipeline import TaskEstimate, TaskPipeline, get_task, price_task
 from attune.models.strategy.model import (
     API_CONTEXT_WINDOW,
@@ -24,18 +26,23 @@ def estimate_task(
     tokens: int | None = None,
     mode: AuthMode | str,
     strategy: AuthStrategy | None = None,
+    output_ratios: Mapping[str, float] | None = None,
+    tokens_basis: str | None = None,
 ) -> TaskEstimate:
     """What running ``task`` over one module costs in ``mode`` (``api``,
     ``subscription`` or ``auto``: the strategy's recommendation, which needs lines).
 
-    Give exactly one of ``lines`` (converted with the strategy's multiplier) or
-    ``tokens`` (the module's tokens, when known exactly). ``strategy`` defaults to the
-    saved one. On the API each stage costs its registry price; on a subscription the
-    cost is $0 and every stage's tokens are charged to the quota. A mode the plan does
-    not offer (the subscription on ``free`` or ``api_only``) is a ValueError, as for
-    ``AuthStrategy.estimate_cost``."""
-    if (lines is None) == (tokens is None):
-        raise ValueError("estimate_task needs exactly one of lines or tokens")
+    Give ``lines`` (converted with the strategy's multiplier), ``tokens`` (the
+    module's tokens when known better: an exact count, or calibrated), or both (the
+    tokens are priced, the lines decide ``auto`` and are reported). ``strategy``
+    defaults to the saved one. ``output_ratios`` (stage -> ratio, calibrated from real
+    runs) replace the task file's ratios for the stages they name; ``tokens_basis``
+    says what the tokens rest on, for the faces to show. On the API each stage costs
+    its registry price; on a subscription the cost is $0 and every stage's tokens are
+    charged to the quota. A mode the plan does not offer (the subscription on
+    ``free`` or ``api_only``) is a ValueError, as for ``AuthStrategy.estimate_cost``."""
+    if lines is None and tokens is None:
+        raise ValueError("estimate_task needs lines, tokens or both")
     for name, value in (("lines", lines), ("tokens", tokens)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
@@ -44,16 +51,25 @@ def estimate_task(
     resolved = AuthMode(mode)
     if resolved is AuthMode.AUTO:
         if lines is None:
-            raise ValueError("mode 'auto' decides from lines; with tokens, give mode 'api' or 'subscription'")
-        resolved = strategy.get_recommended_mode(lines)
+            raise ValueError("mode 'auto' decides from lines; with tokens alone, give mode 'api' or 'subscription'")
+        resolved = strategy.recommend(lines, pipeline.name, tokens=tokens, output_ratios=output_ratios).mode
     if not strategy.offers(resolved):
         raise ValueError(
             f"your plan ({strategy.subscription_tier.label}) has no subscription quota, so there is "
             "no subscription estimate; every module runs on the API"
         )
-    module_tokens = strategy.estimate_tokens(lines) if lines is not None else int(tokens or 0)
+    if tokens is not None:
+        module_tokens = tokens
+    else:
+        assert lines is not None
+        module_tokens = strategy.estimate_tokens(lines)
+        if tokens_basis is None:
+            tokens_basis = f"default {strategy.loc_to_tokens_multiplier:g} tokens/line"
+    ratios = {
+        name: ratio for name, ratio in (output_ratios or {}).items() if any(s.name == name for s in pipeline.stages)
+    }
     on_api = resolved is AuthMode.API
-    stages = price_task(pipeline, module_tokens, charged=on_api)
+    stages = price_task(pipeline, module_tokens, charged=on_api, output_ratios=ratios)
     window = API_CONTEXT_WINDOW if on_api else SUBSCRIPTION_CONTEXT_WINDOW
     api_cost = sum(s.api_cost for s in stages)
     return TaskEstimate(
@@ -67,6 +83,8 @@ def estimate_task(
         fits_in_context=module_tokens <= window,
         lines=lines,
         context_window=window,
+        tokens_basis=tokens_basis,
+        calibrated_stages=tuple(s.name for s in pipeline.stages if s.name in ratios),
     )
 
 

@@ -13,6 +13,7 @@ restores (which always back up first) are in ``attune.models.strategy.backups``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -269,12 +270,14 @@ class AuthStrategy(BaseModel):
         tokens: int | None = None,
         block: SubscriptionBlock | None = None,
         now: datetime | None = None,
+        output_ratios: Mapping[str, float] | None = None,
     ) -> Recommendation:
         """The rules of the mode comparison, in order; the first that applies decides.
         ``task`` (default ``document``) only changes the API price the reason quotes.
         ``tokens`` is the module's token estimate when a better one than lines x the
         multiplier is known (calibrated); ``block`` is the subscription's current
-        5-hour block, which matters only with ``subscription_block_budget_tokens`` set."""
+        5-hour block, which matters only with ``subscription_block_budget_tokens`` set;
+        ``output_ratios`` (calibrated, per stage) price the API figure the reason quotes."""
         category = self.get_module_size_category(lines)
         tokens = self.estimate_tokens(lines) if tokens is None else tokens
         size = f"{category.capitalize()} module ({plural(lines, 'line')})"
@@ -290,6 +293,7 @@ class AuthStrategy(BaseModel):
                 f"{self.default_mode.value}); auto-selection is off.",
             )
         tier = self.subscription_tier
+        api_cost = format_money(self._api_cost(tokens, task, output_ratios))
         if not self.offers(AuthMode.SUBSCRIPTION):
             why = (
                 "your plan is API only"
@@ -304,7 +308,7 @@ class AuthStrategy(BaseModel):
             return decide(
                 AuthMode.API,
                 "no_subscription",
-                f"{size}: {why}, so it runs on the API (≈{format_money(self._api_cost(tokens, task))}){unused}.",
+                f"{size}: {why}, so it runs on the API (≈{api_cost}){unused}.",
             )
         if tokens > SUBSCRIPTION_CONTEXT_WINDOW:
             return decide(
@@ -319,7 +323,6 @@ class AuthStrategy(BaseModel):
                     else "is the largest there is, and it is still too small: split the module."
                 ),
             )
-        api_cost = format_money(self._api_cost(tokens, task))
         if category == "small":
             return decide(
                 AuthMode.API,
@@ -344,8 +347,10 @@ class AuthStrategy(BaseModel):
 
     # ---- cost ---------------------------------------------------------------
 
-    def _api_cost(self, tokens: int, task: str = DEFAULT_TASK) -> float:
-        return sum(stage.api_cost for stage in price_pipeline(tokens, task=task))
+    def _api_cost(
+        self, tokens: int, task: str = DEFAULT_TASK, output_ratios: Mapping[str, float] | None = None
+    ) -> float:
+        return sum(stage.api_cost for stage in price_pipeline(tokens, task=task, output_ratios=output_ratios))
 
     def estimate_cost(self, lines: int, mode: AuthMode | str | None = None) -> dict[str, Any]:
         """The documentation pipeline (the ``document`` task) priced for this module.

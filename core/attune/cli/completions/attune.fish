@@ -51,8 +51,8 @@ function _shtab_attune_using
   test "$_shtab_attune_cmdpath" = "$argv"
 end
 
-set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
-set -g _shtab_attune_opts_with_value --block-budget --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --small-threshold --stage --store --task --task-type --tier --timeout -j
+set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs calibrate breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
+set -g _shtab_attune_opts_with_value --block-budget --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --sample --small-threshold --stage --store --task --task-type --tier --timeout -j
 
 complete -c attune -e
 complete -c attune -f
@@ -132,6 +132,17 @@ complete -c attune -n '_shtab_attune_using runs' -l limit -x -d 'at most N runs,
 complete -c attune -n '_shtab_attune_using runs' -l json -d 'print the runs (or the run) as JSON'
 complete -c attune -n '_shtab_attune_using runs' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using runs' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
+complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a calibrate -d 'Counts a sample of DIR'"'"'s source files (stratified by language and size) exactly with Anthropic'"'"'s free count_tokens endpoint, learns tokens per line and per byte per language and, from the runs of `attune run`, each task stage'"'"'s output ratio; keeps them in calibration.json. It uploads source code: it asks first on a terminal, elsewhere it needs --yes.'
+complete -c attune -n '_shtab_attune_using calibrate' -s h -l help -d 'show this help message and exit'
+complete -c attune -n '_shtab_attune_using calibrate' -l sample -x -d 'count at most N files (default 40; 1 to 1,000)'
+complete -c attune -n '_shtab_attune_using calibrate' -l yes -s y -d 'upload without asking'
+complete -c attune -n '_shtab_attune_using calibrate' -l from-runs -d 'learn from the runs of `attune run` only: nothing is uploaded'
+complete -c attune -n '_shtab_attune_using calibrate' -l apply -d 'write the calibrated tokens per line into the strategy (backed up first)'
+complete -c attune -n '_shtab_attune_using calibrate' -l reset -d 'move calibration.json aside (timestamped) first and start a new one'
+complete -c attune -n '_shtab_attune_using calibrate' -l json -d 'print what was learned as JSON'
+complete -c attune -n '_shtab_attune_using calibrate' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
+complete -c attune -n '_shtab_attune_using calibrate' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
+complete -c attune -n '_shtab_attune_using calibrate; and test $_shtab_attune_npos -eq 0' -ka "(__fish_complete_directories)" -d 'the folder to sample (default: the current one)'
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a breaker -d 'show or reset the LLM providers'"'"' circuit breakers'
 complete -c attune -n '_shtab_attune_using breaker' -s h -l help -d 'show this help message and exit'
 complete -c attune -n '_shtab_attune_using breaker' -s v -l verbose -d 'log what attune does: -v info, -vv debug'

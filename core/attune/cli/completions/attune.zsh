@@ -13,6 +13,7 @@ _shtab_attune_commands() {
   local _commands=(
     auth:'The strategy that decides subscription vs API per module.'
     breaker:'show or reset the LLM providers'"'"' circuit breakers'
+    calibrate:'Counts a sample of DIR'"'"'s source files (stratified by language and size) exactly with Anthropic'"'"'s free count_tokens endpoint, learns tokens per line and per byte per language and, from the runs of `attune run`, each task stage'"'"'s output ratio; keeps them in calibration.json. It uploads source code: it asks first on a terminal, elsewhere it needs --yes.'
     completion:'Print the completion script of SHELL on stdout.'
     routing:'what the adaptive router knows about a workflow and which model it picks'
     run:'Runs TASK (e.g. document, explain, review, tests) over FILE: a preview of every stage'"'"'s model, tokens and cost first, then the stages in order on the API or your subscription (Claude Code). Asks before spending on a terminal; elsewhere needs --yes.'
@@ -162,6 +163,22 @@ _shtab_attune_breaker_status_options=(
 # guard to ensure default positional specs are added only once per session
 _shtab_attune_breaker_status_defaults_added=0
 
+_shtab_attune_calibrate_options=(
+  "(- : *)"{-h,--help}"[show this help message and exit]"
+  "--sample[count at most N files (default 40\; 1 to 1,000)]:N:"
+  {--yes,-y}"[upload without asking]"
+  "--from-runs[learn from the runs of \`attune run\` only\: nothing is uploaded]"
+  "--apply[write the calibrated tokens per line into the strategy (backed up first)]"
+  "--reset[move calibration.json aside (timestamped) first and start a new one]"
+  "--json[print what was learned as JSON]"
+  "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
+  "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
+  ":the folder to sample (default\: the current one):_files -/"
+)
+
+# guard to ensure default positional specs are added only once per session
+_shtab_attune_calibrate_defaults_added=0
+
 _shtab_attune_completion_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
@@ -278,6 +295,7 @@ _shtab_attune() {
       case $line[1] in
         auth) _shtab_attune_auth ;;
         breaker) _shtab_attune_breaker ;;
+        calibrate) _arguments -C -s $_shtab_attune_calibrate_options ;;
         completion) _arguments -C -s $_shtab_attune_completion_options ;;
         routing) _shtab_attune_routing ;;
         run) _arguments -C -s $_shtab_attune_run_options ;;

@@ -5,7 +5,8 @@
 - ``estimate``: ``module_tokens``, the estimate of a module's tokens that uses it;
 - ``sampling``: the stratified sample of a folder's files that ``attune calibrate`` counts;
 - ``counting``: exact counts from the ``count_tokens`` endpoint (rate limits honoured);
-- ``from_runs``: what the runs of ``attune run`` teach (module tokens, output ratios).
+- ``from_runs``: what the runs of ``attune run`` teach (module tokens, output ratios);
+- ``apply``: the folder-wide tokens per line written into the strategy, backed up first.
 
 Names load lazily (PEP 562): importing the package costs nothing until a name is used,
 and ``module_tokens`` never imports ``anthropic``.
@@ -17,6 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from attune.models.calibration.apply import apply_multiplier, directory_multiplier
     from attune.models.calibration.counting import (
         CountedFile,
         CountOutcome,
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from attune.models.calibration.sampling import Sample, SampledFile, sample_files
 
 _EXPORTS: dict[str, str] = {
+    "apply_multiplier": "apply",
+    "directory_multiplier": "apply",
     "Calibration": "model",
     "CalibrationFileError": "model",
     "LanguageRates": "model",
@@ -80,10 +84,12 @@ __all__ = [
     "Sample",
     "SampledFile",
     "StageRatio",
+    "apply_multiplier",
     "calibrate_from_counts",
     "calibration_path",
     "count_files",
     "describe_tokens",
+    "directory_multiplier",
     "learn_from_runs",
     "load_calibration",
     "module_tokens",

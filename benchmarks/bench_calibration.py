@@ -38,11 +38,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibration_world import STRATA, Actual, Corpus, Module, World, choose_corpus
+
+if TYPE_CHECKING:
+    from attune.models.pricing.pipeline import TaskEstimate
+    from attune.models.runs.runner import RunPlan
 
 TASK = "document"
 GOAL_MEDIAN, GOAL_P90 = 0.15, 0.35
@@ -67,14 +71,11 @@ def summary(errors: Sequence[float]) -> dict[str, float]:
 
 @dataclasses.dataclass
 class Row:
-    """One held-out module: its estimates before and after, and what its runs cost."""
+    """One held-out module: its run planned before calibration and its run planned after."""
 
     module: Module
     before: Actual
     after: Actual
-    tokens_after: int  # the calibrated estimate of the module's tokens
-    cost_after: float  # the calibrated estimate of the run's cost
-    stages_after: dict[str, tuple[int, int]]  # the calibrated estimate per stage
 
     @property
     def actual_tokens(self) -> int:
@@ -83,9 +84,9 @@ class Row:
     def errors(self) -> dict[str, float]:
         return {
             "cost_before": rel_error(self.before.planned_cost, self.before.cost),
-            "cost_after": rel_error(self.cost_after, self.after.cost),
+            "cost_after": rel_error(self.after.planned_cost, self.after.cost),
             "tokens_before": rel_error(self.before.planned_tokens, self.actual_tokens),
-            "tokens_after": rel_error(self.tokens_after, self.actual_tokens),
+            "tokens_after": rel_error(self.after.planned_tokens, self.actual_tokens),
         }
 
 
@@ -119,38 +120,38 @@ async def calibrate(world: World, modules: Sequence[Module], paths: Sequence[str
 # ---- the calibrated estimate ------------------------------------------------------------
 
 
-def calibrated_estimate(calibration: Any, actual: Actual) -> tuple[int, float, dict[str, tuple[int, int]]]:
-    """(module tokens, API dollars, per stage (input, output)) of the calibrated
-    estimate, from the pieces: ``module_tokens`` and the stage output ratios."""
+def calibrated_estimate(calibration: Any, plan: RunPlan) -> TaskEstimate:
+    """The plan's estimate made from the pieces of calibration: ``module_tokens`` for
+    the module's tokens and the learned output ratios of the task's stages."""
     from attune.models.calibration import module_tokens, stage_output_ratios
-    from attune.models.pricing.pipeline import get_task
     from attune.models.strategy.estimates import estimate_task
     from attune.models.strategy.model import AuthStrategy
 
-    strategy = AuthStrategy.load()
     mt = module_tokens(
-        actual.lines,
-        language=actual.module.language,
-        size_bytes=actual.module.size_bytes,
-        multiplier=strategy.loc_to_tokens_multiplier,
+        plan.lines,
+        language=plan.language,
+        size_bytes=len(plan.text.encode("utf-8", "surrogatepass")),
+        multiplier=AuthStrategy.load().loc_to_tokens_multiplier,
         calibration=calibration,
     )
-    ratios = stage_output_ratios(calibration, TASK)
-    pipeline = get_task(TASK)
+    ratios = stage_output_ratios(calibration, plan.task.name)
     if "output_ratios" in inspect.signature(estimate_task).parameters:
-        estimate = estimate_task(pipeline, tokens=mt.tokens, mode="api", output_ratios=ratios)  # type: ignore[call-arg]
-    else:  # the same arithmetic: the task with its stages' ratios replaced
-        stages = tuple(
-            dataclasses.replace(s, output_ratio=ratios[s.name]) if s.name in ratios else s for s in pipeline.stages
-        )
-        estimate = estimate_task(dataclasses.replace(pipeline, stages=stages), tokens=mt.tokens, mode="api")
-    return mt.tokens, estimate.api_cost, {s.stage: (s.input_tokens, s.output_tokens) for s in estimate.stages}
+        return estimate_task(plan.task, tokens=mt.tokens, mode="api", output_ratios=ratios)  # type: ignore[call-arg]
+    # the same arithmetic: the task with its stages' ratios replaced
+    stages = tuple(dataclasses.replace(s, output_ratio=ratios.get(s.name, s.output_ratio)) for s in plan.task.stages)
+    estimate = estimate_task(dataclasses.replace(plan.task, stages=stages), tokens=mt.tokens, mode="api")
+    return dataclasses.replace(estimate, task=plan.task.name)
+
+
+def stage_tokens(estimate: TaskEstimate) -> dict[str, tuple[int, int]]:
+    return {s.stage: (s.input_tokens, s.output_tokens) for s in estimate.stages}
 
 
 # ---- measuring --------------------------------------------------------------------------
 
 
 async def measure(world: World, corpus: Corpus) -> dict[str, Any]:
+    """Calibrate on the calibration modules; run the held-out ones before and after."""
     from attune.models.calibration import save_calibration
 
     cal_paths = world.place(corpus.calibration, "calibration")
@@ -159,23 +160,34 @@ async def measure(world: World, corpus: Corpus) -> dict[str, Any]:
     calibration, notes = await calibrate(world, corpus.calibration, cal_paths)
     before = await world.run(TASK, corpus.held_out, held_paths)  # no calibration file yet
     save_calibration(calibration)
-    after = await world.run(TASK, corpus.held_out, held_paths)
+    uncalibrated = {b.module.source: stage_tokens_of(b) for b in before}
+    from_plan_run: list[bool] = []
+
+    def replan(module: Module, plan: RunPlan) -> RunPlan:
+        # plan_run that uses the calibration changes the estimate: its own is the one users see
+        if (plan.estimate.tokens, stage_tokens(plan.estimate)) != uncalibrated[module.source]:
+            from_plan_run.append(True)
+            return plan
+        from_plan_run.append(False)
+        return dataclasses.replace(plan, estimate=calibrated_estimate(calibration, plan))
+
+    after = await world.run(TASK, corpus.held_out, held_paths, replan=replan)
     elapsed = time.perf_counter() - t0
-    rows = []
-    plan_applies = False
-    for b, a in zip(before, after, strict=True):
-        tokens, cost, stages = calibrated_estimate(calibration, a)
-        if a.planned_tokens != b.planned_tokens or a.planned_stages != b.planned_stages:
-            plan_applies = True  # plan_run used the calibration: its own estimate is the one users see
-            tokens, cost, stages = a.planned_tokens, a.planned_cost, a.planned_stages
-        rows.append(Row(b.module, b, a, tokens, cost, stages))
     return {
-        "rows": rows,
+        "rows": [Row(b.module, b, a) for b, a in zip(before, after, strict=True)],
         "calibration": calibration,
         "notes": notes,
-        "plan_applies_calibration": plan_applies,
+        "after_estimate_from": "plan_run"
+        if all(from_plan_run)
+        else "module_tokens + stage_output_ratios (plan_run does not use the calibration)"
+        if not any(from_plan_run)
+        else f"plan_run for {sum(from_plan_run)} of {len(from_plan_run)} modules",
         "elapsed_s": elapsed,
     }
+
+
+def stage_tokens_of(actual: Actual) -> tuple[int, dict[str, tuple[int, int]]]:
+    return actual.planned_tokens, actual.planned_stages
 
 
 # ---- the report -------------------------------------------------------------------------
@@ -212,19 +224,24 @@ def stage_analysis(rows: Sequence[Row]) -> dict[str, Any]:
             signed_in, signed_out = [], []
             for r in rows:
                 run = r.before if when == "before" else r.after
-                est = run.planned_stages[stage.name] if when == "before" else r.stages_after[stage.name]
+                est = run.planned_stages[stage.name]
                 act = run.stages[stage.name]
                 signed_in.append((est[0] - act[0]) / act[0])
                 signed_out.append((est[1] - act[1]) / act[1])
             entry[f"input_error_{when}"] = statistics.median(signed_in)
             entry[f"output_error_{when}"] = statistics.median(signed_out)
         entry["share_of_cost"] = sum(model.cost(*r.after.stages[stage.name]) for r in rows) / total_cost
-        floored = [r for r in rows if OUTPUT_HEADROOM * r.after.planned_stages[stage.name][1] < MIN_MAX_TOKENS]
-        entry["max_tokens_floor_runs"] = len(floored)
+        for when in ("before", "after"):
+            entry[f"max_tokens_floor_runs_{when}"] = sum(
+                OUTPUT_HEADROOM * getattr(r, when).planned_stages[stage.name][1] < MIN_MAX_TOKENS for r in rows
+            )
         entry["actual_ratio_median"] = statistics.median(r.after.stages[stage.name][1] / r.actual_tokens for r in rows)
         out["stages"][stage.name] = entry
     first = next(s for s in pipeline.stages if s.reads_module and not s.reads)
     overheads = [r.before.stages[first.name][0] - r.actual_tokens for r in rows]
+    # the calibrated estimate against the run the uncalibrated plan made: in this world a
+    # reply's length is a share of max_tokens, which the plan's estimate sets
+    out["cost_after_vs_uncalibrated_run"] = summary([rel_error(r.after.planned_cost, r.before.cost) for r in rows])
     out["prompt_overhead"] = {
         "task_file": first.prompt_overhead,
         "measured_median": statistics.median(overheads),
@@ -232,7 +249,40 @@ def stage_analysis(rows: Sequence[Row]) -> dict[str, Any]:
         "measured_max": max(overheads),
         "stage": first.name,
     }
+    # where the error after calibration comes from: the same estimates with one cause taken away
+    floor = MIN_MAX_TOKENS // OUTPUT_HEADROOM  # what the fake writes on average when a stage asks for the floor
+    delta = round(statistics.median(overheads)) - first.prompt_overhead
+    clear = [r for r in rows if all(OUTPUT_HEADROOM * o >= MIN_MAX_TOKENS for _, o in r.after.planned_stages.values())]
+    out["after_without"] = {
+        "modules_no_stage_at_floor": {**summary([r.errors()["cost_after"] for r in clear]), "n": len(clear)},
+        "output_floor": summary([rel_error(repriced(r.after, floor_output=floor), r.after.cost) for r in rows]),
+        "prompt_overhead": summary([rel_error(repriced(r.after, overhead_delta=delta), r.after.cost) for r in rows]),
+        "both": summary(
+            [rel_error(repriced(r.after, floor_output=floor, overhead_delta=delta), r.after.cost) for r in rows]
+        ),
+        "floor_output_tokens": floor,
+        "overhead_delta": delta,
+    }
     return out
+
+
+def repriced(run: Actual, *, floor_output: int = 0, overhead_delta: int = 0) -> float:
+    """The API dollars of ``run``'s plan with every stage's output at least
+    ``floor_output`` and ``overhead_delta`` more prompt tokens per stage (a stage that
+    reads an earlier one's output reads the changed output)."""
+    from attune.models.pricing.pipeline import get_task
+    from attune.models.pricing.registry import get_model
+
+    changed: dict[str, int] = {}
+    cost = 0.0
+    for stage in get_task(TASK).stages:
+        model = get_model("anthropic", stage.tier)
+        assert model is not None
+        planned_in, planned_out = run.planned_stages[stage.name]
+        changed[stage.name] = max(planned_out, floor_output)
+        reads = sum(changed[name] - run.planned_stages[name][1] for name in stage.reads)
+        cost += model.cost(planned_in + overhead_delta + reads, changed[stage.name])
+    return cost
 
 
 def pct(value: float) -> str:
@@ -257,9 +307,7 @@ def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> 
         "pool_sizes": corpus.pool_sizes,
         "error": "abs(estimate - actual) / actual",
         "goal": {"median": GOAL_MEDIAN, "p90": GOAL_P90},
-        "after_estimate_from": "plan_run"
-        if result["plan_applies_calibration"]
-        else "module_tokens+stage_output_ratios",
+        "after_estimate_from": result["after_estimate_from"],
         "overall": overall,
         "languages": languages,
         "strata": strata,
@@ -286,11 +334,11 @@ def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> 
                 "size_bytes": r.module.size_bytes,
                 "tokens": r.actual_tokens,
                 "tokens_before": r.before.planned_tokens,
-                "tokens_after": r.tokens_after,
-                "cost": r.after.cost,
-                "cost_before_run": r.before.cost,
+                "tokens_after": r.after.planned_tokens,
                 "cost_before": round(r.before.planned_cost, 6),
-                "cost_after": round(r.cost_after, 6),
+                "cost_before_run": r.before.cost,
+                "cost_after": round(r.after.planned_cost, 6),
+                "cost_after_run": r.after.cost,
                 **{k: round(v, 4) for k, v in r.errors().items()},
             }
             for r in rows
@@ -335,7 +383,7 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
     print("Per stage (median signed error of the estimate, (estimate - actual) / actual; share of the actual cost):")
     print(
         "| stage | tier | share of cost | input before | input after | output before | output after | "
-        "ratio: task file / calibrated / actual median | runs at the max_tokens floor |"
+        "ratio: task file / calibrated / actual median | runs at the max_tokens floor, before / after |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---|---:|")
     ratios = data["calibration"]["output_ratios"]
@@ -345,13 +393,34 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
             f"| {name} | {s['tier']} | {pct(s['share_of_cost'])} | {pct(s['input_error_before'])} | "
             f"{pct(s['input_error_after'])} | {pct(s['output_error_before'])} | {pct(s['output_error_after'])} | "
             f"{s['task_file_ratio']:g} / {learned if learned is None else round(learned, 3)} / "
-            f"{s['actual_ratio_median']:.3f} | {s['max_tokens_floor_runs']} of {data['held_out']} |"
+            f"{s['actual_ratio_median']:.3f} | {s['max_tokens_floor_runs_before']} / "
+            f"{s['max_tokens_floor_runs_after']} of {data['held_out']} |"
         )
     po = an["prompt_overhead"]
     print(
         f"\nPrompt overhead ({po['stage']}: input tokens - module tokens): measured median {po['measured_median']:.0f} "
         f"(min {po['measured_min']}, max {po['measured_max']}); the task file says {po['task_file']}"
     )
+    v = an["cost_after_vs_uncalibrated_run"]
+    print(
+        f"The calibrated estimate against the runs planned without calibration: median {pct(v['median'])}, "
+        f"p90 {pct(v['p90'])} (a reply is a share of max_tokens, which the plan's estimate sets)"
+    )
+    w = an["after_without"]
+    print("\nThe cost error after calibration with one cause taken away (median / p90):")
+    print(
+        f"- modules with no stage at the max_tokens floor ({w['modules_no_stage_at_floor']['n']}): "
+        f"{pct(w['modules_no_stage_at_floor']['median'])} / {pct(w['modules_no_stage_at_floor']['p90'])}"
+    )
+    print(
+        f"- every stage's estimated output at least {w['floor_output_tokens']} tokens (half the runner's "
+        f"max_tokens floor): {pct(w['output_floor']['median'])} / {pct(w['output_floor']['p90'])}"
+    )
+    print(
+        f"- the prompt overhead as measured ({w['overhead_delta']:+d} tokens per stage): "
+        f"{pct(w['prompt_overhead']['median'])} / {pct(w['prompt_overhead']['p90'])}"
+    )
+    print(f"- both: {pct(w['both']['median'])} / {pct(w['both']['p90'])}")
     print("Calibrated rates:", json.dumps(data["calibration"]["languages"]))
 
 

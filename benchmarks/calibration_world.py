@@ -32,17 +32,20 @@ import shutil
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "core"))
 
 from support.fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
+
+if TYPE_CHECKING:
+    from attune.models.runs.runner import RunPlan
 
 MIN_CODE_LINES = 20
 MAX_LINES = 3000
@@ -239,9 +242,17 @@ class World:
 
         return list(await asyncio.gather(*(one(p) for p in paths)))
 
-    async def run(self, task: str, modules: Sequence[Module], paths: Sequence[str]) -> list[Actual]:
+    async def run(
+        self,
+        task: str,
+        modules: Sequence[Module],
+        paths: Sequence[str],
+        replan: Callable[[Module, RunPlan], RunPlan] | None = None,
+    ) -> list[Actual]:
         """Run ``task`` over each module in API mode through the real SDK against the
-        fake (``plan_run`` + ``execute_plan``, one shared executor), a few at a time."""
+        fake (``plan_run`` + ``execute_plan``, one shared executor), a few at a time.
+        ``replan`` may change a plan before it runs (its estimate sets each stage's
+        max_tokens)."""
         from attune.models.llm.executor import EmpathyLLMExecutor
         from attune.models.runs.runner import execute_plan, plan_run
 
@@ -251,6 +262,8 @@ class World:
         async def one(module: Module, path: str) -> Actual:
             async with gate:
                 plan = plan_run(task, path, mode="api")
+                if replan is not None:
+                    plan = replan(module, plan)
                 result = await execute_plan(plan, executor=executor)
             if result.status != "ok":
                 raise SystemExit(f"bench_calibration: the {task} run over {path} ended {result.status}: {result.error}")

@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from attune.cli import auth, breaker, calibrate, completion, routing, runs, scan
+from attune.cli import auth, breaker, calibrate, completion, routing, runs, scan, usage
 from attune.cli import run as run_cmd
 from attune.cli.common import (
     EXIT_OK,
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (auth, scan, run_cmd, runs, calibrate, breaker, routing, completion):  # `attune --help` order
+    for group in (auth, scan, run_cmd, runs, usage, calibrate, breaker, routing, completion):  # `attune --help` order
         group.register(subparsers)
     add_logging_options(parser, top=True)  # on every subcommand too
     return parser

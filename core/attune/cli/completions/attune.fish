@@ -51,8 +51,8 @@ function _shtab_attune_using
   test "$_shtab_attune_cmdpath" = "$argv"
 end
 
-set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs calibrate breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
-set -g _shtab_attune_opts_with_value --block-budget --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --sample --small-threshold --stage --store --task --task-type --tier --timeout -j
+set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs usage calibrate breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
+set -g _shtab_attune_opts_with_value --block-budget --by --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --sample --since --small-threshold --stage --store --task --task-type --tier --timeout -j
 
 complete -c attune -e
 complete -c attune -f
@@ -132,6 +132,13 @@ complete -c attune -n '_shtab_attune_using runs' -l limit -x -d 'at most N runs,
 complete -c attune -n '_shtab_attune_using runs' -l json -d 'print the runs (or the run) as JSON'
 complete -c attune -n '_shtab_attune_using runs' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using runs' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
+complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a usage -d 'Reads Claude Code'"'"'s session logs (~/.config/claude/projects and ~/.claude/projects, or CLAUDE_CONFIG_DIR; ATTUNE_CLAUDE_LOGS overrides) and shows the tokens used and their API-equivalent price: the current 5-hour block and when it resets, today, and the total. Only reads the logs; what was read is cached in usage.db in the state folder.'
+complete -c attune -n '_shtab_attune_using usage' -s h -l help -d 'show this help message and exit'
+complete -c attune -n '_shtab_attune_using usage' -l since -x -d 'count from this date (YYYY-MM-DD, local midnight) or ISO 8601 time; default: all the logs'
+complete -c attune -n '_shtab_attune_using usage' -l by -xka "day block project model" -d 'one row per day, block, project or model'
+complete -c attune -n '_shtab_attune_using usage' -l json -d 'print the usage as JSON'
+complete -c attune -n '_shtab_attune_using usage' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
+complete -c attune -n '_shtab_attune_using usage' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a calibrate -d 'Counts a sample of DIR'"'"'s source files (stratified by language and size) exactly with Anthropic'"'"'s free count_tokens endpoint, learns tokens per line and per byte per language and, from the runs of `attune run`, each task stage'"'"'s output ratio; keeps them in calibration.json. It uploads source code: it asks first on a terminal, elsewhere it needs --yes.'
 complete -c attune -n '_shtab_attune_using calibrate' -s h -l help -d 'show this help message and exit'
 complete -c attune -n '_shtab_attune_using calibrate' -l sample -x -d 'count at most N files (default 40; 1 to 1,000)'

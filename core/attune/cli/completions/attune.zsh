@@ -19,6 +19,7 @@ _shtab_attune_commands() {
     run:'Runs TASK (e.g. document, explain, review, tests) over FILE: a preview of every stage'"'"'s model, tokens and cost first, then the stages in order on the API or your subscription (Claude Code). Asks before spending on a terminal; elsewhere needs --yes.'
     runs:'Lists the runs of `attune run`, newest first: task, file, mode, status, the estimate against what the run used (API-equivalent dollars) and the error in %%, then the median error per task. `attune runs show ID` prints one run stage by stage. Only reads.'
     scan:'Counts every source file under DIR (respecting .gitignore; skipping .git, node_modules, virtualenvs and binaries) and recommends subscription or API for each, with totals per size category and per mode.'
+    usage:'Reads Claude Code'"'"'s session logs (~/.config/claude/projects and ~/.claude/projects, or CLAUDE_CONFIG_DIR; ATTUNE_CLAUDE_LOGS overrides) and shows the tokens used and their API-equivalent price: the current 5-hour block and when it resets, today, and the total. Only reads the logs; what was read is cached in usage.db in the state folder.'
   )
   _describe 'attune commands' _commands
 }
@@ -274,6 +275,18 @@ _shtab_attune_scan_options=(
 # guard to ensure default positional specs are added only once per session
 _shtab_attune_scan_defaults_added=0
 
+_shtab_attune_usage_options=(
+  "(- : *)"{-h,--help}"[show this help message and exit]"
+  "--since[count from this date (YYYY-MM-DD, local midnight) or ISO 8601 time\; default\: all the logs]:DATE:"
+  "--by[one row per day, block, project or model]:{day,block,project,model}:(day block project model)"
+  "--json[print the usage as JSON]"
+  "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
+  "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
+)
+
+# guard to ensure default positional specs are added only once per session
+_shtab_attune_usage_defaults_added=0
+
 
 _shtab_attune() {
   local context state line curcontext="$curcontext" one_or_more='(*)' remainder='(-)*:' default='*::: :->attune'
@@ -301,6 +314,7 @@ _shtab_attune() {
         run) _arguments -C -s $_shtab_attune_run_options ;;
         runs) _arguments -C -s $_shtab_attune_runs_options ;;
         scan) _arguments -C -s $_shtab_attune_scan_options ;;
+        usage) _arguments -C -s $_shtab_attune_usage_options ;;
       esac
   esac
 }

@@ -13,6 +13,7 @@ unusable.
 from __future__ import annotations
 
 from attune.models.usage.blocks import BLOCK_HOURS, UsageBlock
+from attune.models.usage.budget import block_budget_tokens, budget_used_percent
 from attune.models.usage.reader import ReadStats, UsageReader, subscription_block
 from attune.models.usage.roots import log_roots
 from attune.models.usage.totals import TokenCounts, UsageTotals
@@ -24,6 +25,8 @@ __all__ = [
     "UsageBlock",
     "UsageReader",
     "UsageTotals",
+    "block_budget_tokens",
+    "budget_used_percent",
     "log_roots",
     "subscription_block",
 ]

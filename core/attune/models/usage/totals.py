@@ -63,7 +63,7 @@ class UsageTotals:
         return {
             "key": self.key,
             **self.tokens.to_dict(),
-            "cost_usd": self.cost_usd,
+            "cost_usd": round(self.cost_usd, 6) if self.cost_usd is not None else None,
             "entries": self.entries,
             "models": list(self.models),
             "unpriced_models": list(self.unpriced_models),

@@ -209,12 +209,13 @@ def _finish(
         )
         return EXIT_RUNTIME
     if learned.empty:
-        why = (
-            "no run of `attune run` has finished a stage that reads its file"
-            if args.from_runs
-            else "no file was counted"
-        )
-        sys.stderr.write(f"attune: nothing learned: {why}; calibration.json was not changed.\n")
+        if args.from_runs:  # not a failure: there is nothing to learn from yet
+            sys.stderr.write(
+                "Nothing learned: no run of `attune run` has finished a stage that reads its file yet; "
+                "calibration.json was not changed.\n"
+            )
+            return EXIT_OK
+        sys.stderr.write("attune: nothing learned: no file was counted; calibration.json was not changed.\n")
         return EXIT_RUNTIME
     return EXIT_OK
 

@@ -26,6 +26,10 @@ def attune_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ATTUNE_HOME", str(home))
     monkeypatch.delenv("ATTUNE_BREAKER_URL", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    # Claude Code's logs: a folder that does not exist, never the developer's own
+    # (the claude_logs fixture points this at logs of its own).
+    monkeypatch.setenv("ATTUNE_CLAUDE_LOGS", str(tmp_path / "no-claude-logs"))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
     return home
 
 

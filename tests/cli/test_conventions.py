@@ -189,6 +189,7 @@ def test_every_json_output_is_an_object_with_schema_version_1(attune_cmd, cli_en
         ("scan", str(source.parent), "--json"),
         ("run", "explain", str(source), "--dry-run", "--json"),
         ("runs", "--json"),
+        ("usage", "--json"),
         ("calibrate", "--from-runs", "--json"),
         ("breaker", "status", "--json"),
         ("routing", "stats", "--json"),

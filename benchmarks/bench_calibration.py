@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import inspect
 import json
 import os
 import platform
@@ -134,13 +133,14 @@ def calibrated_estimate(calibration: Any, plan: RunPlan) -> TaskEstimate:
         multiplier=AuthStrategy.load().loc_to_tokens_multiplier,
         calibration=calibration,
     )
-    ratios = stage_output_ratios(calibration, plan.task.name)
-    if "output_ratios" in inspect.signature(estimate_task).parameters:
-        return estimate_task(plan.task, tokens=mt.tokens, mode="api", output_ratios=ratios)  # type: ignore[call-arg]
-    # the same arithmetic: the task with its stages' ratios replaced
-    stages = tuple(dataclasses.replace(s, output_ratio=ratios.get(s.name, s.output_ratio)) for s in plan.task.stages)
-    estimate = estimate_task(dataclasses.replace(plan.task, stages=stages), tokens=mt.tokens, mode="api")
-    return dataclasses.replace(estimate, task=plan.task.name)
+    return estimate_task(
+        plan.task,
+        lines=plan.lines,
+        tokens=mt.tokens,
+        mode="api",
+        output_ratios=stage_output_ratios(calibration, plan.task.name),
+        tokens_basis=mt.basis,
+    )
 
 
 def stage_tokens(estimate: TaskEstimate) -> dict[str, tuple[int, int]]:

@@ -112,7 +112,21 @@ async def calibrate(world: World, modules: Sequence[Module], paths: Sequence[str
     lesson = learn_from_runs(get_telemetry_store())
     # sampled_from: the runs' files are the counted ones, so their rates come from the counts alone
     calibration = calibrate_from_counts(outcome, lesson, sampled_from=str(root))
-    notes = {"counted_files": len(outcome.counted), "runs": lesson.runs, "calibration_runs": runs, "lesson": lesson}
+    # the module's tokens a run implies (first stage's input - the task file's prompt
+    # overhead) against the exact count of the same file
+    counted = {os.path.abspath(root / f.rel): f.tokens for f in outcome.counted}
+    implied = [(m.tokens - counted[m.path]) / counted[m.path] for m in lesson.modules if m.path in counted]
+    notes = {
+        "counted_files": len(outcome.counted),
+        "runs": lesson.runs,
+        "runs_module_tokens_error": {
+            "median_signed": statistics.median(implied),
+            "min": min(implied),
+            "max": max(implied),
+            "n": len(implied),
+        },
+        "calibration_runs": runs,
+    }
     return calibration, notes
 
 
@@ -324,6 +338,7 @@ def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> 
             },
             "output_ratios": {key: ratio.value for key, ratio in sorted(calibration.output_ratios.items())},
             "runs_used": result["notes"]["runs"],
+            "runs_module_tokens_error": result["notes"]["runs_module_tokens_error"],
         },
         "elapsed_s": round(result["elapsed_s"], 2),
         "modules": [
@@ -421,7 +436,21 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
         f"{pct(w['prompt_overhead']['median'])} / {pct(w['prompt_overhead']['p90'])}"
     )
     print(f"- both: {pct(w['both']['median'])} / {pct(w['both']['p90'])}")
-    print("Calibrated rates:", json.dumps(data["calibration"]["languages"]))
+    rm = data["calibration"]["runs_module_tokens_error"]
+    print(
+        f"Module tokens a calibration run implies (first stage's input - the task file's prompt overhead) against "
+        f"the exact count: median {pct(rm['median_signed'])} (from {pct(rm['min'])} to {pct(rm['max'])}, "
+        f"{rm['n']} runs); the output ratios learned from runs divide by these"
+    )
+    rates = "; ".join(
+        f"{lang} {r['tokens_per_line']:.1f} tokens/line, {r['tokens_per_byte']:.4f} tokens/byte ({r['files']} files)"
+        for lang, r in data["calibration"]["languages"].items()
+    )
+    print(f"Calibration: {rates}")
+    print(
+        "Learned output ratios: "
+        + ", ".join(f"{k.split('/', 1)[1]} {v:.3f}" for k, v in data["calibration"]["output_ratios"].items())
+    )
 
 
 def main() -> None:

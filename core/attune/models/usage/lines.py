@@ -1,8 +1,9 @@
 """Reading Claude Code's log lines into usage entries.
 
-Only lines holding a ``"usage"`` key can be usage entries. Inside a JSON string the
-quotes are escaped (``\\"usage\\"``), so a plain substring test passes over user
-lines, tool results and summaries without parsing them: most of a log's bytes.
+Only lines holding a ``"usage"`` key (or an ``"assistant"`` value: an assistant
+entry without usage is a bad line) need parsing. Inside a JSON string quotes are
+escaped (``\\"usage\\"``), so a plain substring test passes over user lines, tool
+results and summaries without parsing them: most of a log's bytes.
 
 A line is *skipped* (and counted as such) when it is not a JSON object, or when it
 holds usage that is not in the documented shape (``message.usage`` with integer
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 _USAGE_KEY = b'"usage"'
+_ASSISTANT = b'"assistant"'
 _OPEN, _CLOSE = ord("{"), ord("}")  # compared with a line's first and last byte
 #: Claude Code's model name for messages it made up itself (errors, interruptions): no API call.
 SYNTHETIC_MODEL = "<synthetic>"
@@ -133,7 +135,7 @@ def parse_lines(data: bytes, base_offset: int, source: str, fallback_project: st
         ):
             skipped += 1  # not a JSON object: a cut or garbled line
             continue
-        if _USAGE_KEY not in line:
+        if _USAGE_KEY not in line and _ASSISTANT not in line:
             continue
         try:
             entry = entry_from(json.loads(line), f"{source}:{base_offset + start}", fallback_project)

@@ -50,7 +50,7 @@ def log_roots(env: Mapping[str, str] | None = None) -> list[Path]:
 
 
 def iter_log_files(roots: list[Path]) -> Iterator[tuple[str, os.stat_result]]:
-    """Every regular ``*.jsonl`` file under ``roots`` (recursively) with its stat;
+    """Every regular ``*.jsonl`` file under ``roots`` (recursively, in name order) with its stat;
     a folder that is missing or cannot be listed is passed over. Symbolic links to
     folders are not followed (no loops)."""
     seen: set[str] = set()
@@ -59,7 +59,7 @@ def iter_log_files(roots: list[Path]) -> Iterator[tuple[str, os.stat_result]]:
         folder = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = list(it)
+                entries = sorted(it, key=lambda e: e.name)
         except OSError:
             continue
         subfolders = []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,3 +153,16 @@ def test_merging_replaces_a_language_and_accumulates_stage_runs():
     assert stage.value == pytest.approx(0.6)
     # merging the same runs again changes nothing: one sample per run
     assert merged.merged(newer).output_ratios["document/write"] == stage
+
+
+def test_the_estimate_loads_no_api_client():
+    code = (
+        "import sys\n"
+        "from attune.models.calibration import Calibration, describe_tokens, module_tokens\n"
+        "mt = module_tokens(10, language='Python', size_bytes=400, multiplier=4.0, calibration=Calibration())\n"
+        "print(describe_tokens(mt))\n"
+        "assert 'anthropic' not in sys.modules, 'anthropic was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "≈ 40 tokens (default 4 tokens/line)"

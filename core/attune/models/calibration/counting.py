@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from attune.models.calibration.model import Calibration, LanguageRates, RateInterval, Source
+from attune.models.calibration.model import MAX_RATE, Calibration, LanguageRates, RateInterval, Source
 
 if TYPE_CHECKING:
     from attune.models.breaker.circuit_breaker import CircuitBreaker
@@ -211,7 +211,7 @@ def calibrate_from_counts(
     if sampled_from is not None and outcome is not None:
         counted_paths = {str(_join(sampled_from, f.rel)) for f in outcome.counted}
     for m in lesson.modules if lesson is not None else ():
-        if m.path not in counted_paths:
+        if m.path not in counted_paths and m.tokens / m.code_lines <= MAX_RATE:
             from_runs.setdefault(m.language, []).append(m)
     model = outcome.model if outcome is not None else ""
     languages = {

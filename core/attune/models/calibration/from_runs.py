@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from attune.models.calibration.model import MAX_STAGE_SAMPLES, RatioSample, StageRatio
+from attune.models.calibration.model import MAX_RATE, MAX_STAGE_SAMPLES, RatioSample, StageRatio
 
 if TYPE_CHECKING:
     from attune.models.pricing.pipeline import TaskPipeline
@@ -108,7 +108,7 @@ def learn_from_runs(store: TelemetryStore, *, limit: int = DEFAULT_RUNS_LIMIT) -
         used += 1
         at = (run.finished_at or run.started_at).astimezone(UTC)
         for stage in run.stages:
-            if stage.status == "ok" and stage.output_tokens is not None:
+            if stage.status == "ok" and stage.output_tokens is not None and stage.output_tokens / tokens <= MAX_RATE:
                 sample = RatioSample(run_id=run.run_id, ratio=stage.output_tokens / tokens, at=at)
                 samples.setdefault(f"{run.task}/{stage.stage}", []).append((sample, stage.model))
         language = detect_language(run.path)

@@ -183,7 +183,14 @@ class World:
     """The fake API, ``ATTUNE_HOME`` and the copies of the modules; a context manager
     that restores the environment and the working folder on exit."""
 
-    ENV = ("ATTUNE_HOME", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ATTUNE_BREAKER_URL")
+    ENV = (
+        "ATTUNE_HOME",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "ATTUNE_BREAKER_URL",
+        "ATTUNE_CLAUDE_LOGS",
+        "CLAUDE_CONFIG_DIR",
+    )
 
     def __init__(self, seed: int = 0, concurrency: int = 8) -> None:
         self.seed = seed
@@ -200,6 +207,9 @@ class World:
         self.fake.start()
         self._saved_env = {name: os.environ.get(name) for name in self.ENV}
         os.environ.pop("ATTUNE_BREAKER_URL", None)  # the breaker in ATTUNE_HOME, not a shared Redis
+        os.environ.pop("CLAUDE_CONFIG_DIR", None)
+        # the plan never reads the user's own Claude Code logs
+        os.environ["ATTUNE_CLAUDE_LOGS"] = str(self.home / "no-claude-logs")
         os.environ.update(
             ATTUNE_HOME=str(self.home / "attune"), ANTHROPIC_API_KEY=TEST_API_KEY, ANTHROPIC_BASE_URL=self.fake.base_url
         )

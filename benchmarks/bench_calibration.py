@@ -11,9 +11,12 @@ Python, JavaScript and C headers, chosen by a seeded stratified sample.
 2. Before: the ``document`` task run over each held-out module in API mode
    (``plan_run`` + ``execute_plan`` through the real SDK against the fake), with no
    calibration: the default 4 tokens per code line and the task file's output ratios.
-3. After: the calibration saved, the same runs again. The estimate is the plan's own
-   when ``plan_run`` uses the calibration, otherwise it is computed from the pieces
-   (``module_tokens`` and ``stage_output_ratios`` into ``estimate_task``).
+3. After: the calibration saved, the same modules run again, planned with the
+   calibrated estimate: the plan's own when ``plan_run`` uses the calibration,
+   otherwise one made from the pieces (``module_tokens`` and ``stage_output_ratios``
+   into ``estimate_task``) and put into the plan before it runs, since the plan's
+   estimate sets each stage's max_tokens, and with it, in this world, the reply's
+   length.
 
 The error of an estimate is |estimate - actual| / actual: for the cost, the plan's
 API dollars against the run's API-equivalent dollars; for the tokens, the module's

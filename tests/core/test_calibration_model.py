@@ -166,3 +166,13 @@ def test_the_estimate_loads_no_api_client():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "≈ 40 tokens (default 4 tokens/line)"
+
+
+def test_a_file_over_the_size_limit_is_refused_unread():
+    path = calibration_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b" " * (1024 * 1024 + 1))
+    with pytest.raises(CalibrationFileError) as info:
+        load_calibration()
+    assert str(path) in str(info.value) and "the limit is 1 MiB" in str(info.value)
+    assert path.stat().st_size == 1024 * 1024 + 1

@@ -117,6 +117,28 @@ def entry_from(obj: Any, where: str, fallback_project: str) -> Entry | None:
     )
 
 
+def _repeat_key(line: bytes) -> bytes | None:
+    """The line's ``requestId`` value and ``usage`` object, as bytes; None when they
+    are not written the compact way Claude Code writes them. Claude Code logs a message
+    once per content block: a line with the key of one already read (same request,
+    same usage) would give the same entry, so it is not parsed again."""
+    request = line.find(b'"requestId":"')
+    usage = line.find(b'"usage":{')
+    if request < 0 or usage < 0:
+        return None
+    request += 13
+    request_end = line.find(b'"', request)
+    start = usage + 8
+    depth, i = 1, start + 1
+    while depth:
+        close = line.find(b"}", i)
+        if close < 0:
+            return None
+        depth += line.count(b"{", i, close) - 1
+        i = close + 1
+    return line[request:request_end] + b" " + line[start:i]
+
+
 def parse_lines(data: bytes, base_offset: int, source: str, fallback_project: str) -> tuple[list[Entry], int, int]:
     """The entries in the complete lines of ``data`` (bytes read at ``base_offset``
     of the file ``source`` names), how many bytes those lines span (a last line
@@ -125,6 +147,7 @@ def parse_lines(data: bytes, base_offset: int, source: str, fallback_project: st
     entries: list[Entry] = []
     skipped = 0
     pos = 0
+    read: set[bytes] = set()
     for line in data[:end].split(b"\n"):
         start = pos
         pos += len(line) + 1
@@ -137,6 +160,9 @@ def parse_lines(data: bytes, base_offset: int, source: str, fallback_project: st
             continue
         if _USAGE_KEY not in line and _ASSISTANT not in line:
             continue
+        key = _repeat_key(line)
+        if key is not None and key in read:
+            continue
         try:
             entry = entry_from(json.loads(line), f"{source}:{base_offset + start}", fallback_project)
         except (_Skip, ValueError, RecursionError):
@@ -144,4 +170,6 @@ def parse_lines(data: bytes, base_offset: int, source: str, fallback_project: st
             continue
         if entry is not None:
             entries.append(entry)
+            if key is not None:
+                read.add(key)
     return entries, end, skipped

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 16 * 1024 * 1024
 #: How many first bytes of a file are compared to notice it was rewritten.
 HEAD_BYTES = 256
+#: Message ids per ``IN (...)`` lookup (SQLite allows 32,766 parameters since 3.32).
+_IDS_PER_QUERY = 500
 
 Grouping = Literal["day", "project", "model"]
 _GROUP_SQL: dict[str, str] = {
@@ -73,6 +75,22 @@ class _FileRow:
     mtime_ns: int
     offset: int
     head: bytes
+
+
+@dataclass
+class _Held:
+    """A message's entry as the cache holds it (``rowid``) or as this read adds it (``entry``)."""
+
+    rowid: int | None
+    request_id: str
+    sidechain: bool
+    total: int
+    file_id: int
+    entry: Entry | None = None
+
+    @classmethod
+    def of(cls, entry: Entry, file_id: int) -> _Held:
+        return cls(None, entry.request_id, entry.sidechain, entry.total, file_id, entry)
 
 
 def _better(candidate: Entry, sidechain: bool, total: int) -> bool:
@@ -263,38 +281,43 @@ class UsageReader:
 
     @staticmethod
     def _store(conn: sqlite3.Connection, entries: list[Entry], file_id: int) -> int:
-        """Insert, replace or drop each entry by the deduplication rules; the count of new rows."""
-        batch: dict[tuple[str, str], Entry] = {}
-        for entry in entries:
-            key = (entry.message_id, entry.request_id)
-            kept = batch.get(key)
-            if kept is None or _better(entry, kept.sidechain, kept.total):
-                batch[key] = entry
-        new = 0
+        """Insert, replace or drop each entry by the deduplication rules; the count of
+        new messages. What the cache holds of these messages is read in one go, the
+        rules run in memory, and the changes are written in one go."""
+        ids = list({entry.message_id for entry in entries})
+        held: dict[str, list[_Held]] = {}
+        for i in range(0, len(ids), _IDS_PER_QUERY):
+            part = ids[i : i + _IDS_PER_QUERY]
+            for rowid, message_id, request_id, sidechain, total, owner in conn.execute(
+                "SELECT rowid, message_id, request_id, sidechain, input + output + cache_creation + cache_read,"
+                f" file_id FROM entries WHERE message_id IN ({','.join('?' * len(part))})",
+                part,
+            ):
+                held.setdefault(message_id, []).append(_Held(rowid, request_id, bool(sidechain), total, owner))
+        replaced: list[int] = []
         overlaps: set[int] = set()
-        for entry in batch.values():
-            rows = conn.execute(
-                "SELECT rowid, request_id, sidechain, input + output + cache_creation + cache_read, file_id"
-                " FROM entries WHERE message_id = ?",
-                (entry.message_id,),
-            ).fetchall()
-            match = next((r for r in rows if r[1] == entry.request_id), None)
+        for entry in entries:
+            rows = held.setdefault(entry.message_id, [])
+            match = next((r for r in rows if r.request_id == entry.request_id), None)
             if match is None:
-                match = next((r for r in rows if entry.sidechain or r[2]), None)
+                match = next((r for r in rows if entry.sidechain or r.sidechain), None)
             if match is None:
-                _insert(conn, entry, file_id)
-                new += 1
+                rows.append(_Held.of(entry, file_id))
                 continue
-            if match[4] != file_id:
-                overlaps.add(match[4])
-            if _better(entry, bool(match[2]), match[3]):
-                conn.execute("DELETE FROM entries WHERE rowid = ?", (match[0],))
-                _insert(conn, entry, file_id)
+            if match.file_id != file_id:
+                overlaps.add(match.file_id)
+            if _better(entry, match.sidechain, match.total):
+                if match.rowid is not None:
+                    replaced.append(match.rowid)
+                rows[rows.index(match)] = _Held.of(entry, file_id)
+        inserts = [_row(r.entry, file_id) for rows in held.values() for r in rows if r.entry is not None]
+        conn.executemany("DELETE FROM entries WHERE rowid = ?", [(rowid,) for rowid in replaced])
+        conn.executemany(_INSERT, inserts)
         conn.executemany(
             "INSERT OR IGNORE INTO overlaps (file_id, other_id) VALUES (?, ?)",
             [pair for other in overlaps for pair in ((file_id, other), (other, file_id))],
         )
-        return new
+        return len(inserts) - len(replaced)
 
     # ---- the questions ------------------------------------------------------
 
@@ -400,26 +423,28 @@ class UsageReader:
         return int(self._query("SELECT coalesce(sum(skipped), 0) FROM files")[0][0])
 
 
-def _insert(conn: sqlite3.Connection, entry: Entry, file_id: int) -> None:
-    conn.execute(
-        "INSERT INTO entries (message_id, request_id, ts, model, project, session_id, input, output,"
-        " cache_creation, cache_creation_1h, cache_read, sidechain, file_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            entry.message_id,
-            entry.request_id,
-            entry.ts_ms,
-            entry.model,
-            entry.project,
-            entry.session_id,
-            entry.input,
-            entry.output,
-            entry.cache_creation,
-            entry.cache_creation_1h,
-            entry.cache_read,
-            int(entry.sidechain),
-            file_id,
-        ),
+_INSERT = (
+    "INSERT INTO entries (message_id, request_id, ts, model, project, session_id, input, output,"
+    " cache_creation, cache_creation_1h, cache_read, sidechain, file_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _row(entry: Entry, file_id: int) -> tuple[object, ...]:
+    return (
+        entry.message_id,
+        entry.request_id,
+        entry.ts_ms,
+        entry.model,
+        entry.project,
+        entry.session_id,
+        entry.input,
+        entry.output,
+        entry.cache_creation,
+        entry.cache_creation_1h,
+        entry.cache_read,
+        int(entry.sidechain),
+        file_id,
     )
 
 

@@ -15,7 +15,12 @@ RECOMMEND_KEYS = {
     "mode",
     "reason",
     "tokens",
+    "tokens_low",
+    "tokens_high",
+    "tokens_basis",
+    "calibrated",
     "monetary_cost",
+    "api_cost",
     "fits_in_context",
     "generated",
 }

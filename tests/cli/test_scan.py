@@ -9,19 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_recommend_cli import RECOMMEND_KEYS as ROW_KEYS  # the same row
 
-ROW_KEYS = {
-    "path",
-    "task",
-    "lines",
-    "category",
-    "mode",
-    "reason",
-    "tokens",
-    "monetary_cost",
-    "fits_in_context",
-    "generated",
-}
 TOTAL_KEYS = {"files", "lines", "tokens", "monetary_cost"}
 
 # relative path -> code lines, for every file the scan must count in TREE
@@ -97,7 +86,8 @@ def scan_json(attune_cmd, cli_env, *args: str, cwd: Path | None = None) -> dict:
 
 def test_json_rows_totals_and_skipped(tree, attune_cmd, cli_env):
     doc = scan_json(attune_cmd, cli_env, str(tree))
-    assert set(doc) == {"schema_version", "root", "task", "files", "totals", "skipped"} and doc["schema_version"] == 1
+    assert set(doc) == {"schema_version", "root", "task", "files", "totals", "skipped", "calibration_problem"}
+    assert doc["schema_version"] == 1 and doc["calibration_problem"] is None
     assert doc["root"] == str(tree.resolve())
     rows = {row["path"]: row for row in doc["files"]}
     assert {path: row["lines"] for path, row in rows.items()} == EXPECTED_ROWS

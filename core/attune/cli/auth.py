@@ -15,7 +15,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from attune.cli.common import EXIT_OK, CliError, UsageError, add_task_option, print_json, stdin_is_terminal
+from attune.cli.common import (
+    EXIT_OK,
+    CliError,
+    UsageError,
+    add_task_option,
+    print_json,
+    stdin_is_terminal,
+    warn_calibration,
+)
 
 _SETUP_FIELDS = {  # CLI flag dest -> strategy field
     "tier": "subscription_tier",
@@ -194,11 +202,11 @@ def cmd_auth_restore(args: argparse.Namespace | None = None) -> int:
 
 
 def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
+    from attune.models.advice import GENERATED_CAUTION, advise, load_context
+    from attune.models.advice.rows import report_row
     from attune.models.errors import NotRegularFileError
     from attune.models.formatting import format_count, format_money
     from attune.models.loc.counter import analyze_file
-    from attune.models.strategy.estimates import estimate_task
-    from attune.models.strategy.reports import GENERATED_CAUTION, load_strategy_for_report, report_for_loc
 
     args = _args(args, "recommend")
     path = Path(args.file)
@@ -206,13 +214,16 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
         raise UsageError(f"{path}: no such file")
     if path.is_dir():
         raise UsageError(f"{path} is a directory; use `attune scan {path}` for a tree")
-    strategy = load_strategy_for_report()
+    context = load_context()
+    warn_calibration(context.calibration_problem)
+    strategy = context.strategy
     try:
         loc = analyze_file(path)
     except NotRegularFileError as exc:  # a FIFO or a device, like a directory: not a FILE
         raise UsageError(str(exc)) from None
     task = getattr(args, "task", "document")
-    report = report_for_loc(path, loc, strategy, task)
+    advice = advise(context, loc.code_lines, language=loc.language, size_bytes=loc.size_bytes, task=task)
+    report = report_row(str(path), advice, bool(loc.generated))
     if args.json:
         print_json(report)
         return EXIT_OK
@@ -227,10 +238,9 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
         pipeline = get_task(task)
         print(f"  Task:          {task} — {pipeline.description}")
     print(f"  Recommended:   {report['mode']} — {report['reason']}")
-    api = estimate_task(task, lines=report["lines"], mode="api", strategy=strategy)
     cost = format_money(report["monetary_cost"])
-    also = "" if report["mode"] == "api" else f" (API would be ≈{format_money(round(api.total_cost, 6))})"
-    print(f"  Estimate:      ≈{format_count(report['tokens'])} tokens, {cost}{also}")
+    also = "" if report["mode"] == "api" else f" (API would be ≈{format_money(report['api_cost'])})"
+    print(f"  Estimate:      ≈{format_count(report['tokens'])} tokens ({report['tokens_basis']}), {cost}{also}")
     if not report["fits_in_context"]:
         print("  Warning:       the module does not fit in that mode's context window.")
     if report["generated"]:

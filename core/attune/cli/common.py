@@ -150,6 +150,13 @@ def configure_logging(verbose: int, log_level: str | None) -> None:
     logging.getLogger("attune").setLevel(numeric)
 
 
+def warn_calibration(problem: str | None) -> None:
+    """One line on stderr when the calibration file is unusable: the estimates that
+    follow use the defaults, and the file is left as it is."""
+    if problem:
+        print(f"attune: warning: {problem} Estimates use the defaults until it is fixed.", file=sys.stderr)
+
+
 def stdin_is_terminal() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()

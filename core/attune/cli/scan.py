@@ -9,9 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from attune.cli.common import EXIT_OK, UsageError, add_task_option, print_json, stderr_is_terminal
+from attune.cli.common import (
+    EXIT_OK,
+    UsageError,
+    add_task_option,
+    print_json,
+    stderr_is_terminal,
+    warn_calibration,
+)
 
 _PROGRESS_AFTER_FILES = 200  # show progress for a tree this big ...
 _PROGRESS_AFTER_SECONDS = 0.5  # ... or for a scan taking this long
@@ -48,7 +55,9 @@ class _Progress:
 
 
 def _print_table(report: dict[str, Any], not_source: int, ignored: int) -> None:
-    from attune.models.formatting import format_count, format_money
+    from collections import Counter
+
+    from attune.models.formatting import format_count, format_money, plural
 
     rows = report["files"]
     if report["task"] != "document":
@@ -77,6 +86,9 @@ def _print_table(report: dict[str, Any], not_source: int, ignored: int) -> None:
         for name, t in totals[key].items():
             print(line(name, t))
     print(line("all files", totals))
+    if rows:  # what the tokens rest on: calibration where a language has one
+        bases = Counter(r["tokens_basis"] for r in rows)
+        print("\nTokens: " + "; ".join(f"{plural(n, 'file')} ({basis})" for basis, n in sorted(bases.items())))
     generated = sum(1 for r in rows if r["generated"])
     if generated:
         print(f"\n{generated} generated file(s): their size may not reflect code anyone edits by hand.")
@@ -103,16 +115,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
 
-    from attune.models.loc.scan import ReportBuilder, scan_tree
+    from attune.models.loc.scan import scan_tree
 
+    if TYPE_CHECKING:
+        from attune.models.advice import ReportBuilder
     builders: list[ReportBuilder] = []
 
     def load_strategy() -> None:
-        # pydantic and the strategy load while the workers count; then each
-        # file is priced here as its count arrives
-        from attune.models.strategy.reports import load_strategy_for_report
+        # pydantic, the strategy and the calibration load while the workers count;
+        # then each file is priced here as its count arrives
+        from attune.models.advice import ReportBuilder, load_context
 
-        builders.append(ReportBuilder(load_strategy_for_report(), args.task))
+        context = load_context()
+        warn_calibration(context.calibration_problem)
+        builders.append(ReportBuilder(context, args.task))
 
     progress = _Progress()
     try:

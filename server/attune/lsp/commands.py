@@ -94,14 +94,16 @@ def auth_status(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
 # ---- per document -------------------------------------------------------------
 
 
-def _strategy_or_fail(ls: AttuneServer, command: str) -> Any:
+def _context_or_fail(ls: AttuneServer, command: str) -> Any:
+    """The EstimateContext (strategy, calibration, subscription block), or
+    RequestFailed while the strategy file is unusable."""
     watcher = ls.strategy_watcher
     watcher.check()  # a command may run before the next poll tick
     if watcher.problem is not None:
         raise RequestFailed(
             f"{command}: strategy file invalid — {watcher.problem}; run `attune auth reset` or fix the file"
         )
-    return watcher.strategy
+    return ls.estimate_context()
 
 
 async def _analysed(ls: AttuneServer, command: str, uri: str) -> Any:
@@ -113,14 +115,14 @@ async def _analysed(ls: AttuneServer, command: str, uri: str) -> Any:
 
 @server.command(protocol.RECOMMEND)
 async def recommend(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
-    from attune.models.strategy.reports import report_for_loc
+    from attune.models.advice import report_for_loc
 
     from .arguments import UriArgs, parse_args
 
     args = parse_args(protocol.RECOMMEND, UriArgs, arguments)
-    strategy = _strategy_or_fail(ls, protocol.RECOMMEND)
+    context = _context_or_fail(ls, protocol.RECOMMEND)
     analysis = await _analysed(ls, protocol.RECOMMEND, args.uri)
-    return report_for_loc(analysis.path, analysis.loc, strategy)
+    return report_for_loc(analysis.path, analysis.loc, context)
 
 
 def _what_if(strategy: Any, args: Any) -> tuple[Any, dict[str, str]]:
@@ -142,19 +144,24 @@ def _what_if(strategy: Any, args: Any) -> tuple[Any, dict[str, str]]:
 
 @server.command(protocol.SHOW_DETAILS)
 async def show_details(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
+    import dataclasses
+
+    from attune.models.advice import GENERATED_CAUTION, report_for_loc
     from attune.models.pricing.pipeline import pipeline_description
-    from attune.models.strategy.reports import GENERATED_CAUTION, report_for_loc
 
     from .arguments import ShowDetailsArgs, parse_args
 
     args = parse_args(protocol.SHOW_DETAILS, ShowDetailsArgs, arguments)
-    strategy, what_if = _what_if(_strategy_or_fail(ls, protocol.SHOW_DETAILS), args)
+    context = _context_or_fail(ls, protocol.SHOW_DETAILS)
+    strategy, what_if = _what_if(context.strategy, args)
+    context = dataclasses.replace(context, strategy=strategy)
     analysis = await _analysed(ls, protocol.SHOW_DETAILS, args.uri)
     lines = analysis.loc.code_lines
     exact = ls.analyses.exact_for(analysis)
     details = {
         "uri": args.uri,
-        "report": report_for_loc(analysis.path, analysis.loc, strategy),
+        "report": report_for_loc(analysis.path, analysis.loc, context),
+        "calibration_problem": context.calibration_problem,
         "pros_cons": strategy.get_pros_cons(lines),
         "formula": pipeline_description(),
         "thresholds": {
@@ -256,12 +263,12 @@ async def _plan(ls: AttuneServer, command: str, args: Any) -> Any:
     from attune.models.errors import AttuneError
     from attune.models.runs import plan_run
 
-    strategy = _strategy_or_fail(ls, command)
+    context = _context_or_fail(ls, command)
     path = _run_path(command, args.uri)
     mode = getattr(args, "mode", None)
     try:
         return await asyncio.to_thread(
-            plan_run, args.task, path, mode=None if mode is None else mode.value, strategy=strategy
+            plan_run, args.task, path, mode=None if mode is None else mode.value, context=context
         )
     except (OSError, ValueError, AttuneError) as exc:  # unknown task, unreadable file, no subscription
         raise RequestFailed(f"{command}: {exc}") from None

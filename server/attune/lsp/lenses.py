@@ -21,12 +21,14 @@ _MODE_LABELS = {"subscription": "Subscription", "api": "API", "auto": "Auto"}
 
 def lens_texts(
     analysis: Analysis,
-    strategy: Any,
+    context: Any,
     strategy_problem: str | None,
     settings: LensSettings,
     exact_tokens: int | None = None,
 ) -> list[str]:
-    """The lens lines, top to bottom; never empty, never a blank line."""
+    """The lens lines, top to bottom; never empty, never a blank line. ``context`` is
+    the core's ``EstimateContext`` (strategy, calibration, subscription block)."""
+    from attune.models.advice import advise
     from attune.models.formatting import format_count, plural
 
     if strategy_problem is not None:
@@ -36,6 +38,8 @@ def lens_texts(
     loc = analysis.loc
     assert loc is not None  # analysed
     lines = loc.code_lines
+    strategy = context.strategy
+    advice = advise(context, lines, language=loc.language, size_bytes=loc.size_bytes, exact_tokens=exact_tokens)
     texts: list[str] = []
     if "size" in settings.show:
         category = strategy.get_module_size_category(lines)
@@ -44,33 +48,35 @@ def lens_texts(
             size += " · generated"
         texts.append(size)
     if "mode" in settings.show:
-        rec = strategy.recommend(lines)
+        rec = advice.recommendation
         texts.append(f"Recommended: {_MODE_LABELS.get(rec.mode.value, rec.mode.value)} — {rec.reason}")
     if "cost" in settings.show:
-        texts.append(_cost_text(strategy, lines, exact_tokens))
+        texts.append(_cost_text(advice))
     return texts or [f"Attune: {format_count(lines)} lines of code (no parts chosen in attune.lens.show)"]
 
 
-def _cost_text(strategy: Any, lines: int, exact_tokens: int | None) -> str:
+def _cost_text(advice: Any) -> str:
     """API money, then the subscription's quota where the plan offers one
-    (``AuthStrategy.offered_modes``): a plan without quota is shown the API only."""
+    (``AuthStrategy.offered_modes``): a plan without quota is shown the API only. The
+    module's tokens are named when they rest on more than the default multiplier (an
+    exact count, or calibration)."""
+    from attune.models.advice.context import EXACT_BASIS
     from attune.models.formatting import format_count, format_money
     from attune.models.strategy.model import AuthMode
 
-    if exact_tokens is not None:
-        api = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.API)
-        text = f"API ≈ {format_money(api['monetary_cost'])}"
-        exact = f"module {format_count(exact_tokens)} tokens, exact"
-        if not strategy.offers(AuthMode.SUBSCRIPTION):
-            return f"{text} ({exact})"
-        sub = strategy.estimate_cost_for_tokens(exact_tokens, AuthMode.SUBSCRIPTION)
-        return f"{text} · subscription $0 (≈{format_count(sub['quota_cost'])} tokens of quota · {exact})"
-    api = strategy.estimate_cost(lines, AuthMode.API)
-    text = f"API ≈ {format_money(api['monetary_cost'])}"
-    if not strategy.offers(AuthMode.SUBSCRIPTION):
-        return text
-    sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
-    return f"{text} · subscription $0 (≈{format_count(sub['tokens_used'])} tokens of quota)"
+    tokens = advice.tokens
+    notes = []
+    if tokens.basis == EXACT_BASIS:
+        notes.append(f"module {format_count(tokens.tokens)} tokens, exact")
+    elif tokens.calibrated:
+        notes.append(f"module ≈{format_count(tokens.tokens)} tokens, {tokens.basis}")
+    api = advice.estimate(AuthMode.API)
+    text = f"API ≈ {format_money(round(api.total_cost, 6))}"
+    if advice.context.strategy.offers(AuthMode.SUBSCRIPTION):
+        sub = advice.estimate(AuthMode.SUBSCRIPTION)
+        notes.insert(0, f"≈{format_count(sub.quota_tokens)} tokens of quota")
+        text += " · subscription $0"
+    return f"{text} ({' · '.join(notes)})" if notes else text
 
 
 def make_lenses(uri: str, texts: list[str]) -> list[types.CodeLens]:

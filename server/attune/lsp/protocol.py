@@ -25,6 +25,7 @@ PREVIEW_TASK = "attune.server.previewTask"
 RUN_TASK = "attune.server.runTask"
 
 BREAKER_STATUS_NOTIFICATION = "attune/breakerStatus"
+USAGE_NOTIFICATION = "attune/usage"
 
 
 class RequestFailed(JsonRpcException):

@@ -1,5 +1,6 @@
 """The Attune language server (pygls 2): the server object, its lifecycle, documents
-and code lenses, strategy watching and ``attune/breakerStatus`` notifications. The
+and code lenses, strategy and calibration watching, and the ``attune/breakerStatus``
+and ``attune/usage`` notifications. The
 ``attune.server.*`` commands register themselves on it in ``commands``.
 
 Import cost matters (spawn -> initialize is benchmarked against a bare pygls
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
     from .documents import DocumentAnalyses
     from .runs_view import LastRuns
     from .settings import Settings
+    from .usage_view import UsageWatcher
     from .watchers import BreakerWatcher, ReportOnce, StrategyWatcher
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ class AttuneServer(LanguageServer):
         self._settings: Settings | None = None
         self._strategy_watcher: StrategyWatcher | None = None
         self._breaker_watcher: BreakerWatcher | None = None
+        self._usage_watcher: UsageWatcher | None = None
         self._analyses: DocumentAnalyses | None = None
         self._reports: ReportOnce | None = None
         self._last_runs: LastRuns | None = None
@@ -145,6 +148,40 @@ class AttuneServer(LanguageServer):
                 lambda payload: self.protocol.notify(BREAKER_STATUS_NOTIFICATION, payload), self.reports
             )
         return self._breaker_watcher
+
+    @property
+    def usage_watcher(self) -> UsageWatcher:
+        if self._usage_watcher is None:
+            from .protocol import USAGE_NOTIFICATION
+            from .usage_view import UsageWatcher
+
+            self._usage_watcher = UsageWatcher(
+                lambda payload: self.protocol.notify(USAGE_NOTIFICATION, payload),
+                self._block_changed,
+                self._block_budget,
+                self.reports,
+            )
+        return self._usage_watcher
+
+    def _block_budget(self) -> int | None:
+        strategy = self.strategy_watcher.strategy
+        return strategy.subscription_block_budget_tokens if strategy is not None else None
+
+    def _block_changed(self, block: Any) -> None:
+        if self._block_budget() is not None:  # only a budget makes the block change a recommendation
+            self.request_lens_refresh()
+
+    def estimate_context(self) -> Any:
+        """The core's EstimateContext for the lenses and commands: the watched
+        strategy and calibration, and the subscription's current block. None while
+        the strategy file is unusable."""
+        from attune.models.advice import EstimateContext
+
+        watcher = self.strategy_watcher
+        if watcher.strategy is None:
+            return None
+        block = self._usage_watcher.block if self._usage_watcher is not None else None
+        return EstimateContext(watcher.strategy, watcher.calibration, watcher.calibration_problem, block)
 
     @property
     def analyses(self) -> DocumentAnalyses:
@@ -212,12 +249,15 @@ class AttuneServer(LanguageServer):
         _ = self.strategy_watcher  # load now, so the first lens request finds it
         self._tasks.append(asyncio.ensure_future(self.strategy_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self.breaker_watcher.run()))
+        self._tasks.append(asyncio.ensure_future(self.usage_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self.last_runs.watch(self.request_lens_refresh, self.reports)))
 
     def stop_background(self) -> None:
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
+        if self._usage_watcher is not None:
+            self._usage_watcher.close()
 
     # ---- the connection -------------------------------------------------------
 
@@ -313,7 +353,9 @@ async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[typ
         return []
     watcher = ls.strategy_watcher
     analysis = await ls.analyses.get(uri)
-    texts = lens_texts(analysis, watcher.strategy, watcher.problem, ls.settings.lens, ls.analyses.exact_for(analysis))
+    texts = lens_texts(
+        analysis, ls.estimate_context(), watcher.problem, ls.settings.lens, ls.analyses.exact_for(analysis)
+    )
     path = uri_path(uri)
     if path is not None and analysis.analysed and watcher.problem is None and "cost" in ls.settings.lens.show:
         last = await ls.last_runs.text_for(path)

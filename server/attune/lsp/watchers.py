@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .breaker_view import breaker_payload, next_retry_at
@@ -41,27 +42,35 @@ class ReportOnce:
             logger.info("%s: working again", key)
 
 
+def _file_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class StrategyWatcher:
-    """Holds the loaded strategy (or the reason it cannot be loaded) and reloads it
-    when the file's (mtime_ns, size, inode) change."""
+    """Holds the loaded strategy and calibration (or the reasons they cannot be
+    loaded) and reloads both when either file's (mtime_ns, size, inode) change."""
 
     def __init__(self, on_change: Callable[[bool], None], reports: ReportOnce) -> None:
+        from attune.models.calibration.model import calibration_path
         from attune.models.strategy.model import strategy_file_path
 
         self.path = strategy_file_path()
+        self.calibration_path = calibration_path()
         self.strategy: Any = None  # AuthStrategy
         self.problem: str | None = None  # why the file cannot be used
+        self.calibration: Any = None  # Calibration, None when missing or unusable
+        self.calibration_problem: str | None = None
         self.generation = 0
-        self._stat: tuple[int, int, int] | str | None = "unread"
+        self._stat: tuple[Any, Any] | str = "unread"
         self._on_change = on_change
         self._reports = reports
 
-    def _stat_key(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+    def _stat_key(self) -> tuple[Any, Any]:
+        return (_file_key(self.path), _file_key(self.calibration_path))
 
     def check(self) -> bool:
         """Reload when the file changed, then tell ``on_change``; True when it did."""
@@ -75,6 +84,7 @@ class StrategyWatcher:
         return True
 
     def _load(self) -> None:
+        from attune.models.calibration.model import CalibrationFileError, load_calibration
         from attune.models.strategy.model import AuthStrategy, StrategyFileError
 
         try:
@@ -83,6 +93,12 @@ class StrategyWatcher:
         except StrategyFileError as exc:
             self.strategy, self.problem = None, exc.problem
             self._reports.failed("strategy file", str(exc))
+        try:  # an unusable calibration is reported; estimates fall back to the defaults
+            self.calibration, self.calibration_problem = load_calibration(self.calibration_path), None
+            self._reports.ok("calibration file")
+        except CalibrationFileError as exc:
+            self.calibration, self.calibration_problem = None, str(exc)
+            self._reports.failed("calibration file", str(exc))
         self.generation += 1
         logger.info("Strategy %s (generation %d)", "invalid" if self.problem else "loaded", self.generation)
 

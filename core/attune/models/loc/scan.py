@@ -47,13 +47,10 @@ from attune.models.loc.counter import (
 if TYPE_CHECKING:  # pathspec is imported only when a tree has a .gitignore
     from pathspec import GitIgnoreSpec
 
-    from attune.models.strategy.model import AuthStrategy
-
 __all__ = [
     "PARALLEL_MIN_FILES",
     "SKIP_DIRS",
     "VENV_NAMES",
-    "ReportBuilder",
     "ScanResult",
     "SkippedFile",
     "max_workers",
@@ -367,70 +364,3 @@ def scan_tree(
     result.skipped.sort(key=lambda item: item.path)
     result.workers = workers
     return result
-
-
-# ---- the report -------------------------------------------------------------------
-
-
-def _empty_total() -> dict[str, Any]:
-    return {"files": 0, "lines": 0, "tokens": 0, "monetary_cost": 0.0}
-
-
-def _add(total: dict[str, Any], row: dict[str, Any]) -> None:
-    total["files"] += 1
-    total["lines"] += row["lines"]
-    total["tokens"] += row["tokens"]
-    total["monetary_cost"] += row["monetary_cost"]
-
-
-def _rounded(total: dict[str, Any]) -> dict[str, Any]:
-    return {**total, "monetary_cost": round(total["monetary_cost"], 6)}
-
-
-class ReportBuilder:
-    """Rows and totals of `attune scan --json`, built file by file, so the CLI
-    can price files while the workers are still counting.
-
-    A row is ``reports.report_for_loc`` (the same row `attune auth recommend`
-    prints). It depends only on the code lines and the generated flag (and the
-    strategy), so each distinct pair is priced once and copied per path."""
-
-    def __init__(self, strategy: AuthStrategy, task: str = "document") -> None:
-        from attune.models.strategy.reports import report_for_loc
-
-        self._report_for_loc = report_for_loc
-        self._strategy = strategy
-        self._task = task
-        self._priced: dict[tuple[int, bool], dict[str, Any]] = {}
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, rel: str, loc: LocResult) -> None:
-        key = (loc.code_lines, loc.generated)
-        row = self._priced.get(key)
-        if row is None:
-            row = self._priced[key] = self._report_for_loc(rel, loc, self._strategy, self._task)
-        self.rows.append({**row, "path": rel})
-
-    def finish(self, result: ScanResult) -> dict[str, Any]:
-        """The document: root, rows sorted by path, totals per size category
-        and per mode the plan offers (and overall), skipped files with their reasons."""
-        rows = sorted(self.rows, key=lambda row: row["path"])
-        by_category = {c: _empty_total() for c in ("small", "medium", "large")}
-        # only the modes the plan offers: no subscription total for a plan without quota
-        by_mode = {m.value: _empty_total() for m in self._strategy.offered_modes}
-        overall = _empty_total()
-        for row in rows:
-            _add(by_category.setdefault(row["category"], _empty_total()), row)
-            _add(by_mode.setdefault(row["mode"], _empty_total()), row)
-            _add(overall, row)
-        return {
-            "root": str(result.root),
-            "task": self._task,
-            "files": rows,
-            "totals": {
-                "by_category": {k: _rounded(v) for k, v in by_category.items()},
-                "by_mode": {k: _rounded(v) for k, v in by_mode.items()},
-                **_rounded(overall),
-            },
-            "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-        }

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from attune.models.errors import AttuneError
 
 if TYPE_CHECKING:
+    from attune.models.advice import EstimateContext
     from attune.models.llm.executor import EmpathyLLMExecutor
     from attune.models.pricing.pipeline import TaskEstimate, TaskPipeline
     from attune.models.strategy.model import AuthStrategy
@@ -181,28 +182,32 @@ class RunResult:
 
 
 def plan_run(
-    task: str | TaskPipeline, path: str | Path, *, mode: str | None = None, strategy: AuthStrategy | None = None
+    task: str | TaskPipeline,
+    path: str | Path,
+    *,
+    mode: str | None = None,
+    strategy: AuthStrategy | None = None,
+    context: EstimateContext | None = None,
 ) -> RunPlan:
-    """Read and count the file, decide the mode, price the stages. Sends nothing."""
+    """Read and count the file, decide the mode, price the stages. Sends nothing.
+
+    ``context`` (strategy, calibration, subscription block) defaults to the saved
+    ones, with ``strategy`` in place of the saved strategy when given."""
+    from attune.models.advice import advise, load_context
     from attune.models.loc.counter import analyze_text, read_source
-    from attune.models.pricing.pipeline import get_task, task_names
-    from attune.models.strategy.estimates import estimate_task
-    from attune.models.strategy.model import AuthMode, AuthStrategy
+    from attune.models.pricing.pipeline import get_task
+    from attune.models.strategy.model import AuthMode
 
     pipeline = get_task(task) if isinstance(task, str) else task
     file = Path(path)
     text, encoding, size = read_source(file)
     loc = analyze_text(text, filename=file, size_bytes=size, encoding=encoding)
-    strategy = strategy if strategy is not None else AuthStrategy.load()
+    context = context if context is not None else load_context(strategy)
+    strategy = context.strategy
     lines = loc.code_lines
+    advice = advise(context, lines, language=loc.language, size_bytes=loc.size_bytes, task=pipeline)
     if mode is None or AuthMode(mode) is AuthMode.AUTO:
-        # the reason quotes this task's API price (a task built in code: the default task's)
-        rec = (
-            strategy.recommend(lines, task=pipeline.name)
-            if pipeline.name in task_names()
-            else strategy.recommend(lines)
-        )
-        chosen, reason = rec.mode, rec.reason
+        chosen, reason = advice.recommendation.mode, advice.recommendation.reason
     else:
         chosen = AuthMode(mode)
         if not strategy.offers(chosen):
@@ -211,8 +216,7 @@ def plan_run(
                 "on the subscription; run on the API with --mode api"
             )
         reason = f"You asked for the {'API' if chosen is AuthMode.API else 'subscription'} (--mode {chosen.value})."
-    estimate = estimate_task(pipeline, lines=lines, mode=chosen, strategy=strategy)
-    return RunPlan(pipeline, file, text, loc.language, lines, chosen.value, reason, estimate)
+    return RunPlan(pipeline, file, text, loc.language, lines, chosen.value, reason, advice.estimate(chosen))
 
 
 # ---- running ---------------------------------------------------------------------------

@@ -11,12 +11,10 @@ Python, JavaScript and C headers, chosen by a seeded stratified sample.
 2. Before: the ``document`` task run over each held-out module in API mode
    (``plan_run`` + ``execute_plan`` through the real SDK against the fake), with no
    calibration: the default 4 tokens per code line and the task file's output ratios.
-3. After: the calibration saved, the same modules run again, planned with the
-   calibrated estimate: the plan's own when ``plan_run`` uses the calibration,
-   otherwise one made from the pieces (``module_tokens`` and ``stage_output_ratios``
-   into ``estimate_task``) and put into the plan before it runs, since the plan's
-   estimate sets each stage's max_tokens, and with it, in this world, the reply's
-   length.
+3. After: the calibration saved, the same modules run again: ``plan_run`` prices
+   them with it (tokens per byte x the file's bytes, the learned output ratios).
+   The plan's estimate also sets each stage's max_tokens, and with it, in this
+   world, the reply's length.
 
 The error of an estimate is |estimate - actual| / actual: for the cost, the plan's
 API dollars against the run's API-equivalent dollars; for the tokens, the module's
@@ -40,15 +38,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibration_world import STRATA, Actual, Corpus, Module, World, choose_corpus
-
-if TYPE_CHECKING:
-    from attune.models.pricing.pipeline import TaskEstimate
-    from attune.models.runs.runner import RunPlan
 
 TASK = "document"
 GOAL_MEDIAN, GOAL_P90 = 0.15, 0.35
@@ -133,37 +127,6 @@ async def calibrate(world: World, modules: Sequence[Module], paths: Sequence[str
     return calibration, notes
 
 
-# ---- the calibrated estimate ------------------------------------------------------------
-
-
-def calibrated_estimate(calibration: Any, plan: RunPlan) -> TaskEstimate:
-    """The plan's estimate made from the pieces of calibration: ``module_tokens`` for
-    the module's tokens and the learned output ratios of the task's stages."""
-    from attune.models.calibration import module_tokens, stage_output_ratios
-    from attune.models.strategy.estimates import estimate_task
-    from attune.models.strategy.model import AuthStrategy
-
-    mt = module_tokens(
-        plan.lines,
-        language=plan.language,
-        size_bytes=len(plan.text.encode("utf-8", "surrogatepass")),
-        multiplier=AuthStrategy.load().loc_to_tokens_multiplier,
-        calibration=calibration,
-    )
-    return estimate_task(
-        plan.task,
-        lines=plan.lines,
-        tokens=mt.tokens,
-        mode="api",
-        output_ratios=stage_output_ratios(calibration, plan.task.name),
-        tokens_basis=mt.basis,
-    )
-
-
-def stage_tokens(estimate: TaskEstimate) -> dict[str, tuple[int, int]]:
-    return {s.stage: (s.input_tokens, s.output_tokens) for s in estimate.stages}
-
-
 # ---- measuring --------------------------------------------------------------------------
 
 
@@ -177,34 +140,20 @@ async def measure(world: World, corpus: Corpus) -> dict[str, Any]:
     calibration, notes = await calibrate(world, corpus.calibration, cal_paths)
     before = await world.run(TASK, corpus.held_out, held_paths)  # no calibration file yet
     save_calibration(calibration)
-    uncalibrated = {b.module.source: stage_tokens_of(b) for b in before}
-    from_plan_run: list[bool] = []
-
-    def replan(module: Module, plan: RunPlan) -> RunPlan:
-        # plan_run that uses the calibration changes the estimate: its own is the one users see
-        if (plan.estimate.tokens, stage_tokens(plan.estimate)) != uncalibrated[module.source]:
-            from_plan_run.append(True)
-            return plan
-        from_plan_run.append(False)
-        return dataclasses.replace(plan, estimate=calibrated_estimate(calibration, plan))
-
-    after = await world.run(TASK, corpus.held_out, held_paths, replan=replan)
+    after = await world.run(TASK, corpus.held_out, held_paths)  # plan_run reads the calibration
     elapsed = time.perf_counter() - t0
+    for a in after:
+        if not a.tokens_basis.startswith("calibrated") or len(a.calibrated_stages) != len(a.planned_stages):
+            raise SystemExit(
+                f"bench_calibration: the plan for {a.path} after calibration rests on {a.tokens_basis!r} "
+                f"with calibrated stages {list(a.calibrated_stages)}: plan_run did not use the calibration"
+            )
     return {
         "rows": [Row(b.module, b, a) for b, a in zip(before, after, strict=True)],
         "calibration": calibration,
         "notes": notes,
-        "after_estimate_from": "plan_run"
-        if all(from_plan_run)
-        else "module_tokens + stage_output_ratios (plan_run does not use the calibration)"
-        if not any(from_plan_run)
-        else f"plan_run for {sum(from_plan_run)} of {len(from_plan_run)} modules",
         "elapsed_s": elapsed,
     }
-
-
-def stage_tokens_of(actual: Actual) -> tuple[int, dict[str, tuple[int, int]]]:
-    return actual.planned_tokens, actual.planned_stages
 
 
 # ---- the report -------------------------------------------------------------------------
@@ -324,7 +273,6 @@ def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> 
         "pool_sizes": corpus.pool_sizes,
         "error": "abs(estimate - actual) / actual",
         "goal": {"median": GOAL_MEDIAN, "p90": GOAL_P90},
-        "after_estimate_from": result["after_estimate_from"],
         "overall": overall,
         "languages": languages,
         "strata": strata,
@@ -353,6 +301,7 @@ def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> 
                 "tokens": r.actual_tokens,
                 "tokens_before": r.before.planned_tokens,
                 "tokens_after": r.after.planned_tokens,
+                "tokens_after_basis": r.after.tokens_basis,
                 "cost_before": round(r.before.planned_cost, 6),
                 "cost_before_run": r.before.cost,
                 "cost_after": round(r.after.planned_cost, 6),
@@ -386,7 +335,7 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
         print(f"| {what} | {pct(b['median'])} | {pct(b['p90'])} | {pct(a['median'])} | {pct(a['p90'])} |")
     goal = "met" if o["cost_after"]["median"] <= GOAL_MEDIAN and o["cost_after"]["p90"] <= GOAL_P90 else "NOT met"
     print(f"\nGoal for the cost after calibration (median <= 15%, p90 <= 35%): {goal}")
-    print(f"After-estimate from: {data['after_estimate_from']}\n")
+    print()
     for title, groups in (("language", data["languages"]), ("code lines", data["strata"])):
         print(f"| {title} | n | cost before | cost after | tokens before | tokens after |  (medians)")
         print("|---|---:|---:|---:|---:|---:|")

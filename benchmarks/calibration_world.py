@@ -32,20 +32,17 @@ import shutil
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "core"))
 
 from support.fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
-
-if TYPE_CHECKING:
-    from attune.models.runs.runner import RunPlan
 
 MIN_CODE_LINES = 20
 MAX_LINES = 3000
@@ -173,6 +170,8 @@ class Actual:
     planned_tokens: int  # the plan's module tokens
     planned_cost: float  # the plan's API dollars
     planned_stages: dict[str, tuple[int, int]]  # stage -> (input, output) tokens planned
+    tokens_basis: str  # what the plan's module tokens rest on
+    calibrated_stages: tuple[str, ...]  # the stages the plan priced with a calibrated ratio
     cost: float  # API-equivalent dollars of the run
     stages: dict[str, tuple[int, int]]  # stage -> (input, output) tokens of the run
     module_tokens: int = 0  # count_tokens of the file
@@ -253,17 +252,9 @@ class World:
 
         return list(await asyncio.gather(*(one(p) for p in paths)))
 
-    async def run(
-        self,
-        task: str,
-        modules: Sequence[Module],
-        paths: Sequence[str],
-        replan: Callable[[Module, RunPlan], RunPlan] | None = None,
-    ) -> list[Actual]:
+    async def run(self, task: str, modules: Sequence[Module], paths: Sequence[str]) -> list[Actual]:
         """Run ``task`` over each module in API mode through the real SDK against the
-        fake (``plan_run`` + ``execute_plan``, one shared executor), a few at a time.
-        ``replan`` may change a plan before it runs (its estimate sets each stage's
-        max_tokens)."""
+        fake (``plan_run`` + ``execute_plan``, one shared executor), a few at a time."""
         from attune.models.llm.executor import EmpathyLLMExecutor
         from attune.models.runs.runner import execute_plan, plan_run
 
@@ -273,8 +264,6 @@ class World:
         async def one(module: Module, path: str) -> Actual:
             async with gate:
                 plan = plan_run(task, path, mode="api")
-                if replan is not None:
-                    plan = replan(module, plan)
                 result = await execute_plan(plan, executor=executor)
             if result.status != "ok":
                 raise SystemExit(f"bench_calibration: the {task} run over {path} ended {result.status}: {result.error}")
@@ -285,6 +274,8 @@ class World:
                 planned_tokens=plan.estimate.tokens,
                 planned_cost=plan.estimate.api_cost,
                 planned_stages={s.stage: (s.input_tokens, s.output_tokens) for s in plan.estimate.stages},
+                tokens_basis=plan.estimate.tokens_basis or "",
+                calibrated_stages=plan.estimate.calibrated_stages,
                 cost=result.api_equivalent_cost,
                 stages={s.stage: (s.input_tokens, s.output_tokens) for s in result.stages},
                 run_id=result.run_id,

@@ -141,12 +141,13 @@ def test_merging_replaces_a_language_and_accumulates_stage_runs():
         RatioSample(run_id=f"new{i}", ratio=0.8, at=NOW + timedelta(hours=1, minutes=i)) for i in range(10)
     ]
     newer = Calibration(
-        languages={"Python": _python(files=40, source="runs")},
+        languages={"Python": _python(files=40), "Go": _python(files=9, source="runs")},
         output_ratios={"document/write": StageRatio.from_samples(newer_samples, "m", NOW)},
     )
     merged = old.merged(newer)
-    assert merged.languages["Python"].files == 40 and merged.languages["Python"].source == "runs"
-    assert merged.languages["Go"].files == 3
+    assert merged.languages["Python"].files == 40
+    # rates from runs alone never replace rates resting on exact counts
+    assert merged.languages["Go"].files == 3 and merged.languages["Go"].source == "count_tokens"
     stage = merged.output_ratios["document/write"]
     assert len(stage.samples) == 20  # the newest 20: all 10 new, the 10 newest old
     assert [s.run_id for s in stage.samples[:10]] == [f"old{i}" for i in range(5, 15)]

@@ -181,14 +181,23 @@ class Calibration(BaseModel):
 
     def merged(self, newer: Calibration) -> Calibration:
         """This calibration updated with ``newer``: a language ``newer`` has replaces
-        this one's entry (its provenance with it); a stage's output ratio keeps the
-        newest ``MAX_STAGE_SAMPLES`` runs of both, one sample per run."""
+        this one's entry (its provenance with it), except that rates learned from runs
+        alone never replace rates resting on exact counts (a run's module tokens are
+        its input less an estimated prompt overhead, an exact count has no guess in
+        it); a stage's output ratio keeps the newest ``MAX_STAGE_SAMPLES`` runs of
+        both, one sample per run."""
         ratios = dict(self.output_ratios)
         for key, stage in newer.output_ratios.items():
             old = ratios.get(key)
             samples = [*old.samples, *stage.samples] if old is not None else list(stage.samples)
             ratios[key] = StageRatio.from_samples(samples, stage.model, stage.measured_at)
-        return Calibration(languages={**self.languages, **newer.languages}, output_ratios=ratios)
+        languages = dict(self.languages)
+        for language, rates in newer.languages.items():
+            old_rates = languages.get(language)
+            if rates.source == "runs" and old_rates is not None and old_rates.source != "runs":
+                continue
+            languages[language] = rates
+        return Calibration(languages=languages, output_ratios=ratios)
 
 
 def _describe(exc: ValidationError) -> str:

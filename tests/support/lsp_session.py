@@ -29,6 +29,7 @@ SERVER = [sys.executable, "-m", "attune.lsp"]
 class Received:
     refreshes: int = 0
     breaker: list[dict[str, Any]] = field(default_factory=list)
+    usage: list[dict[str, Any]] = field(default_factory=list)
 
 
 @attrs.define
@@ -144,6 +145,12 @@ async def start_session(server_env: dict[str, str]):
         @client.feature("attune/breakerStatus")
         def _breaker(ls: LanguageClient, params: Any) -> None:
             received.breaker.append(params)
+
+        keep_raw_params(client, "attune/usage")
+
+        @client.feature("attune/usage")
+        def _usage(ls: LanguageClient, params: Any) -> None:
+            received.usage.append(params)
 
         await client.initialize_session(
             types.InitializeParams(

@@ -1,13 +1,14 @@
 """Reading Claude Code's log lines into usage entries.
 
-Only lines holding a ``"usage"`` key (or an ``"assistant"`` value: an assistant
-entry without usage is a bad line) need parsing. Inside a JSON string quotes are
-escaped (``\\"usage\\"``), so a plain substring test passes over user lines, tool
-results and summaries without parsing them: most of a log's bytes.
+Only lines holding an ``"assistant"`` value (``"type":"assistant"``) need parsing.
+Inside a JSON string quotes are escaped (``\\"assistant\\"``), so a plain substring
+test passes over user messages, tool results and summaries without parsing them:
+most of a log's bytes.
 
 A line is *skipped* (and counted as such) when it is not a JSON object, or when it
-holds usage that is not in the documented shape (``message.usage`` with integer
-token counts, an ISO 8601 ``timestamp``). Other kinds of lines (user messages, tool
+is an assistant entry without usage or with usage in another shape than the
+documented one (``message.usage`` with integer token counts, an ISO 8601
+``timestamp``). Other kinds of lines (user messages, tool
 results, summaries) are not entries and not counted. A bad line never stops a read.
 """
 
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-_USAGE_KEY = b'"usage"'
 _ASSISTANT = b'"assistant"'
 _OPEN, _CLOSE = ord("{"), ord("}")  # compared with a line's first and last byte
 #: Claude Code's model name for messages it made up itself (errors, interruptions): no API call.
@@ -82,18 +82,12 @@ def entry_from(obj: Any, where: str, fallback_project: str) -> Entry | None:
     of an entry without a message id, which is then never taken for a duplicate."""
     if not isinstance(obj, dict):
         raise _Skip
-    kind = obj.get("type")
+    if obj.get("type") != "assistant":
+        return None  # e.g. a tool result quoting a sub-agent's usage: not a message of this session
     message = obj.get("message")
     usage = message.get("usage") if isinstance(message, dict) else None
-    if usage is None:
-        if kind == "assistant":
-            raise _Skip  # an assistant entry always carries its usage
-        return None
-    if kind not in (None, "assistant"):
-        return None  # e.g. a tool result quoting a sub-agent's usage: not a message of this session
-    assert isinstance(message, dict)
-    if not isinstance(usage, dict):
-        raise _Skip
+    if not isinstance(message, dict) or not isinstance(usage, dict):
+        raise _Skip  # an assistant entry always carries its usage
     model = _text(message.get("model"))
     if model == SYNTHETIC_MODEL:
         return None
@@ -158,7 +152,7 @@ def parse_lines(data: bytes, base_offset: int, source: str, fallback_project: st
         ):
             skipped += 1  # not a JSON object: a cut or garbled line
             continue
-        if _USAGE_KEY not in line and _ASSISTANT not in line:
+        if _ASSISTANT not in line:
             continue
         key = _repeat_key(line)
         if key is not None and key in read:

@@ -2,7 +2,8 @@
 asked of it (current block, today, per day, block, project and model).
 
 Reading: each log file is read from where the last read stopped (in any process:
-the offsets are in the cache), complete lines only, in chunks committed one by one.
+the offsets are in the cache), complete lines only, in chunks; one write transaction
+takes many files, committed every ``COMMIT_BYTES`` read.
 A file whose inode changed, that got shorter, or whose first bytes changed was
 replaced or rewritten: its entries are dropped and it is read again from the start.
 A file that is gone has its entries dropped. Entries are keyed by message id +
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from attune.models._internal import paths
-from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.usage.blocks import BLOCK_MS, UsageBlock, block_spans, is_active, to_datetime, to_ms
 from attune.models.usage.cache import is_unusable, open_cache, set_cache_aside
 from attune.models.usage.costs import ModelUsage
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 #: Bytes read (and committed) at a time from one file.
 CHUNK_BYTES = 16 * 1024 * 1024
+#: Bytes of logs read into one write transaction before it is committed.
+COMMIT_BYTES = 64 * 1024 * 1024
 #: How many first bytes of a file are compared to notice it was rewritten.
 HEAD_BYTES = 256
 #: Message ids per ``IN (...)`` lookup (SQLite allows 32,766 parameters since 3.32).
@@ -75,6 +77,35 @@ class _FileRow:
     mtime_ns: int
     offset: int
     head: bytes
+
+
+class _Batch:
+    """One write transaction (``BEGIN IMMEDIATE``) over the reads of many files,
+    committed once ``COMMIT_BYTES`` of logs were read into it: each commit rewrites
+    every index page it touched, so a commit per file would cost more than the
+    reading; the bound keeps other processes from waiting long for the lock."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.pending = 0
+
+    def begin(self) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def done(self, nbytes: int) -> None:
+        self.pending += nbytes
+        if self.pending >= COMMIT_BYTES:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+        self.pending = 0
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
 
 @dataclass
@@ -160,6 +191,16 @@ class UsageReader:
 
     def _refresh(self) -> tuple[int, int, int, int]:
         conn = self._db()
+        batch = _Batch(conn)
+        try:
+            counts = self._read_all(conn, batch)
+            batch.commit()
+        except BaseException:
+            batch.rollback()
+            raise
+        return counts
+
+    def _read_all(self, conn: sqlite3.Connection, batch: _Batch) -> tuple[int, int, int, int]:
         files = read = new = skipped = 0
         for _ in range(3):  # a dropped file asks the files that shared its entries for one more pass
             known = {
@@ -179,22 +220,22 @@ class UsageReader:
                     and row.mtime_ns == info.st_mtime_ns
                 ):
                     continue
-                got = self._read_file(conn, path)
+                got = self._read_file(conn, batch, path)
                 if got is not None:
                     read += 1
                     new += got[0]
                     skipped += got[1]
             gone = [row.id for path, row in known.items() if path not in present]
             if gone:
-                with immediate_transaction(conn):
-                    for file_id in gone:
-                        self._drop_file(conn, file_id)
-                        conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+                batch.begin()
+                for file_id in gone:
+                    self._drop_file(conn, file_id)
+                    conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
             if not conn.execute("SELECT 1 FROM files WHERE size = -1 LIMIT 1").fetchone():
                 break
         return files, read, new, skipped
 
-    def _read_file(self, conn: sqlite3.Connection, path: str) -> tuple[int, int] | None:
+    def _read_file(self, conn: sqlite3.Connection, batch: _Batch, path: str) -> tuple[int, int] | None:
         """Read one file from its offset to its end; (new entries, skipped lines), or
         None when it could not be opened (gone meanwhile, unreadable)."""
         try:
@@ -206,32 +247,33 @@ class UsageReader:
         want = CHUNK_BYTES
         try:
             while True:
-                with immediate_transaction(conn):
-                    info = os.fstat(fd)
-                    row = self._file_row(conn, path, fd, info)
-                    if row.offset >= info.st_size:
-                        conn.execute(
-                            "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?",
-                            (info.st_size, info.st_mtime_ns, row.id),
-                        )
-                        return new, skipped
-                    data = os.pread(fd, min(want, info.st_size - row.offset), row.offset)
-                    entries, consumed, bad = parse_lines(data, row.offset, str(row.id), project)
-                    new += self._store(conn, entries, row.id)
-                    skipped += bad
-                    offset = row.offset + consumed
-                    head = row.head
-                    if len(head) < HEAD_BYTES:
-                        head = data[: min(HEAD_BYTES, consumed)] if row.offset == 0 else os.pread(fd, HEAD_BYTES, 0)
-                        head = head[: min(HEAD_BYTES, offset)]
-                    at_end = row.offset + len(data) >= info.st_size
-                    # The stat is kept only once everything up to it is read (a partial
-                    # last line included): until then the next refresh reads on.
+                batch.begin()
+                info = os.fstat(fd)
+                row = self._file_row(conn, path, fd, info)
+                if row.offset >= info.st_size:
                     conn.execute(
-                        "UPDATE files SET size = ?, mtime_ns = ?, read_offset = ?, head = ?, skipped = skipped + ?"
-                        " WHERE id = ?",
-                        (info.st_size if at_end else -1, info.st_mtime_ns, offset, head, bad, row.id),
+                        "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?",
+                        (info.st_size, info.st_mtime_ns, row.id),
                     )
+                    return new, skipped
+                data = os.pread(fd, min(want, info.st_size - row.offset), row.offset)
+                entries, consumed, bad = parse_lines(data, row.offset, str(row.id), project)
+                new += self._store(conn, entries, row.id)
+                skipped += bad
+                offset = row.offset + consumed
+                head = row.head
+                if len(head) < HEAD_BYTES:
+                    head = data[: min(HEAD_BYTES, consumed)] if row.offset == 0 else os.pread(fd, HEAD_BYTES, 0)
+                    head = head[: min(HEAD_BYTES, offset)]
+                at_end = row.offset + len(data) >= info.st_size
+                # The stat is kept only once everything up to it is read (a partial
+                # last line included): until then the next refresh reads on.
+                conn.execute(
+                    "UPDATE files SET size = ?, mtime_ns = ?, read_offset = ?, head = ?, skipped = skipped + ?"
+                    " WHERE id = ?",
+                    (info.st_size if at_end else -1, info.st_mtime_ns, offset, head, bad, row.id),
+                )
+                batch.done(len(data))
                 if at_end:
                     return new, skipped
                 # a line longer than the chunk: read a larger one

@@ -374,3 +374,22 @@ def test_every_folder_of_claude_config_dir_is_read(tmp_path: Path, monkeypatch: 
     reader = UsageReader()
     assert reader.refresh().files == 2
     assert reader.total().entries == 2
+
+
+def test_readers_in_threads_and_a_second_reader_count_each_message_once(claude_logs: ClaudeLogs) -> None:
+    # the language server refreshes from worker threads while `attune usage` runs
+    path = claude_logs.session_path()
+    shared, other = reader_for(claude_logs), reader_for(claude_logs)
+    written = 0
+    for _ in range(5):
+        claude_logs.write(path, *(claude_logs.message(T0, output_tokens=1) for _ in range(200)))
+        written += 200
+        workers = [threading.Thread(target=r.refresh) for r in (shared, shared, other, other)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    for reader in (shared, other):
+        reader.refresh()
+        assert reader.total().entries == written
+        assert reader.total().tokens.output == written

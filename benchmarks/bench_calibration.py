@@ -1,26 +1,30 @@
 """How close cost estimates come to what runs cost, before and after calibration.
 
 The world (``calibration_world``): the fake Anthropic API in realistic mode (input
-tokens = one per 3.6 bytes of UTF-8; a reply is a seeded share, 0.25-0.75, of the
-request's max_tokens) started in this process, ``ATTUNE_HOME`` in a temporary folder,
-and real code nobody here wrote: 50 held-out modules and 20 others to calibrate on, in
-Python, JavaScript and C headers, chosen by a seeded stratified sample.
+tokens = one per 3.6 bytes of UTF-8; a reply is REPLY_BASE_TOKENS + VERBOSITY x the
+request's input tokens, times a factor drawn per request from REPLY_SPREAD, cut at
+the request's max_tokens) started in this process, ``ATTUNE_HOME`` in a temporary
+folder, and real code nobody here wrote: 50 held-out modules and 20 others to
+calibrate on, in Python, JavaScript and C headers, chosen by a seeded stratified
+sample.
 
-1. Calibrate on the 20: exact counts of their files through ``count_tokens``, and the
-   ``document`` task run over each of them (the runs table teaches the output ratios).
+1. Calibrate on the 20: exact counts of their files through ``count_files``, and the
+   ``document`` task run over each of them (the runs table teaches each stage's
+   output rule, base + ratio x the module's tokens).
 2. Before: the ``document`` task run over each held-out module in API mode
    (``plan_run`` + ``execute_plan`` through the real SDK against the fake), with no
    calibration: the default 4 tokens per code line and the task file's output ratios.
 3. After: the calibration saved, the same modules run again: ``plan_run`` prices
-   them with it (tokens per byte x the file's bytes, the learned output ratios).
-   The plan's estimate also sets each stage's max_tokens, and with it, in this
-   world, the reply's length.
+   them with it (tokens per byte x the file's bytes, the learned output rules).
 
 The error of an estimate is |estimate - actual| / actual: for the cost, the plan's
 API dollars against the run's API-equivalent dollars; for the tokens, the module's
 estimated tokens against ``count_tokens`` of its file. Reported: the median and 90th
-percentile, before and after, overall and per language, and where the error comes from
-(per stage, per size stratum, the prompt overhead, the max_tokens floor).
+percentile, before and after, overall, per language and per size stratum; then where
+the error comes from: per stage the signed errors, the learned output rule against
+the fake's own, the prompt tokens against the templates' estimate, the replies cut at
+max_tokens, and the cost error after calibration taken apart into the fake's seeded
+spread (which no estimate can know) and the rest.
 
 Run: python benchmarks/bench_calibration.py [--json] [--verbose] [--seed N]
 """
@@ -43,6 +47,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibration_world import STRATA, Actual, Corpus, Module, World, choose_corpus
+
+# calibration_world put tests/ on the path
+from support.fake_anthropic import REPLY_BASE_TOKENS, REPLY_SPREAD, VERBOSITY
 
 TASK = "document"
 GOAL_MEDIAN, GOAL_P90 = 0.15, 0.35
@@ -171,84 +178,148 @@ def by(rows: Sequence[Row], key: Callable[[Row], Any]) -> dict[Any, list[Row]]:
     return groups
 
 
-def stage_analysis(rows: Sequence[Row]) -> dict[str, Any]:
-    """Per stage, the median signed error (estimate - actual) / actual of its input
-    and output tokens and its share of the actual cost; the measured prompt overhead;
-    how many stages asked for the max_tokens floor."""
-    from attune.models.pricing.pipeline import get_task
-    from attune.models.pricing.registry import get_model
-    from attune.models.runs.runner import MIN_MAX_TOKENS, OUTPUT_HEADROOM
+# ---- where the error comes from --------------------------------------------------------
+#
+# The fake's replies (``fake_anthropic.realistic_output_tokens``): REPLY_BASE_TOKENS +
+# VERBOSITY x the request's input tokens, times a factor drawn from REPLY_SPREAD (mean
+# 1), cut at the request's max_tokens. So a stage's expected reply is a line in its
+# input, and through the stages it reads, a line in the module's tokens T.
 
-    pipeline = get_task(TASK)
-    out: dict[str, Any] = {"stages": {}}
+
+def stages_of_task() -> list[Any]:
+    from attune.models.pricing.pipeline import get_task
+
+    return list(get_task(TASK).stages)
+
+
+def stage_cost(tier: str, input_tokens: float, output_tokens: float) -> float:
+    from attune.models.pricing.registry import get_model
+
+    model = get_model("anthropic", tier)
+    assert model is not None
+    return model.cost(input_tokens, output_tokens)
+
+
+def prompt_tokens(run: Actual, stage: Any) -> int:
+    """A stage's input tokens beyond the module and the earlier outputs it reads: its
+    prompt, as the fake counted it."""
+    reads = sum(run.stages[name][1] for name in stage.reads)
+    return run.stages[stage.name][0] - (run.module_tokens if stage.reads_module else 0) - reads
+
+
+def was_cut(run: Actual, stage: str) -> bool:
+    """The reply is as long as its request's max_tokens allowed: the fake cut it there
+    (the fake says ``end_turn`` either way, so the length is the sign)."""
+    return run.stages[stage][1] >= run.max_tokens[stage]
+
+
+def expected_run(run: Actual) -> dict[str, tuple[float, float]]:
+    """Stage -> (input, output) tokens of ``run`` had every reply been the fake's
+    expected length for its request (no spread; still cut at the request's max_tokens),
+    the prompts as sent."""
+    tokens: dict[str, tuple[float, float]] = {}
+    for stage in stages_of_task():
+        reads = sum(tokens[name][1] for name in stage.reads)
+        input_tokens = prompt_tokens(run, stage) + (run.module_tokens if stage.reads_module else 0) + reads
+        output = min(float(run.max_tokens[stage.name]), REPLY_BASE_TOKENS + VERBOSITY * input_tokens)
+        tokens[stage.name] = (input_tokens, output)
+    return tokens
+
+
+def expected_cost(run: Actual) -> float:
+    """The API dollars of ``run`` with the fake's expected replies: what a perfect
+    estimate (the module's exact tokens, the fake's own rule) would say."""
+    return sum(stage_cost(s.tier, *expected_run(run)[s.name]) for s in stages_of_task())
+
+
+def fake_rules(prompts: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """Stage -> (base, ratio): the fake's expected reply as base + ratio x T, with each
+    stage's prompt ``prompts[stage]`` tokens long and nothing cut."""
+    rules: dict[str, tuple[float, float]] = {}
+    for stage in stages_of_task():
+        base_in = prompts[stage.name] + sum(rules[name][0] for name in stage.reads)
+        ratio_in = (1.0 if stage.reads_module else 0.0) + sum(rules[name][1] for name in stage.reads)
+        rules[stage.name] = (REPLY_BASE_TOKENS + VERBOSITY * base_in, VERBOSITY * ratio_in)
+    return rules
+
+
+def plan_with_rules(run: Actual, rules: dict[str, tuple[float, float]]) -> float:
+    """The API dollars of ``run``'s plan (its module tokens, the template's prompt
+    tokens) with each stage's output from ``rules`` (stage -> (base, ratio))."""
+    outputs: dict[str, float] = {}
+    cost = 0.0
+    for stage in stages_of_task():
+        base, ratio = rules[stage.name]
+        outputs[stage.name] = base + ratio * run.planned_tokens
+        cost += stage_cost(stage.tier, stage.input_tokens(run.planned_tokens, outputs), outputs[stage.name])
+    return cost
+
+
+def learned_rules(calibration: Any) -> dict[str, tuple[float, float]]:
+    """Stage -> (base, ratio) of the calibration's output rule for TASK."""
+    return {
+        key.split("/", 1)[1]: (float(rule.base_tokens), rule.value)
+        for key, rule in calibration.output_ratios.items()
+        if key.startswith(f"{TASK}/")
+    }
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def stage_analysis(rows: Sequence[Row], calibration: Any, calibration_runs: Sequence[Actual]) -> dict[str, Any]:
+    """Per stage: the median signed error (estimate - actual) / actual of its input and
+    output tokens before and after, its share of the actual cost, the prompt tokens as
+    the fake counted them against the template's estimate, the replies cut at
+    max_tokens, and the learned output rule against the fake's own. Then the cost error
+    after calibration taken apart: the fake's seeded spread (which no estimate from
+    the module alone can know) and what is left."""
     total_cost = sum(r.after.cost for r in rows)
-    for stage in pipeline.stages:
-        model = get_model("anthropic", stage.tier)
-        assert model is not None
+    afters = [r.after for r in rows]
+    prompts = {s.name: statistics.median(prompt_tokens(run, s) for run in afters) for s in stages_of_task()}
+    truth = fake_rules(prompts)
+    learned = learned_rules(calibration)
+    held_tokens = [r.actual_tokens for r in rows]
+    stages: dict[str, Any] = {}
+    for stage in stages_of_task():
         entry: dict[str, Any] = {"tier": stage.tier, "task_file_ratio": stage.output_ratio}
         for when in ("before", "after"):
-            signed_in, signed_out = [], []
-            for r in rows:
-                run = r.before if when == "before" else r.after
-                est = run.planned_stages[stage.name]
-                act = run.stages[stage.name]
-                signed_in.append((est[0] - act[0]) / act[0])
-                signed_out.append((est[1] - act[1]) / act[1])
-            entry[f"input_error_{when}"] = statistics.median(signed_in)
-            entry[f"output_error_{when}"] = statistics.median(signed_out)
-        entry["share_of_cost"] = sum(model.cost(*r.after.stages[stage.name]) for r in rows) / total_cost
-        for when in ("before", "after"):
-            entry[f"max_tokens_floor_runs_{when}"] = sum(
-                OUTPUT_HEADROOM * getattr(r, when).planned_stages[stage.name][1] < MIN_MAX_TOKENS for r in rows
+            runs = [getattr(r, when) for r in rows]
+            entry[f"input_error_{when}"] = statistics.median(
+                (run.planned_stages[stage.name][0] - run.stages[stage.name][0]) / run.stages[stage.name][0]
+                for run in runs
             )
-        entry["actual_ratio_median"] = statistics.median(r.after.stages[stage.name][1] / r.actual_tokens for r in rows)
-        out["stages"][stage.name] = entry
-    first = next(s for s in pipeline.stages if s.reads_module and not s.reads)
-    overheads = [r.before.stages[first.name][0] - r.actual_tokens for r in rows]
-    # the calibrated estimate against the run the uncalibrated plan made: in this world a
-    # reply's length is a share of max_tokens, which the plan's estimate sets
-    out["cost_after_vs_uncalibrated_run"] = summary([rel_error(r.after.planned_cost, r.before.cost) for r in rows])
-    out["prompt_overhead"] = {
-        "task_file": first.prompt_overhead,
-        "measured_median": statistics.median(overheads),
-        "measured_min": min(overheads),
-        "measured_max": max(overheads),
-        "stage": first.name,
+            entry[f"output_error_{when}"] = statistics.median(
+                (run.planned_stages[stage.name][1] - run.stages[stage.name][1]) / run.stages[stage.name][1]
+                for run in runs
+            )
+            entry[f"cut_{when}"] = sum(was_cut(run, stage.name) for run in runs)
+        entry["cut_calibration"] = sum(was_cut(run, stage.name) for run in calibration_runs)
+        entry["share_of_cost"] = sum(stage_cost(stage.tier, *run.stages[stage.name]) for run in afters) / total_cost
+        entry["prompt_tokens"] = {
+            "template": stage.prompt_overhead,
+            **spread([prompt_tokens(run, stage) for run in afters]),
+        }
+        base, ratio = learned[stage.name]
+        true_base, true_ratio = truth[stage.name]
+        entry["learned_rule"] = {"base": base, "ratio": ratio}
+        entry["fake_rule"] = {"base": round(true_base, 1), "ratio": round(true_ratio, 4)}
+        # the learned rule against the fake's expected reply at each held-out module's T
+        entry["learned_vs_fake"] = spread(
+            [(base + ratio * t - true_base - true_ratio * t) / (true_base + true_ratio * t) for t in held_tokens]
+        )
+        stages[stage.name] = entry
+    return {
+        "stages": stages,
+        # each row: an estimate against an outcome, over the held-out modules after calibration
+        "cost_after_parts": {
+            "plan_vs_run": summary([rel_error(r.after.planned_cost, r.after.cost) for r in rows]),
+            "plan_vs_expected_run": summary([rel_error(r.after.planned_cost, expected_cost(r.after)) for r in rows]),
+            "fake_rules_vs_run": summary([rel_error(plan_with_rules(r.after, truth), r.after.cost) for r in rows]),
+            "expected_vs_run": summary([rel_error(expected_cost(r.after), r.after.cost) for r in rows]),
+        },
     }
-    # where the error after calibration comes from: the same estimates with one cause taken away
-    floor = MIN_MAX_TOKENS // OUTPUT_HEADROOM  # what the fake writes on average when a stage asks for the floor
-    delta = round(statistics.median(overheads)) - first.prompt_overhead
-    clear = [r for r in rows if all(OUTPUT_HEADROOM * o >= MIN_MAX_TOKENS for _, o in r.after.planned_stages.values())]
-    out["after_without"] = {
-        "modules_no_stage_at_floor": {**summary([r.errors()["cost_after"] for r in clear]), "n": len(clear)},
-        "output_floor": summary([rel_error(repriced(r.after, floor_output=floor), r.after.cost) for r in rows]),
-        "prompt_overhead": summary([rel_error(repriced(r.after, overhead_delta=delta), r.after.cost) for r in rows]),
-        "both": summary(
-            [rel_error(repriced(r.after, floor_output=floor, overhead_delta=delta), r.after.cost) for r in rows]
-        ),
-        "floor_output_tokens": floor,
-        "overhead_delta": delta,
-    }
-    return out
-
-
-def repriced(run: Actual, *, floor_output: int = 0, overhead_delta: int = 0) -> float:
-    """The API dollars of ``run``'s plan with every stage's output at least
-    ``floor_output`` and ``overhead_delta`` more prompt tokens per stage (a stage that
-    reads an earlier one's output reads the changed output)."""
-    from attune.models.pricing.pipeline import get_task
-    from attune.models.pricing.registry import get_model
-
-    changed: dict[str, int] = {}
-    cost = 0.0
-    for stage in get_task(TASK).stages:
-        model = get_model("anthropic", stage.tier)
-        assert model is not None
-        planned_in, planned_out = run.planned_stages[stage.name]
-        changed[stage.name] = max(planned_out, floor_output)
-        reads = sum(changed[name] - run.planned_stages[name][1] for name in stage.reads)
-        cost += model.cost(planned_in + overhead_delta + reads, changed[stage.name])
-    return cost
 
 
 def pct(value: float) -> str:
@@ -276,7 +347,7 @@ def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> 
         "overall": overall,
         "languages": languages,
         "strata": strata,
-        "analysis": stage_analysis(rows),
+        "analysis": stage_analysis(rows, calibration, result["notes"]["calibration_runs"]),
         "calibration": {
             "languages": {
                 lang: {
@@ -287,7 +358,10 @@ def report(result: dict[str, Any], corpus: Corpus, args: argparse.Namespace) -> 
                 }
                 for lang, rates in sorted(calibration.languages.items())
             },
-            "output_ratios": {key: ratio.value for key, ratio in sorted(calibration.output_ratios.items())},
+            "output_rules": {
+                key: {"base_tokens": rule.base_tokens, "ratio": rule.value}
+                for key, rule in sorted(calibration.output_ratios.items())
+            },
             "runs_used": result["notes"]["runs"],
             "runs_module_tokens_error": result["notes"]["runs_module_tokens_error"],
         },
@@ -347,52 +421,72 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
             )
         print()
     an = data["analysis"]
-    print("Per stage (median signed error of the estimate, (estimate - actual) / actual; share of the actual cost):")
-    print(
-        "| stage | tier | share of cost | input before | input after | output before | output after | "
-        "ratio: task file / calibrated / actual median | runs at the max_tokens floor, before / after |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---|---:|")
-    ratios = data["calibration"]["output_ratios"]
+    n = data["held_out"]
+    print("Per stage: median signed error of the estimate, (estimate - actual) / actual; share of the actual cost")
+    print("| stage | tier | share of cost | input before | input after | output before | output after |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for name, s in an["stages"].items():
-        learned = ratios.get(f"{TASK}/{name}")
         print(
             f"| {name} | {s['tier']} | {pct(s['share_of_cost'])} | {pct(s['input_error_before'])} | "
-            f"{pct(s['input_error_after'])} | {pct(s['output_error_before'])} | {pct(s['output_error_after'])} | "
-            f"{s['task_file_ratio']:g} / {learned if learned is None else round(learned, 3)} / "
-            f"{s['actual_ratio_median']:.3f} | {s['max_tokens_floor_runs_before']} / "
-            f"{s['max_tokens_floor_runs_after']} of {data['held_out']} |"
+            f"{pct(s['input_error_after'])} | {pct(s['output_error_before'])} | {pct(s['output_error_after'])} |"
         )
-    po = an["prompt_overhead"]
+    low, high = REPLY_SPREAD
     print(
-        f"\nPrompt overhead ({po['stage']}: input tokens - module tokens): measured median {po['measured_median']:.0f} "
-        f"(min {po['measured_min']}, max {po['measured_max']}); the task file says {po['task_file']}"
+        f"\nOutput rules, tokens for a module of T tokens: learned from the {data['calibration_modules']} calibration "
+        f"runs, and the fake's expected reply ({REPLY_BASE_TOKENS} + {VERBOSITY:g} x the request's input, "
+        f"x {low:g}-{high:g} drawn per request) through the stages, with the prompts as sent"
     )
-    v = an["cost_after_vs_uncalibrated_run"]
+    print("| stage | task file | learned | the fake's expected | learned vs expected at the held-out modules' T |")
+    print("|---|---:|---|---|---|")
+    for name, s in an["stages"].items():
+        lr, fr, d = s["learned_rule"], s["fake_rule"], s["learned_vs_fake"]
+        print(
+            f"| {name} | {s['task_file_ratio']:g} x T | {lr['base']:.0f} + {lr['ratio']:.3f} x T | "
+            f"{fr['base']:.0f} + {fr['ratio']:.3f} x T | {pct(d['median'])} (from {pct(d['min'])} to {pct(d['max'])}) |"
+        )
+    print("\nPrompt tokens per stage (input - the module - the outputs it reads, as the fake counted them, after):")
     print(
-        f"The calibrated estimate against the runs planned without calibration: median {pct(v['median'])}, "
-        f"p90 {pct(v['p90'])} (a reply is a share of max_tokens, which the plan's estimate sets)"
+        "| stage | template estimate | measured median | min-max "
+        "| replies cut at max_tokens: calibration / before / after |"
     )
-    w = an["after_without"]
-    print("\nThe cost error after calibration with one cause taken away (median / p90):")
+    print("|---|---:|---:|---|---|")
+    for name, s in an["stages"].items():
+        p = s["prompt_tokens"]
+        print(
+            f"| {name} | {p['template']} | {p['median']:.0f} | {p['min']}-{p['max']} | "
+            f"{s['cut_calibration']} of {data['calibration_modules']} / {s['cut_before']} of {n} / "
+            f"{s['cut_after']} of {n} |"
+        )
+    parts = an["cost_after_parts"]
+    print("\nThe cost error after calibration taken apart (each line: an estimate against an outcome):")
+    print("| estimate | against | median | p90 |")
+    print("|---|---|---:|---:|")
+    for what, against, key in (
+        ("the plan's", "the run (as measured)", "plan_vs_run"),
+        (
+            "the plan's",
+            "the run with each reply at the fake's expected length (the spread taken out)",
+            "plan_vs_expected_run",
+        ),
+        ("the plan's, its output rules replaced by the fake's", "the run", "fake_rules_vs_run"),
+        (
+            "the fake's expected cost (exact tokens, the fake's own rule)",
+            "the run (the spread alone)",
+            "expected_vs_run",
+        ),
+    ):
+        print(f"| {what} | {against} | {pct(parts[key]['median'])} | {pct(parts[key]['p90'])} |")
+    alone, measured = parts["expected_vs_run"]["p90"], parts["plan_vs_run"]["p90"]
     print(
-        f"- modules with no stage at the max_tokens floor ({w['modules_no_stage_at_floor']['n']}): "
-        f"{pct(w['modules_no_stage_at_floor']['median'])} / {pct(w['modules_no_stage_at_floor']['p90'])}"
+        f"The fake's seeded spread alone misses by {pct(alone)} at the 90th percentile, "
+        f"{alone / measured * 100:.0f}% of the measured {pct(measured)}: an estimate that knew the fake's rule and "
+        f"the module's exact tokens would miss by as much"
     )
-    print(
-        f"- every stage's estimated output at least {w['floor_output_tokens']} tokens (half the runner's "
-        f"max_tokens floor): {pct(w['output_floor']['median'])} / {pct(w['output_floor']['p90'])}"
-    )
-    print(
-        f"- the prompt overhead as measured ({w['overhead_delta']:+d} tokens per stage): "
-        f"{pct(w['prompt_overhead']['median'])} / {pct(w['prompt_overhead']['p90'])}"
-    )
-    print(f"- both: {pct(w['both']['median'])} / {pct(w['both']['p90'])}")
     rm = data["calibration"]["runs_module_tokens_error"]
     print(
-        f"Module tokens a calibration run implies (first stage's input - the task file's prompt overhead) against "
+        f"\nModule tokens a calibration run implies (first stage's input - the template's prompt estimate) against "
         f"the exact count: median {pct(rm['median_signed'])} (from {pct(rm['min'])} to {pct(rm['max'])}, "
-        f"{rm['n']} runs); the output ratios learned from runs divide by these"
+        f"{rm['n']} runs); the output rules learned from runs are fitted against these"
     )
     rates = "; ".join(
         f"{lang} {r['tokens_per_line']:.1f} tokens/line, {r['tokens_per_byte']:.4f} tokens/byte ({r['files']} files)"
@@ -400,8 +494,11 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
     )
     print(f"Calibration: {rates}")
     print(
-        "Learned output ratios: "
-        + ", ".join(f"{k.split('/', 1)[1]} {v:.3f}" for k, v in data["calibration"]["output_ratios"].items())
+        "Learned output rules: "
+        + ", ".join(
+            f"{k.split('/', 1)[1]} {v['base_tokens']} + {v['ratio']:.3f} x T"
+            for k, v in data["calibration"]["output_rules"].items()
+        )
     )
 
 

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "core"))
 
-from support.fake_anthropic import TEST_API_KEY, FakeAnthropic  # noqa: E402
+from support.fake_anthropic import MESSAGES_PATH, TEST_API_KEY, FakeAnthropic  # noqa: E402
 
 MIN_CODE_LINES = 20
 MAX_LINES = 3000
@@ -174,6 +174,7 @@ class Actual:
     calibrated_stages: tuple[str, ...]  # the stages the plan priced with a calibrated ratio
     cost: float  # API-equivalent dollars of the run
     stages: dict[str, tuple[int, int]]  # stage -> (input, output) tokens of the run
+    max_tokens: dict[str, int] = field(default_factory=dict)  # stage -> the max_tokens its request asked for
     module_tokens: int = 0  # count_tokens of the file
     run_id: Any = None
 
@@ -260,6 +261,7 @@ class World:
 
         gate = asyncio.Semaphore(self.concurrency)
         executor = EmpathyLLMExecutor()
+        seen = len(self.fake.requests)
 
         async def one(module: Module, path: str) -> Actual:
             async with gate:
@@ -285,6 +287,30 @@ class World:
             actuals = list(await asyncio.gather(*(one(m, p) for m, p in zip(modules, paths, strict=True))))
         finally:
             await executor.aclose()
+        asked = self._max_tokens(task, self.fake.requests[seen:])
+        for actual in actuals:
+            missing = [stage for stage in actual.stages if (actual.path, stage) not in asked]
+            if missing:
+                raise SystemExit(f"bench_calibration: the fake got no {', '.join(missing)} request for {actual.path}")
+            actual.max_tokens = {stage: asked[(actual.path, stage)] for stage in actual.stages}
         for actual, tokens in zip(actuals, await self.count(paths), strict=True):
             actual.module_tokens = tokens
         return actuals
+
+    @staticmethod
+    def _max_tokens(task: str, requests: Sequence[Any]) -> dict[tuple[str, str], int]:
+        """(path, stage) -> the max_tokens of the request the fake got for it: the stage
+        by its system prompt, the path by the backquoted name in the user prompt."""
+        from attune.models.pricing.pipeline import get_task
+
+        stages = {stage.system: stage.name for stage in get_task(task).stages}
+        if len(stages) != len(get_task(task).stages) or any("{" in system for system in stages):
+            raise SystemExit(f"bench_calibration: the stages of {task} cannot be told apart by their system prompts")
+        asked: dict[tuple[str, str], int] = {}
+        for request in requests:
+            if request.path != MESSAGES_PATH or request.body.get("system") not in stages:
+                continue
+            user = request.body["messages"][0]["content"]
+            path = user.split("`", 2)[1] if user.count("`") >= 2 else ""
+            asked[(path, stages[request.body["system"]])] = int(request.body["max_tokens"])
+        return asked

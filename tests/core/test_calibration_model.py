@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -23,8 +24,9 @@ from attune.models.calibration import (
     module_tokens,
     save_calibration,
     set_aside_calibration,
-    stage_output_ratios,
+    stage_output_rules,
 )
+from attune.models.pricing.pipeline import OutputRule
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -70,11 +72,28 @@ def test_an_uncalibrated_language_uses_the_strategy_multiplier(language):
     assert describe_tokens(mt) == "≈ 35 tokens (default 3.5 tokens/line)"
 
 
-def test_stage_output_ratios_are_those_of_the_task():
+def test_stage_output_rules_are_those_of_the_task():
     cal = Calibration(output_ratios={"document/outline": _stage(["a"], 0.2), "review/scan": _stage(["b"], 0.9)})
-    assert stage_output_ratios(cal, "document") == {"outline": 0.2}
-    assert stage_output_ratios(cal, "explain") == {}
-    assert stage_output_ratios(None, "document") == {}
+    assert stage_output_rules(cal, "document") == {"outline": OutputRule(ratio=0.2, base=0)}
+    assert stage_output_rules(cal, "explain") == {}
+    assert stage_output_rules(None, "document") == {}
+
+
+def test_a_stage_with_runs_of_several_sizes_learns_a_base_and_a_ratio():
+    # outputs of 200 + 0.3 x T, give or take 10%, over modules of 100 to 10,000 tokens
+    sizes = [100, 300, 700, 1_500, 3_000, 6_000, 10_000]
+    noise = [1.0, 1.1, 0.9, 1.05, 0.95, 1.0, 1.02]
+    samples = [
+        RatioSample(run_id=f"r{i}", ratio=(200 + 0.3 * t) * n / t, at=NOW + timedelta(minutes=i), module_tokens=t)
+        for i, (t, n) in enumerate(zip(sizes, noise, strict=True))
+    ]
+    stage = StageRatio.from_samples(samples, "m", NOW)
+    assert stage.value == pytest.approx(0.3, rel=0.1) and stage.base_tokens == pytest.approx(200, rel=0.2)
+    # the median ratio alone would price a 100-token module at ~0.37 x 100 = 37 tokens
+    assert OutputRule(stage.value, stage.base_tokens).tokens(100) == pytest.approx(230, rel=0.2)
+    # too few runs, or runs without module tokens: the median ratio
+    few = StageRatio.from_samples(samples[:4], "m", NOW)
+    assert few.base_tokens == 0 and few.value == pytest.approx(statistics.median(s.ratio for s in samples[:4]))
 
 
 def test_the_file_is_in_the_state_folder_under_attune_home(attune_home: Path):

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from attune.models import TASKS, AuthStrategy, TaskEstimate, estimate_task, get_task, task_names
-from attune.models.pricing.pipeline import TaskDefinitionError, parse_task, price_pipeline
+from attune.models.pricing.pipeline import (
+    OutputRule,
+    TaskDefinitionError,
+    parse_task,
+    price_pipeline,
+    template_tokens,
+)
 
 
 def strategy(tier: str = "pro", **fields: object) -> AuthStrategy:
@@ -48,11 +54,12 @@ def test_the_document_task_is_what_estimate_cost_always_priced(lines: int, mode:
 
 
 def test_the_document_numbers_are_the_documented_ones() -> None:
+    prompt = {s.name: s.prompt_overhead for s in get_task("document").stages}
     outline, write, polish, api_reference = price_pipeline(10_000)
-    assert (outline.input_tokens, outline.output_tokens) == (10_300, 1_000)
-    assert (write.input_tokens, write.output_tokens) == (11_300, 5_000)
-    assert (polish.input_tokens, polish.output_tokens) == (5_300, 5_000)
-    assert (api_reference.input_tokens, api_reference.output_tokens) == (10_300, 1_500)
+    assert (outline.input_tokens, outline.output_tokens) == (10_000 + prompt["outline"], 1_000)
+    assert (write.input_tokens, write.output_tokens) == (11_000 + prompt["write"], 5_000)
+    assert (polish.input_tokens, polish.output_tokens) == (5_000 + prompt["polish"], 5_000)
+    assert (api_reference.input_tokens, api_reference.output_tokens) == (10_000 + prompt["api_reference"], 1_500)
     assert [s.model for s in (outline, write, polish, api_reference)] == [
         "claude-haiku-4-5",
         "claude-sonnet-4-6",
@@ -64,10 +71,26 @@ def test_the_document_numbers_are_the_documented_ones() -> None:
 def test_each_task_reads_the_outputs_it_names() -> None:
     est = estimate_task("review", tokens=10_000, mode="api", strategy=strategy())
     scan, review = est.stages
-    assert (scan.input_tokens, scan.output_tokens) == (10_300, 1_500)
-    assert (review.input_tokens, review.output_tokens) == (10_000 + 1_500 + 300, 4_000)
+    prompt = {s.name: s.prompt_overhead for s in get_task("review").stages}
+    assert (scan.input_tokens, scan.output_tokens) == (10_000 + prompt["scan"], 1_500)
+    assert (review.input_tokens, review.output_tokens) == (10_000 + 1_500 + prompt["review"], 4_000)
     assert (scan.model, review.model) == ("claude-haiku-4-5", "claude-sonnet-4-6")
-    assert est.total_cost == pytest.approx(10_300 * 1e-6 + 1_500 * 5e-6 + 11_800 * 3e-6 + 4_000 * 15e-6)
+    assert est.total_cost == pytest.approx(
+        scan.input_tokens * 1e-6 + 1_500 * 5e-6 + review.input_tokens * 3e-6 + 4_000 * 15e-6
+    )
+
+
+def test_a_stages_prompt_costs_its_templates_own_tokens_unless_the_file_says() -> None:
+    stage = get_task("explain").stage("map")
+    # the templates without their placeholders, at 4 bytes a token, plus the message framing
+    assert stage.prompt_overhead == template_tokens(stage.system, stage.user)
+    assert 50 < stage.prompt_overhead < 300
+    explicit = parse_task(
+        "x",
+        'description = "d"\noutput_hint = "h"\n[[stages]]\nname = "only"\ntier = "cheap"\nreads_module = true\n'
+        'output_ratio = 0.5\nprompt_overhead = 42\nsystem = "s"\nuser = "{module}"\n',
+    )
+    assert explicit.stages[0].prompt_overhead == 42
 
 
 def test_the_subscription_costs_nothing_and_charges_the_quota() -> None:
@@ -187,15 +210,14 @@ def test_a_bad_task_file_is_refused_naming_the_problem(text: str, problem: str) 
     assert str(info.value).startswith("task file mine.toml: ") and problem in str(info.value)
 
 
-def test_calibrated_output_ratios_replace_the_task_files_for_the_stages_they_name() -> None:
+def test_calibrated_output_rules_replace_the_task_files_for_the_stages_they_name() -> None:
     s = strategy()
     plain = estimate_task("document", tokens=10_000, mode="api", strategy=s)
     assert plain.tokens_basis is None and plain.calibrated_stages == ()
-    tuned = estimate_task(
-        "document", tokens=10_000, mode="api", strategy=s, output_ratios={"write": 0.2, "nope": 9.0}, tokens_basis="x"
-    )
+    rules = {"write": OutputRule(ratio=0.2, base=150), "nope": OutputRule(ratio=9.0)}
+    tuned = estimate_task("document", tokens=10_000, mode="api", strategy=s, output_rules=rules, tokens_basis="x")
     by_name = {st.stage: st for st in tuned.stages}
-    assert by_name["write"].output_tokens == 2_000
+    assert by_name["write"].output_tokens == 2_150
     assert by_name["outline"].output_tokens == {st.stage: st for st in plain.stages}["outline"].output_tokens
     assert tuned.calibrated_stages == ("write",)
     assert tuned.api_cost < plain.api_cost  # write's output is read by polish too

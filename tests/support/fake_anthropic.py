@@ -20,9 +20,11 @@ and messages). ``output_tokens`` is the number of words of the reply.
 ``FakeAnthropic(realistic=True)`` answers like a model doing real work instead:
 input tokens are ``realistic_tokens(text)`` (one token per 3.6 bytes of UTF-8, so not
 a fixed number per line), and an unscripted reply (or a scripted one without text)
-is ``realistic_output_tokens(body, seed)`` tokens long: a fraction of the request's
-``max_tokens`` drawn from a generator seeded with the fake's seed and the request
-body, so the same request always gets the same answer.
+is ``realistic_output_tokens(body, seed)`` tokens long: what the request asks for
+decides it, as with a real model, not ``max_tokens`` (which only cuts a reply
+short): ``REPLY_BASE_TOKENS`` plus ``VERBOSITY`` x the request's input tokens, times
+a factor drawn from ``REPLY_SPREAD`` by a generator seeded with the fake's seed and
+the request body, so the same request always gets the same answer.
 
 The API key used in tests (``TEST_API_KEY``) is not a secret.
 """
@@ -142,8 +144,10 @@ class RecordedRequest:
 
 
 BYTES_PER_TOKEN = 3.6
-# an unscripted realistic reply uses this share of max_tokens, drawn per request
-OUTPUT_SHARE = (0.25, 0.75)
+# an unscripted realistic reply: (base + verbosity x input tokens) x a seeded spread
+REPLY_BASE_TOKENS = 120
+VERBOSITY = 0.3
+REPLY_SPREAD = (0.7, 1.3)
 
 
 def request_text(body: dict[str, Any]) -> str:
@@ -176,11 +180,11 @@ def realistic_tokens(text: str) -> int:
 
 
 def realistic_output_tokens(body: dict[str, Any], seed: int = 0) -> int:
-    """The length of a realistic reply: a seeded share of ``max_tokens`` (at least 1)."""
+    """The length of a realistic reply (module doc), at most ``max_tokens``, at least 1."""
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()
     rng = random.Random(seed * 2**64 + int.from_bytes(digest[:8], "big"))
-    max_tokens = int(body.get("max_tokens") or 1)
-    return max(1, int(max_tokens * rng.uniform(*OUTPUT_SHARE)))
+    wanted = (REPLY_BASE_TOKENS + VERBOSITY * realistic_tokens(request_text(body))) * rng.uniform(*REPLY_SPREAD)
+    return max(1, min(int(body.get("max_tokens") or 1), round(wanted)))
 
 
 def realistic_reply(tokens: int) -> str:

@@ -27,6 +27,8 @@ def usage_payload(reader: Any, budget: int | None, now: datetime) -> dict[str, A
     """What ``attune/usage`` carries: where the logs are looked for, whether any
     were found, the current block (None when no block is active), today's totals,
     the block budget and the share of it used (None without a budget)."""
+    from attune.models.usage import budget_used_percent
+
     block = reader.current_block(now)
     found = any(root.is_dir() for root in reader.roots)
     return {
@@ -35,7 +37,7 @@ def usage_payload(reader: Any, budget: int | None, now: datetime) -> dict[str, A
         "current_block": block.to_dict(now) if block is not None else None,
         "today": reader.today(now).to_dict(),
         "budget_tokens": budget,
-        "budget_used_percent": round(100.0 * block.total_tokens / budget, 1) if block and budget else None,
+        "budget_used_percent": round(budget_used_percent(block, budget), 1) if block and budget else None,
         "skipped_lines": reader.skipped_lines(),
     }
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from attune.models.pricing.pipeline import DEFAULT_TASK, TaskEstimate, TaskPipeline, task_names
+from attune.models.pricing.pipeline import DEFAULT_TASK, OutputRule, TaskEstimate, TaskPipeline, task_names
 from attune.models.strategy.estimates import estimate_task
 from attune.models.strategy.model import AuthMode, AuthStrategy, Recommendation, SubscriptionBlock
 
@@ -34,15 +34,16 @@ class EstimateContext:
     calibration_problem: str | None = None
     block: SubscriptionBlock | None = None
     now: datetime | None = None
-    _ratios: dict[str, dict[str, float]] = field(default_factory=dict, compare=False, repr=False)
+    _rules: dict[str, dict[str, OutputRule]] = field(default_factory=dict, compare=False, repr=False)
 
-    def output_ratios(self, task: str) -> Mapping[str, float]:
-        ratios = self._ratios.get(task)
-        if ratios is None:
-            from attune.models.calibration.estimate import stage_output_ratios
+    def output_rules(self, task: str) -> Mapping[str, OutputRule]:
+        """The calibrated output rule of each stage of ``task`` that has one."""
+        rules = self._rules.get(task)
+        if rules is None:
+            from attune.models.calibration.estimate import stage_output_rules
 
-            ratios = self._ratios[task] = stage_output_ratios(self.calibration, task)
-        return ratios
+            rules = self._rules[task] = stage_output_rules(self.calibration, task)
+        return rules
 
 
 def load_context(strategy: AuthStrategy | None = None, *, read_usage: bool = True) -> EstimateContext:
@@ -97,7 +98,7 @@ class ModuleAdvice:
             tokens=self.tokens.tokens,
             mode=self.recommendation.mode if mode is None else mode,
             strategy=self.context.strategy,
-            output_ratios=self.context.output_ratios(_name(self.task)),
+            output_rules=self.context.output_rules(_name(self.task)),
             tokens_basis=self.tokens.basis,
         )
 
@@ -136,7 +137,7 @@ def advise(
         tokens=tokens.tokens,
         block=context.block,
         now=context.now,
-        output_ratios=context.output_ratios(quoted),
+        output_rules=context.output_rules(quoted),
     )
     return ModuleAdvice(context, task, lines, tokens, rec)
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         calibrate_from_counts,
         count_files,
     )
-    from attune.models.calibration.estimate import ModuleTokens, describe_tokens, module_tokens, stage_output_ratios
+    from attune.models.calibration.estimate import ModuleTokens, describe_tokens, module_tokens, stage_output_rules
     from attune.models.calibration.from_runs import ModuleSample, RunsLesson, learn_from_runs
     from attune.models.calibration.model import (
         Calibration,
@@ -57,7 +57,7 @@ _EXPORTS: dict[str, str] = {
     "ModuleTokens": "estimate",
     "describe_tokens": "estimate",
     "module_tokens": "estimate",
-    "stage_output_ratios": "estimate",
+    "stage_output_rules": "estimate",
     "Sample": "sampling",
     "SampledFile": "sampling",
     "sample_files": "sampling",
@@ -96,7 +96,7 @@ __all__ = [
     "sample_files",
     "save_calibration",
     "set_aside_calibration",
-    "stage_output_ratios",
+    "stage_output_rules",
 ]
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from attune.models.calibration.model import Calibration, RateInterval
 from attune.models.formatting import format_count, plural
+from attune.models.pricing.pipeline import OutputRule
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,14 @@ def describe_tokens(mt: ModuleTokens) -> str:
     return f"≈ {format_count(mt.tokens)} tokens ({mt.basis})"
 
 
-def stage_output_ratios(calibration: Calibration | None, task: str) -> dict[str, float]:
-    """Stage name -> calibrated output ratio, for the stages of ``task`` that have one."""
+def stage_output_rules(calibration: Calibration | None, task: str) -> dict[str, OutputRule]:
+    """Stage name -> calibrated output rule (base + ratio x module tokens), for the
+    stages of ``task`` that have one."""
     if calibration is None:
         return {}
     prefix = f"{task}/"
     return {
-        key[len(prefix) :]: ratio.value for key, ratio in calibration.output_ratios.items() if key.startswith(prefix)
+        key[len(prefix) :]: OutputRule(ratio=stage.value, base=stage.base_tokens)
+        for key, stage in calibration.output_ratios.items()
+        if key.startswith(prefix)
     }

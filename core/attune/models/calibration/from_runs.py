@@ -7,8 +7,9 @@ and finished ok: its input tokens minus its prompt overhead (the task file's
 ``prompt_overhead``, the figure the estimate uses) minus the outputs of the earlier
 stages it reads. A stage's output ratio is its output tokens over those module tokens.
 
-Per task stage the newest ``MAX_STAGE_SAMPLES`` runs are kept and their median is the
-ratio (robust to one odd run). For the per-language rates each file counts once (its
+Per task stage the newest ``MAX_STAGE_SAMPLES`` runs are kept; their outputs against
+their module tokens give the stage's rule (``StageRatio``: a robust line, base +
+ratio x tokens, or the median ratio while there are few runs). For the per-language rates each file counts once (its
 newest run), its language from its name (``loc.detect_language``), its size from the
 file as it is now (a run whose file is gone teaches output ratios only).
 """
@@ -109,7 +110,7 @@ def learn_from_runs(store: TelemetryStore, *, limit: int = DEFAULT_RUNS_LIMIT) -
         at = (run.finished_at or run.started_at).astimezone(UTC)
         for stage in run.stages:
             if stage.status == "ok" and stage.output_tokens is not None and stage.output_tokens / tokens <= MAX_RATE:
-                sample = RatioSample(run_id=run.run_id, ratio=stage.output_tokens / tokens, at=at)
+                sample = RatioSample(run_id=run.run_id, ratio=stage.output_tokens / tokens, at=at, module_tokens=tokens)
                 samples.setdefault(f"{run.task}/{stage.stage}", []).append((sample, stage.model))
         language = detect_language(run.path)
         size = _file_size(run.path)

@@ -3,8 +3,9 @@
 Per language: tokens per line of code and tokens per byte, each a value with the
 10th-90th percentile of the per-file ratios around it, with where they came from
 (``count_tokens``, ``runs`` or both), the model whose tokenizer counted, when, and
-how many files. Per task stage (``"task/stage"``): the output ratio (output tokens
-/ the module's tokens), the median of the last ``MAX_STAGE_SAMPLES`` runs.
+how many files. Per task stage (``"task/stage"``): its output as base tokens + a
+ratio x the module's tokens, fitted to the last ``MAX_STAGE_SAMPLES`` runs
+(``StageRatio``).
 
 The file lives in the state folder (``ATTUNE_HOME`` honoured), is written
 atomically and validated on load. A file that cannot be used raises
@@ -133,6 +134,7 @@ class RatioSample(BaseModel):
     run_id: str = Field(min_length=1)
     ratio: float = Field(ge=0, le=MAX_RATE, allow_inf_nan=False)
     at: datetime
+    module_tokens: int | None = Field(None, ge=1)  # the run's module tokens, which the ratio divides by
 
     @field_validator("at")
     @classmethod
@@ -141,12 +143,19 @@ class RatioSample(BaseModel):
 
 
 class StageRatio(BaseModel):
-    """A task stage's output ratio: the median of its last runs' ratios (``samples``,
-    newest last, at most ``MAX_STAGE_SAMPLES``)."""
+    """A task stage's output: ``base_tokens`` + ``value`` x the module's tokens, learned
+    from its last runs (``samples``, newest last, at most ``MAX_STAGE_SAMPLES``).
+
+    With ``MIN_FIT_SAMPLES`` runs of different module sizes, a line is fitted robustly
+    (Theil-Sen: the median of the pairwise slopes, then the median intercept): a reply
+    has a length of its own, so small modules' outputs are not a fixed share of them.
+    With fewer, or when the fitted intercept would be negative, ``value`` is the median
+    ratio and ``base_tokens`` 0."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     value: float = Field(ge=0, le=MAX_RATE, allow_inf_nan=False)
+    base_tokens: int = Field(0, ge=0)
     samples: list[RatioSample] = Field(min_length=1, max_length=MAX_STAGE_SAMPLES)
     source: Literal["runs"] = "runs"
     model: str = Field(min_length=1)
@@ -162,7 +171,26 @@ class StageRatio(BaseModel):
         """The newest ``MAX_STAGE_SAMPLES`` of ``samples`` (one per run id) and their median."""
         by_run = {s.run_id: s for s in sorted(samples, key=lambda s: s.at)}
         kept = sorted(by_run.values(), key=lambda s: s.at)[-MAX_STAGE_SAMPLES:]
-        return cls(value=statistics.median(s.ratio for s in kept), samples=kept, model=model, measured_at=measured_at)
+        slope, base = fit_output(kept)
+        return cls(value=slope, base_tokens=base, samples=kept, model=model, measured_at=measured_at)
+
+
+#: The fewest runs (of at least two module sizes) a stage's line is fitted from.
+MIN_FIT_SAMPLES = 5
+
+
+def fit_output(samples: list[RatioSample]) -> tuple[float, int]:
+    """(ratio, base tokens) of a stage's output, by the rule in StageRatio's doc."""
+    median_ratio = statistics.median(s.ratio for s in samples)
+    points = [(s.module_tokens, s.ratio * s.module_tokens) for s in samples if s.module_tokens is not None]
+    if len(points) < MIN_FIT_SAMPLES or len({t for t, _ in points}) < 2:
+        return median_ratio, 0
+    slopes = [(y2 - y1) / (t2 - t1) for i, (t1, y1) in enumerate(points) for t2, y2 in points[i + 1 :] if t2 != t1]
+    slope = statistics.median(slopes)
+    base = statistics.median(y - slope * t for t, y in points)
+    if slope < 0 or base < 0 or slope > MAX_RATE:
+        return median_ratio, 0
+    return slope, round(base)
 
 
 class Calibration(BaseModel):

@@ -2,9 +2,11 @@
 
 A task (``document``, ``review``, ``explain``, ``tests``) is an ordered list of
 stages. Each stage runs on a tier (cheap, capable, premium: the registry picks the
-model), reads the module's T tokens and/or the outputs of named earlier stages plus a
-fixed prompt overhead (``PROMPT_OVERHEAD_TOKENS``), and writes ``output_ratio`` x T
-tokens. T = lines x ``loc_to_tokens_multiplier``.
+model), reads the module's T tokens and/or the outputs of named earlier stages plus
+its prompt (the templates' own tokens, ``template_tokens``, unless the task file sets
+``prompt_overhead``), and writes ``output_ratio`` x T tokens (``OutputRule``: base +
+ratio x T once calibrated from real runs). T = lines x ``loc_to_tokens_multiplier``,
+or the calibrated estimate.
 
 Every task lives in one TOML file, ``task_defs/<name>.toml``: its description, what
 its output is, which stages' outputs make the final result, and per stage the
@@ -34,6 +36,7 @@ stages it reads, so the estimate prices what the prompt sends.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import tomllib
@@ -44,7 +47,12 @@ from typing import Any
 
 from attune.models.pricing.registry import DEFAULT_PROVIDER, PRICES_AS_OF, effective_registry
 
-PROMPT_OVERHEAD_TOKENS = 300
+# A stage's prompt overhead, unless its task file says otherwise: the prompt templates'
+# own text (placeholders taken out) at BYTES_PER_PROMPT_TOKEN, English prose's rate on
+# Claude's tokenizer, plus MESSAGE_FRAMING_TOKENS for the role markers and the path
+# and language filled in.
+BYTES_PER_PROMPT_TOKEN = 4.0
+MESSAGE_FRAMING_TOKENS = 20
 TIERS = ("cheap", "capable", "premium")
 TASK_NAMES = ("document", "review", "explain", "tests")
 DEFAULT_TASK = "document"
@@ -60,6 +68,25 @@ class TaskDefinitionError(ValueError):
     that does not come earlier, ...). The message names the file and the problem."""
 
 
+def template_tokens(system: str, user: str) -> int:
+    """The tokens a stage's prompts add to what it reads (see BYTES_PER_PROMPT_TOKEN)."""
+    text = _PLACEHOLDER.sub("", system) + _PLACEHOLDER.sub("", user)
+    return math.ceil(len(text.encode("utf-8")) / BYTES_PER_PROMPT_TOKEN) + MESSAGE_FRAMING_TOKENS
+
+
+@dataclass(frozen=True)
+class OutputRule:
+    """How long a stage's output is: ``base`` tokens plus ``ratio`` x the module's
+    tokens. A task file gives the ratio alone; calibration learns both from real runs
+    (a reply has a length of its own even for a tiny module)."""
+
+    ratio: float
+    base: int = 0
+
+    def tokens(self, module_tokens: int) -> int:
+        return self.base + round(module_tokens * self.ratio)
+
+
 @dataclass(frozen=True)
 class TaskStage:
     """One stage of a task: what it reads, what it writes, and its prompts."""
@@ -71,7 +98,11 @@ class TaskStage:
     output_ratio: float
     system: str
     user: str
-    prompt_overhead: int = PROMPT_OVERHEAD_TOKENS
+    prompt_overhead: int = -1  # -1: the templates' own tokens (template_tokens)
+
+    def __post_init__(self) -> None:
+        if self.prompt_overhead < 0:
+            object.__setattr__(self, "prompt_overhead", template_tokens(self.system, self.user))
 
     def render(self, module_text: str, path: str, language: str, earlier: Mapping[str, str]) -> tuple[str, str]:
         """(system prompt, user prompt) with the placeholders filled. ``earlier`` maps
@@ -95,9 +126,9 @@ class TaskStage:
             + self.prompt_overhead
         )
 
-    def output_tokens(self, module_tokens: int, ratio: float | None = None) -> int:
-        """``ratio`` (a calibrated output ratio) replaces the task file's when given."""
-        return round(module_tokens * (self.output_ratio if ratio is None else ratio))
+    def output_tokens(self, module_tokens: int, rule: OutputRule | None = None) -> int:
+        """``rule`` (calibrated from real runs) replaces the task file's ratio when given."""
+        return rule.tokens(module_tokens) if rule is not None else round(module_tokens * self.output_ratio)
 
     def describe(self) -> str:
         reads = (["the module"] if self.reads_module else []) + [f"the {name} output" for name in self.reads]
@@ -219,8 +250,8 @@ def parse_task(name: str, text: str, where: str | None = None) -> TaskPipeline:
         ratio = raw.get("output_ratio")
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 100:
             raise _fail(where, f"{at}: output_ratio must be a number > 0 (at most 100), got {ratio!r}")
-        overhead = raw.get("prompt_overhead", PROMPT_OVERHEAD_TOKENS)
-        if isinstance(overhead, bool) or not isinstance(overhead, int) or not 0 <= overhead <= 100_000:
+        overhead = raw.get("prompt_overhead", -1)
+        if isinstance(overhead, bool) or not isinstance(overhead, int) or not -1 <= overhead <= 100_000:
             raise _fail(where, f"{at}: prompt_overhead must be an integer from 0 to 100000, got {overhead!r}")
         system, user = _text(raw, "system", f"{where} {at}"), _text(raw, "user", f"{where} {at}")
         all_stages = {r.get("name") for r in raw_stages if isinstance(r, dict)}
@@ -370,13 +401,13 @@ def price_task(
     *,
     charged: bool,
     provider: str = DEFAULT_PROVIDER,
-    output_ratios: Mapping[str, float] | None = None,
+    output_rules: Mapping[str, OutputRule] | None = None,
 ) -> tuple[StageEstimate, ...]:
     """Each stage's tokens, model and dollars for a module of ``module_tokens``;
-    ``charged`` False (a subscription) makes every ``cost`` 0. ``output_ratios``
-    (stage name -> ratio, e.g. calibrated from real runs) replaces the task file's
-    ratio for the stages it names."""
-    ratios = output_ratios or {}
+    ``charged`` False (a subscription) makes every ``cost`` 0. ``output_rules``
+    (stage name -> rule, calibrated from real runs) replace the task file's ratio for
+    the stages they name."""
+    rules = output_rules or {}
     pipeline = get_task(task) if isinstance(task, str) else task
     models = effective_registry().get(provider, {})  # once per task: it stats pricing.json
     outputs: dict[str, int] = {}
@@ -386,7 +417,7 @@ def price_task(
         if model is None:
             raise LookupError(f"no {provider} model is registered for the {stage.tier} tier")
         input_tokens = stage.input_tokens(module_tokens, outputs)
-        output_tokens = stage.output_tokens(module_tokens, ratios.get(stage.name))
+        output_tokens = stage.output_tokens(module_tokens, rules.get(stage.name))
         api_cost = model.cost(input_tokens, output_tokens)
         priced.append(
             StageEstimate(
@@ -425,13 +456,13 @@ def price_pipeline(
     module_tokens: int,
     provider: str = DEFAULT_PROVIDER,
     task: str = DEFAULT_TASK,
-    output_ratios: Mapping[str, float] | None = None,
+    output_rules: Mapping[str, OutputRule] | None = None,
 ) -> list[StageCost]:
     """Token counts and API dollars for each stage of ``task`` (the documentation
     pipeline by default), for a module of ``module_tokens``."""
     return [
         StageCost(s.stage, s.tier, s.model, s.input_tokens, s.output_tokens, s.api_cost)
-        for s in price_task(task, module_tokens, charged=True, provider=provider, output_ratios=output_ratios)
+        for s in price_task(task, module_tokens, charged=True, provider=provider, output_rules=output_rules)
     ]
 
 
@@ -441,12 +472,14 @@ def pipeline_description(task: str = DEFAULT_TASK) -> str:
 
 
 __all__ = [
+    "BYTES_PER_PROMPT_TOKEN",
     "DEFAULT_TASK",
+    "MESSAGE_FRAMING_TOKENS",
     "PRICES_AS_OF",
-    "PROMPT_OVERHEAD_TOKENS",
     "TASKS",
     "TASK_NAMES",
     "TIERS",
+    "OutputRule",
     "StageCost",
     "StageEstimate",
     "TaskDefinitionError",
@@ -459,4 +492,5 @@ __all__ = [
     "price_pipeline",
     "price_task",
     "task_names",
+    "template_tokens",
 ]

@@ -47,8 +47,12 @@ logger = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED, CANCELLED = "ok", "failed", "cancelled"  # the store's statuses
 CANCEL_POLL_S = 0.05
-MIN_MAX_TOKENS = 1024  # a stage may ask for at least this many output tokens
-OUTPUT_HEADROOM = 2  # ... and for twice its estimated output
+# A stage's max_tokens: room for four times its estimated output, and at least 4,096
+# tokens. Output is billed as written, not as allowed, so room costs nothing, while
+# a reply cut short is a broken result; before calibration an estimate can be off by
+# a factor of two or three.
+MIN_MAX_TOKENS = 4096
+OUTPUT_HEADROOM = 4
 
 
 class RunError(AttuneError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from attune.models.pricing.pipeline import TaskEstimate, TaskPipeline, get_task, price_task
+from attune.models.pricing.pipeline import OutputRule, TaskEstimate, TaskPipeline, get_task, price_task
 from attune.models.strategy.model import (
     API_CONTEXT_WINDOW,
     SUBSCRIPTION_CONTEXT_WINDOW,
@@ -26,7 +26,7 @@ def estimate_task(
     tokens: int | None = None,
     mode: AuthMode | str,
     strategy: AuthStrategy | None = None,
-    output_ratios: Mapping[str, float] | None = None,
+    output_rules: Mapping[str, OutputRule] | None = None,
     tokens_basis: str | None = None,
 ) -> TaskEstimate:
     """What running ``task`` over one module costs in ``mode`` (``api``,
@@ -35,7 +35,7 @@ def estimate_task(
     Give ``lines`` (converted with the strategy's multiplier), ``tokens`` (the
     module's tokens when known better: an exact count, or calibrated), or both (the
     tokens are priced, the lines decide ``auto`` and are reported). ``strategy``
-    defaults to the saved one. ``output_ratios`` (stage -> ratio, calibrated from real
+    defaults to the saved one. ``output_rules`` (stage -> OutputRule, calibrated from real
     runs) replace the task file's ratios for the stages they name; ``tokens_basis``
     says what the tokens rest on, for the faces to show. On the API each stage costs
     its registry price; on a subscription the cost is $0 and every stage's tokens are
@@ -52,7 +52,7 @@ def estimate_task(
     if resolved is AuthMode.AUTO:
         if lines is None:
             raise ValueError("mode 'auto' decides from lines; with tokens alone, give mode 'api' or 'subscription'")
-        resolved = strategy.recommend(lines, pipeline.name, tokens=tokens, output_ratios=output_ratios).mode
+        resolved = strategy.recommend(lines, pipeline.name, tokens=tokens, output_rules=output_rules).mode
     if not strategy.offers(resolved):
         raise ValueError(
             f"your plan ({strategy.subscription_tier.label}) has no subscription quota, so there is "
@@ -65,11 +65,9 @@ def estimate_task(
         module_tokens = strategy.estimate_tokens(lines)
         if tokens_basis is None:
             tokens_basis = f"default {strategy.loc_to_tokens_multiplier:g} tokens/line"
-    ratios = {
-        name: ratio for name, ratio in (output_ratios or {}).items() if any(s.name == name for s in pipeline.stages)
-    }
+    rules = {name: rule for name, rule in (output_rules or {}).items() if any(s.name == name for s in pipeline.stages)}
     on_api = resolved is AuthMode.API
-    stages = price_task(pipeline, module_tokens, charged=on_api, output_ratios=ratios)
+    stages = price_task(pipeline, module_tokens, charged=on_api, output_rules=rules)
     window = API_CONTEXT_WINDOW if on_api else SUBSCRIPTION_CONTEXT_WINDOW
     api_cost = sum(s.api_cost for s in stages)
     return TaskEstimate(
@@ -84,7 +82,7 @@ def estimate_task(
         lines=lines,
         context_window=window,
         tokens_basis=tokens_basis,
-        calibrated_stages=tuple(s.name for s in pipeline.stages if s.name in ratios),
+        calibrated_stages=tuple(s.name for s in pipeline.stages if s.name in rules),
     )
 
 

@@ -33,7 +33,7 @@ from attune.models.formatting import (
     format_tokens_short,
     plural,
 )
-from attune.models.pricing.pipeline import DEFAULT_TASK, PRICES_AS_OF, price_pipeline
+from attune.models.pricing.pipeline import DEFAULT_TASK, PRICES_AS_OF, OutputRule, price_pipeline
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -270,14 +270,14 @@ class AuthStrategy(BaseModel):
         tokens: int | None = None,
         block: SubscriptionBlock | None = None,
         now: datetime | None = None,
-        output_ratios: Mapping[str, float] | None = None,
+        output_rules: Mapping[str, OutputRule] | None = None,
     ) -> Recommendation:
         """The rules of the mode comparison, in order; the first that applies decides.
         ``task`` (default ``document``) only changes the API price the reason quotes.
         ``tokens`` is the module's token estimate when a better one than lines x the
         multiplier is known (calibrated); ``block`` is the subscription's current
         5-hour block, which matters only with ``subscription_block_budget_tokens`` set;
-        ``output_ratios`` (calibrated, per stage) price the API figure the reason quotes."""
+        ``output_rules`` (calibrated, per stage) price the API figure the reason quotes."""
         category = self.get_module_size_category(lines)
         tokens = self.estimate_tokens(lines) if tokens is None else tokens
         size = f"{category.capitalize()} module ({plural(lines, 'line')})"
@@ -293,7 +293,7 @@ class AuthStrategy(BaseModel):
                 f"{self.default_mode.value}); auto-selection is off.",
             )
         tier = self.subscription_tier
-        api_cost = format_money(self._api_cost(tokens, task, output_ratios))
+        api_cost = format_money(self._api_cost(tokens, task, output_rules))
         if not self.offers(AuthMode.SUBSCRIPTION):
             why = (
                 "your plan is API only"
@@ -348,9 +348,9 @@ class AuthStrategy(BaseModel):
     # ---- cost ---------------------------------------------------------------
 
     def _api_cost(
-        self, tokens: int, task: str = DEFAULT_TASK, output_ratios: Mapping[str, float] | None = None
+        self, tokens: int, task: str = DEFAULT_TASK, output_rules: Mapping[str, OutputRule] | None = None
     ) -> float:
-        return sum(stage.api_cost for stage in price_pipeline(tokens, task=task, output_ratios=output_ratios))
+        return sum(stage.api_cost for stage in price_pipeline(tokens, task=task, output_rules=output_rules))
 
     def estimate_cost(self, lines: int, mode: AuthMode | str | None = None) -> dict[str, Any]:
         """The documentation pipeline (the ``document`` task) priced for this module.

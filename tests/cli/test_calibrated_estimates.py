@@ -106,3 +106,5 @@ def test_run_preview_prices_the_stages_with_ratios_learned_from_runs(attune_cmd,
     assert estimate["calibrated_stages"] == [s["stage"] for s in estimate["stages"]]
     assert estimate["tokens_basis"] == "calibrated: Python, 12 files"
     assert estimate["api_cost"] != plain["estimate"]["api_cost"]
+    preview = attune(attune_cmd, calibrated, "run", "explain", module, "--mode", "api", "--dry-run").stdout
+    assert "tokens (calibrated: Python, 12 files); outputs of map, explain calibrated from past runs" in preview

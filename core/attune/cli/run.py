@@ -74,6 +74,12 @@ def preview_lines(plan: RunPlan, out: str | None) -> list[str]:
     lines = [
         f"attune run {plan.task.name} {plan.path} ({format_count(plan.lines)} lines of {plan.language})",
         f"Mode: {'API' if on_api else 'subscription (Claude Code)'}. {plan.reason}",
+        f"Module: ≈{format_count(est.tokens)} tokens ({est.tokens_basis or 'given'})"
+        + (
+            f"; outputs of {', '.join(est.calibrated_stages)} calibrated from past runs"
+            if est.calibrated_stages
+            else ""
+        ),
     ]
     rows = [("stage", "model", "input", "output", "cost" if on_api else "API equivalent")]
     for s in est.stages:

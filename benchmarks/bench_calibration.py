@@ -255,6 +255,16 @@ def plan_with_rules(run: Actual, rules: dict[str, tuple[float, float]]) -> float
     return cost
 
 
+def plan_with_prompts(run: Actual, prompts: dict[str, float]) -> float:
+    """The API dollars of ``run``'s plan with each stage's prompt ``prompts[stage]``
+    tokens long instead of the template's estimate."""
+    return sum(
+        stage_cost(stage.tier, planned_in - stage.prompt_overhead + prompts[stage.name], planned_out)
+        for stage in stages_of_task()
+        for planned_in, planned_out in [run.planned_stages[stage.name]]
+    )
+
+
 def learned_rules(calibration: Any) -> dict[str, tuple[float, float]]:
     """Stage -> (base, ratio) of the calibration's output rule for TASK."""
     return {
@@ -337,6 +347,9 @@ def stage_analysis(rows: Sequence[Row], calibration: Any, calibration_runs: Sequ
         "cost_after_parts": {
             "plan_vs_run": summary([rel_error(r.after.planned_cost, r.after.cost) for r in rows]),
             "plan_vs_expected_run": summary([rel_error(r.after.planned_cost, expected_cost(r.after)) for r in rows]),
+            "measured_prompts_vs_run": summary(
+                [rel_error(plan_with_prompts(r.after, prompts), r.after.cost) for r in rows]
+            ),
             "uncut_rules_vs_expected_run": summary(
                 [rel_error(plan_with_rules(r.after, uncut), expected_cost(r.after)) for r in rows]
             ),
@@ -496,6 +509,11 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
             "the plan's",
             "the run with each reply at the fake's expected length (the spread taken out)",
             "plan_vs_expected_run",
+        ),
+        (
+            "the plan's, its prompts as long as the fake counted them (the median per stage)",
+            "the run",
+            "measured_prompts_vs_run",
         ),
         (
             "the plan's, its output rules fitted without the calibration replies cut at max_tokens",

@@ -2,10 +2,12 @@
 # End-to-end test of the VS Code extension in a real VS Code (code-server) with
 # Debian's Chromium and playwright-core: installs them (scripts/setup-e2e.sh,
 # cached), runs the extension's gates (typecheck, lint, unit tests), builds the
-# .vsix, runs vscode-extension/e2e/run-e2e.mjs and prints the figures (open ->
-# first lens, .vsix size) as a Markdown table on stdout (logs go to stderr). The
-# only file it leaves (besides the build) is the lens screenshot,
-# vscode-extension/.e2e-artifacts/lenses.png (gitignored).
+# .vsix, then runs every scenario vscode-extension/e2e/*.mjs but lib.mjs (their
+# shared machinery), one after the other, each on its own fresh install; each prints
+# its figures as a Markdown table on stdout (logs go to stderr). Fails if any fails.
+# ATTUNE_E2E_SCENARIOS="run-e2e cold-start" runs just those (names without .mjs).
+# The only files it leaves (besides the build) are screenshots in
+# vscode-extension/.e2e-artifacts/ (gitignored), e.g. the lens screenshot lenses.png.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 EXT="$ROOT/vscode-extension"
@@ -40,4 +42,21 @@ find_python() {
 export ATTUNE_E2E_PYTHON_39="${ATTUNE_E2E_PYTHON_39:-$(find_python 3.9)}"
 export ATTUNE_E2E_PYTHON_310="${ATTUNE_E2E_PYTHON_310:-$(find_python 3.10)}"
 export ATTUNE_E2E_PYTHON_312="${ATTUNE_E2E_PYTHON_312:-$(find_python 3.12)}"
-node e2e/run-e2e.mjs --vsix "$EXT/attune-companion.vsix"
+
+if [ -n "${ATTUNE_E2E_SCENARIOS:-}" ]; then
+  scenarios=()
+  for name in $ATTUNE_E2E_SCENARIOS; do scenarios+=("e2e/$name.mjs"); done
+else
+  scenarios=()
+  for f in e2e/*.mjs; do [ "$(basename "$f")" = lib.mjs ] || scenarios+=("$f"); done
+fi
+failed=()
+for scenario in "${scenarios[@]}"; do
+  echo "[e2e] scenario $scenario" >&2
+  node "$scenario" --vsix "$EXT/attune-companion.vsix" || failed+=("$scenario")
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "E2E FAILED: ${failed[*]} (of ${#scenarios[@]} scenarios)" >&2
+  exit 1
+fi
+echo "E2E PASSED: ${#scenarios[@]} scenarios (${scenarios[*]})" >&2

@@ -8,7 +8,7 @@ export const DISPLAY_NAME = "Attune";
 /** The language client's id: VS Code reads `<id>.trace.server` for the LSP trace. */
 export const CLIENT_ID = "attune";
 
-/** Client commands: the palette's (package.json `contributes.commands`) and two internal ones. */
+/** Client commands: the palette's (package.json `contributes.commands`) and an internal one. */
 export const Commands = {
   setupAuth: "attune.setupAuth",
   resetAuth: "attune.resetAuth",
@@ -20,14 +20,14 @@ export const Commands = {
   clearApiKey: "attune.clearApiKey",
   restartServer: "attune.restartServer",
   showLogs: "attune.showLogs",
-  /** Internal: the language status item's and the error messages' action. */
+  /** Also the language status item's and the interpreter errors' action. */
   selectInterpreter: "attune.selectInterpreter",
   /** Internal: what a lens click runs (the server's lenses carry ServerCommands.showDetails). */
   showDetails: "attune.showDetails",
 } as const;
 
 /** Commands not in the palette (not contributed in package.json). */
-export const INTERNAL_COMMANDS: readonly string[] = [Commands.selectInterpreter, Commands.showDetails];
+export const INTERNAL_COMMANDS: readonly string[] = [Commands.showDetails];
 
 /** The server's `workspace/executeCommand` commands (server/attune/lsp/server.py). */
 export const ServerCommands = {

@@ -274,8 +274,13 @@ async def _plan(ls: AttuneServer, command: str, args: Any) -> Any:
         raise RequestFailed(f"{command}: {exc}") from None
 
 
-def _preview(plan: Any) -> dict[str, Any]:
+def _preview(ls: AttuneServer, plan: Any) -> dict[str, Any]:
+    """The plan, the task's description, and the modes the plan offers (an editor
+    offers to run on the other one only where the plan has it)."""
     preview: dict[str, Any] = plan.to_dict()
+    preview["description"] = plan.task.description
+    strategy = ls.strategy_watcher.strategy
+    preview["offered_modes"] = [mode.value for mode in strategy.offered_modes] if strategy is not None else [plan.mode]
     preview["sends_nothing"] = True
     return preview
 
@@ -285,7 +290,7 @@ async def preview_task(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
     from .arguments import PreviewTaskArgs, parse_args
 
     args = parse_args(protocol.PREVIEW_TASK, PreviewTaskArgs, arguments)
-    return _preview(await _plan(ls, protocol.PREVIEW_TASK, args))
+    return _preview(ls, await _plan(ls, protocol.PREVIEW_TASK, args))
 
 
 class _RunProgress:
@@ -363,7 +368,7 @@ async def run_task(ls: AttuneServer, *arguments: Any) -> dict[str, Any]:
     try:
         plan = await _plan(ls, protocol.RUN_TASK, args)
         if not args.confirm:
-            return {"confirmed": False, "preview": _preview(plan)}
+            return {"confirmed": False, "preview": _preview(ls, plan)}
 
         from attune.models.runs import RunError, execute_plan
 

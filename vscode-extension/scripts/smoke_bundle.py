@@ -46,9 +46,9 @@ except Exception as exc:
 
 
 def count_and_report() -> None:
+    from attune.models.advice import EstimateContext, report_for_loc
     from attune.models.loc.counter import analyze_file
     from attune.models.strategy.model import AuthStrategy
-    from attune.models.strategy.reports import report_for_loc
 
     sources = {  # name: (text, lines of code)
         "mod.py": ('"""Doc."""\n# comment\nx = 1\ns = "a # b"\n', 2),
@@ -62,7 +62,7 @@ def count_and_report() -> None:
             loc = analyze_file(path)
             if loc.code_lines != expected:
                 raise AssertionError(f"{name}: {loc.code_lines} lines of code, expected {expected}")
-            report_for_loc(path, loc, AuthStrategy())
+            report_for_loc(path, loc, EstimateContext(AuthStrategy()))
 
 
 try:

@@ -6,8 +6,11 @@ import { BreakerItem } from "./breakerItem";
 import { registerCommands } from "./commands";
 import { CONFIG_SECTION, DISPLAY_NAME, fullSettingName, LENS_SETTINGS_GROUP, Notifications } from "./common/constants";
 import { pythonExtensionApi } from "./common/python";
+import { executeWithProgress } from "./common/progressRequest";
 import { AttuneServer } from "./common/server";
 import { interpreterSetting, RESTART_SETTINGS } from "./common/settings";
+import { registerRunTask } from "./runTask";
+import { UsageItem } from "./usageItem";
 import { ReadOnlyViews } from "./views";
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -16,6 +19,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const breakers = new BreakerItem(output);
   const server = new AttuneServer(context, output);
   server.onNotification(Notifications.breakerStatus, (params) => breakers.onNotification(params));
+  const usage = new UsageItem(output);
+  server.onNotification(Notifications.usage, (params) => usage.onNotification(params));
   context.subscriptions.push(
     breakers,
     output,
@@ -23,7 +28,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     views,
     views.register(),
     server.onHealth((health) => {
-      if (health !== "running") breakers.clear();
+      if (health !== "running") {
+        breakers.clear();
+        usage.clear();
+      }
+    }),
+    usage,
+    ...registerRunTask({
+      output,
+      server: { execute: (c, a) => server.execute(c, a), executeWithProgress: (c, a, o) => executeWithProgress(server, c, a, o) },
     }),
     ...registerCommands({ secrets: context.secrets, output, server, views, breakers }),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -5,6 +5,7 @@ import { beforeEach, test } from "node:test";
 import { parseBreakerPayload, type BreakerPayload } from "../src/breakerItem";
 import { AttuneCommands, registerCommands, type CommandDeps } from "../src/commands";
 import { Commands, ServerCommands } from "../src/common/constants";
+import { registerRunTask } from "../src/runTask";
 import { PROS_CONS } from "./fixtures";
 import { fake } from "./stubs/vscode";
 
@@ -61,7 +62,11 @@ const fail = (message: string) => () => {
 beforeEach(() => fake.reset());
 
 test("every command is registered once: the palette's (package.json) and the internal ones", () => {
-  const disposables = registerCommands(harness().deps);
+  const runServer = { execute: <T>() => Promise.resolve(undefined as T), executeWithProgress: <T>() => Promise.resolve(undefined as T) };
+  const disposables = [
+    ...registerCommands(harness().deps),
+    ...registerRunTask({ server: runServer, output: { info: () => undefined, warn: () => undefined, error: () => undefined, show: () => undefined } }),
+  ];
   assert.deepEqual([...fake.commands.keys()].sort(), Object.values(Commands).sort());
   for (const d of disposables) d.dispose();
   assert.equal(fake.commands.size, 0);

@@ -13,6 +13,7 @@ import {
   Notifications,
   ServerCommands,
   SettingKeys,
+  TASK_NAMES,
 } from "../src/common/constants";
 import { RESTART_SETTINGS } from "../src/common/settings";
 
@@ -57,4 +58,12 @@ test("every server command and notification the client uses is one the server's 
   for (const id of [...Object.values(ServerCommands), ...Object.values(Notifications)]) {
     assert.ok(text.includes(`"${id}"`), `${id} is not in ${serverDir}`);
   }
+});
+
+test("the tasks the run command offers are the core's task definitions", () => {
+  const defs = readdirSync(join(root, "..", "core", "attune", "models", "pricing", "task_defs"))
+    .filter((f) => f.endsWith(".toml"))
+    .map((f) => f.replace(/\.toml$/, ""))
+    .sort();
+  assert.deepEqual([...TASK_NAMES].sort(), defs);
 });

@@ -24,6 +24,9 @@ export const Commands = {
   selectInterpreter: "attune.selectInterpreter",
   /** Internal: what a lens click runs (the server's lenses carry ServerCommands.showDetails). */
   showDetails: "attune.showDetails",
+  /** Also what the server's "Run…" lens carries, with `[{uri}]`. */
+  runTask: "attune.runTask",
+  openInClaudeCode: "attune.openInClaudeCode",
 } as const;
 
 /** Commands not in the palette (not contributed in package.json). */
@@ -39,11 +42,17 @@ export const ServerCommands = {
   showDetails: "attune.server.showDetails",
   breakerStatus: "attune.server.breakerStatus",
   resetBreaker: "attune.server.resetBreaker",
+  previewTask: "attune.server.previewTask",
+  runTask: "attune.server.runTask",
 } as const;
+
+/** The tasks a file can be run through (core/attune/models/pricing/task_defs/<task>.toml). */
+export const TASK_NAMES = ["document", "review", "explain", "tests"] as const;
 
 /** Notifications from the server. */
 export const Notifications = {
   breakerStatus: "attune/breakerStatus",
+  usage: "attune/usage",
 } as const;
 
 /** The configuration section; setting keys below are relative to it. */
@@ -75,6 +84,7 @@ export const ENV_API_KEY = "ANTHROPIC_API_KEY";
 export const ENV_USE_INSTALLED = "ATTUNE_LSP_USE_INSTALLED";
 
 export const BREAKER_ITEM_ID = "attune.breakers";
+export const USAGE_ITEM_ID = "attune.usage";
 export const LANGUAGE_STATUS_ID = "attune.server";
 /** URI scheme of the read-only Markdown views. */
 export const VIEW_SCHEME = "attune-view";

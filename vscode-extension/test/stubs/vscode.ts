@@ -20,6 +20,11 @@ export const fake = {
   extensions: new Set<string>(),
   activeFile: undefined as string | undefined,
   statusItems: [] as FakeStatusBarItem[],
+  /** Open documents (workspace.textDocuments): uri string -> languageId and unsaved changes. */
+  documents: new Map<string, { languageId: string; isDirty: boolean }>(),
+  workspaceFolder: undefined as string | undefined,
+  /** withProgress: the token its task gets; cancel() cancels it. */
+  progressToken: undefined as CancellationTokenSource | undefined,
   reset(): void {
     this.calls = [];
     this.answers = new Map();
@@ -28,6 +33,9 @@ export const fake = {
     this.extensions = new Set();
     this.activeFile = undefined;
     this.statusItems = [];
+    this.documents = new Map();
+    this.workspaceFolder = undefined;
+    this.progressToken = undefined;
   },
   /** Queues answers for an API: values, or functions of the call's arguments. */
   answer(api: string, ...values: unknown[]): void {
@@ -67,6 +75,22 @@ export class EventEmitter<T> {
   dispose(): void {
     this.listeners = [];
   }
+}
+
+export class CancellationTokenSource {
+  private readonly emitter = new EventEmitter<void>();
+  readonly token = {
+    isCancellationRequested: false,
+    onCancellationRequested: this.emitter.event,
+  };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+    this.emitter.fire();
+  }
+}
+
+export enum ProgressLocation {
+  Notification = 15,
 }
 
 export class MarkdownString {
@@ -136,6 +160,9 @@ export class FakeStatusBarItem {
   show(): void {
     this.visible = true;
   }
+  hide(): void {
+    this.visible = false;
+  }
   dispose(): void {
     this.disposed = true;
   }
@@ -157,10 +184,42 @@ export const window = {
   showWarningMessage: ui("showWarningMessage"),
   showErrorMessage: ui("showErrorMessage"),
   showTextDocument: ui("showTextDocument"),
+  /** Runs the task at once; its progress reports are recorded as "progress.report" calls. */
+  withProgress<R>(options: unknown, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<R>): Promise<R> {
+    fake.calls.push({ api: "withProgress", args: [options] });
+    fake.progressToken = new CancellationTokenSource();
+    return task({ report: (v: unknown) => void fake.calls.push({ api: "progress.report", args: [v] }) }, fake.progressToken.token);
+  },
+  createTerminal(options: unknown) {
+    fake.calls.push({ api: "createTerminal", args: [options] });
+    return { show: () => void fake.calls.push({ api: "terminal.show", args: [] }) };
+  },
+};
+
+export const env = {
+  openExternal: ui("openExternal"),
 };
 
 export const workspace = {
-  workspaceFolders: undefined,
+  get workspaceFolders() {
+    return fake.workspaceFolder ? [{ uri: Uri.file(fake.workspaceFolder) }] : undefined;
+  },
+  getWorkspaceFolder(uri: Uri) {
+    const root = fake.workspaceFolder;
+    return root && uri.fsPath.startsWith(root + "/") ? { uri: Uri.file(root) } : undefined;
+  },
+  get textDocuments() {
+    return [...fake.documents].map(([uri, d]) => ({
+      uri: Uri.parse(uri),
+      languageId: d.languageId,
+      isDirty: d.isDirty,
+      save: () => {
+        fake.calls.push({ api: "save", args: [uri] });
+        d.isDirty = false;
+        return Promise.resolve(true);
+      },
+    }));
+  },
   getConfiguration(section?: string) {
     const full = (key: string) => (section ? `${section}.${key}` : key);
     return {
@@ -178,9 +237,11 @@ export const workspace = {
     fake.calls.push({ api: "registerTextDocumentContentProvider", args: [scheme, provider] });
     return new Disposable();
   },
-  openTextDocument: (uri: Uri) => {
-    fake.calls.push({ api: "openTextDocument", args: [uri] });
-    return Promise.resolve({ uri });
+  /** A file (its languageId from fake.documents) or, with {content, language}, a new untitled document. */
+  openTextDocument: (target: Uri | { content: string; language: string }) => {
+    fake.calls.push({ api: "openTextDocument", args: [target] });
+    if (target instanceof Uri) return Promise.resolve({ uri: target, languageId: fake.documents.get(target.toString())?.languageId ?? "plaintext" });
+    return Promise.resolve({ uri: Uri.from({ scheme: "untitled", path: "Untitled-1" }), languageId: target.language, content: target.content });
   },
 };
 

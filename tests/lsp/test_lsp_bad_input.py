@@ -18,7 +18,7 @@ async def test_lens_for_a_never_opened_file_reads_it_from_disk(start_session, tm
     source = tmp_path / "closed.py"
     source.write_text(python_source(12))
     session = await start_session()
-    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 12 lines of code"
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small · 12 lines"
 
 
 async def test_lens_for_a_missing_file_and_a_non_file_uri(start_session, tmp_path: Path):
@@ -30,7 +30,7 @@ async def test_lens_for_a_missing_file_and_a_non_file_uri(start_session, tmp_pat
     assert titles == ["Attune: not analysed — the document is not open in the editor and is not a file: URI"]
     # an open non-file document (e.g. a git diff view) is counted from its text
     session.open("git:/repo/a.py?ref=HEAD", python_source(3))
-    assert (await session.lens_titles("git:/repo/a.py?ref=HEAD"))[0] == "Small module · 3 lines of code"
+    assert (await session.lens_titles("git:/repo/a.py?ref=HEAD"))[0] == "Small · 3 lines"
 
 
 async def test_binary_file(start_session, tmp_path: Path):
@@ -113,7 +113,7 @@ async def test_lens_for_a_uri_with_no_usable_path_is_invalid_params(start_sessio
     assert bad.value.code == INVALID_PARAMS
     source = tmp_path / "fine.py"
     source.write_text(python_source(4))
-    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 4 lines of code"
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small · 4 lines"
 
 
 async def test_unknown_command(start_session):
@@ -143,7 +143,7 @@ async def test_corrupt_strategy_at_start(start_session, tmp_path: Path, attune_h
     saved = await session.command("attune.server.setupAuth", {"tier": "pro", "mode": "auto"})
     assert saved["subscription_tier"] == "pro"
     assert list(attune_home.glob("auth_strategy.json.corrupt-*"))
-    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 5 lines of code"
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small · 5 lines"
 
 
 async def test_anthropic_is_not_imported_until_a_command_needs_it(start_session, server_env, tmp_path: Path):

@@ -229,7 +229,7 @@ async def test_count_tokens_exact_count_replaces_the_estimate_in_the_lens(
     session = await start_session(env=env)
     uri = source.as_uri()
     session.open(uri, text)
-    estimate = (await session.lens_titles(uri))[2]
+    estimate = (await session.lens_commands(uri))[2].tooltip
     assert "exact" not in estimate
 
     refreshes = session.received.refreshes
@@ -239,8 +239,8 @@ async def test_count_tokens_exact_count_replaces_the_estimate_in_the_lens(
     assert result["tokens"] == words
     assert len(fake_api.requests_to("/v1/messages/count_tokens")) == 1
     await eventually(lambda: session.received.refreshes > refreshes, what="a lens refresh")
-    exact = (await session.lens_titles(uri))[2]
-    assert exact.endswith(f"module {words:,} tokens, exact)")
+    exact = (await session.lens_commands(uri))[2].tooltip
+    assert f"Module: ≈{words:,} tokens (exact count)" in exact
 
     session.replace(uri, text + "extra_line = 1\n", version=2)  # a new version: back to the estimate
-    assert "exact" not in (await session.lens_titles(uri))[2]
+    assert "exact" not in (await session.lens_commands(uri))[2].tooltip

@@ -67,7 +67,7 @@ def code_lines(text: str) -> int:
 
 
 def lens_for(lines: int) -> str:
-    return f"Small module · {lines:,} line{'s' if lines != 1 else ''} of code"
+    return f"Small · {lines:,} line{'s' if lines != 1 else ''}"
 
 
 async def edit_and_check(session, uri: str, text: str, edits: list[tuple[types.Position, types.Position, str]]):
@@ -138,7 +138,7 @@ async def test_many_edits_of_a_large_open_file_then_a_lens(start_session, tmp_pa
                 content_changes=[partial(pos(10_000, 0), pos(10_000, 0), f"t{i} = 0\n")],
             )
         )
-    assert (await session.lens_titles(uri))[0] == "Large module · 20,200 lines of code"
+    assert (await session.lens_titles(uri))[0] == "Large · 20,200 lines"
 
 
 # ---- the document class against the model

@@ -12,14 +12,9 @@ from attune.models.strategy.model import AuthMode, AuthStrategy, SubscriptionTie
 from support.lsp_session import eventually, python_source
 
 
-def expected_cost_line(strategy: AuthStrategy, lines: int) -> str:
-    """The cost lens of a plan with subscription quota."""
-    api = strategy.estimate_cost(lines, AuthMode.API)
-    sub = strategy.estimate_cost(lines, AuthMode.SUBSCRIPTION)
-    return (
-        f"API ≈ {format_money(api['monetary_cost'])} · subscription $0 "
-        f"(≈{format_count(sub['tokens_used'])} tokens of quota)"
-    )
+def api_cost_title(strategy: AuthStrategy, lines: int) -> str:
+    """The cost lens: the document task's API price, whatever the plan."""
+    return f"API ≈ {format_money(strategy.estimate_cost(lines, AuthMode.API)['monetary_cost'])}"
 
 
 async def test_breaker_status_is_sent_once_after_initialized(start_session):
@@ -65,9 +60,16 @@ async def test_small_file_on_api_only_plan(start_session, tmp_path: Path):
     titles = await session.lens_titles(source.as_uri())
 
     strategy = AuthStrategy()
-    assert titles[0] == "Small module · 120 lines of code"
-    assert titles[1].startswith("Recommended: API — ") and strategy.recommend(120).reason in titles[1]
-    assert titles[2] == f"API ≈ {format_money(strategy.estimate_cost(120, AuthMode.API)['monetary_cost'])}"
+    assert titles[0] == "Small · 120 lines"
+    assert titles[1] == "API (recommended)"
+    assert titles[2] == api_cost_title(strategy, 120)
+    assert all(len(t) <= 50 for t in titles), titles
+    commands = await session.lens_commands(source.as_uri())
+    assert strategy.recommend(120).reason in commands[1].tooltip
+    assert "small < 500 ≤ medium < 2,000 ≤ large" in commands[0].tooltip.lower()
+    cost = commands[2].tooltip
+    assert "document on the API: ≈$" in cost and "outline (claude-haiku-4-5):" in cost
+    assert "Module: ≈480 tokens (default 4 tokens/line)" in cost and "subscription" not in cost
 
 
 @pytest.mark.parametrize("tier", [SubscriptionTier.API_ONLY, SubscriptionTier.FREE])
@@ -81,10 +83,11 @@ async def test_a_plan_without_quota_sees_no_subscription_in_any_lens(start_sessi
 
     titles = await session.lens_titles(source.as_uri())
 
-    assert titles[0] == "Large module · 3,000 lines of code"
-    assert titles[1].startswith("Recommended: API — ")
+    assert titles[0] == "Large · 3,000 lines"
+    assert titles[1] == "API (recommended)"
     assert titles[2].startswith("API ≈ $")
-    assert not [t for t in titles if "subscription" in t.lower() or "of quota" in t], titles
+    texts = [t for c in await session.lens_commands(source.as_uri()) for t in (c.title, c.tooltip or "")]
+    assert not [t for t in texts if "subscription" in t.lower() or "of quota" in t], texts
 
 
 async def test_large_file_under_pro_strategy_prefers_subscription(start_session, tmp_path: Path):
@@ -98,10 +101,14 @@ async def test_large_file_under_pro_strategy_prefers_subscription(start_session,
     titles = await session.lens_titles(source.as_uri())
 
     assert titles == [
-        "Large module · 3,000 lines of code",
-        f"Recommended: Subscription — {strategy.recommend(3_000).reason}",
-        expected_cost_line(strategy, 3_000),
+        "Large · 3,000 lines",
+        "Subscription (recommended)",
+        api_cost_title(strategy, 3_000),
     ]
+    commands = await session.lens_commands(source.as_uri())
+    assert strategy.recommend(3_000).reason in commands[1].tooltip
+    sub = strategy.estimate_cost(3_000, AuthMode.SUBSCRIPTION)
+    assert f"On your subscription: $0, ≈{format_count(sub['tokens_used'])} tokens of quota" in commands[2].tooltip
 
 
 async def test_same_file_other_strategy_other_answer(start_session, tmp_path: Path):
@@ -118,8 +125,9 @@ async def test_same_file_other_strategy_other_answer(start_session, tmp_path: Pa
 
     titles = await session.lens_titles(source.as_uri())
 
-    assert titles[0] == "Medium module · 75 lines of code"
-    assert titles[1].startswith("Recommended: API — ") and "prefer the API" in titles[1]
+    assert titles[0] == "Medium · 75 lines"
+    assert titles[1] == "API (recommended)"
+    assert "prefer the API" in (await session.lens_commands(source.as_uri()))[1].tooltip
 
 
 async def test_generated_file_says_so(start_session, tmp_path: Path):
@@ -139,7 +147,7 @@ async def test_untitled_buffer_gets_lenses(start_session):
 
     titles = await session.lens_titles("untitled:Untitled-1")
 
-    assert titles[0] == "Small module · 10 lines of code"
+    assert titles[0] == "Small · 10 lines"
 
 
 async def test_edit_is_recounted(start_session, tmp_path: Path):
@@ -148,11 +156,11 @@ async def test_edit_is_recounted(start_session, tmp_path: Path):
     session = await start_session(init_options={"lens": {"debounceMs": 50}})
     uri = source.as_uri()
     session.open(uri, source.read_text())
-    assert (await session.lens_titles(uri))[0] == "Small module · 10 lines of code"
+    assert (await session.lens_titles(uri))[0] == "Small · 10 lines"
 
     session.replace(uri, python_source(600), version=2)
 
-    assert (await session.lens_titles(uri))[0] == "Medium module · 600 lines of code"
+    assert (await session.lens_titles(uri))[0] == "Medium · 600 lines"
 
 
 async def test_unsaved_text_is_what_counts_not_the_disk(start_session, tmp_path: Path):
@@ -161,7 +169,7 @@ async def test_unsaved_text_is_what_counts_not_the_disk(start_session, tmp_path:
     session = await start_session()
     session.open(source.as_uri(), python_source(42))
 
-    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 42 lines of code"
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small · 42 lines"
 
 
 async def test_settings_choose_parts_and_can_turn_lenses_off(start_session, tmp_path: Path):
@@ -217,7 +225,7 @@ async def test_save_recounts_at_once_without_waiting_for_the_debounce(start_sess
     session = await start_session(init_options={"lens": {"debounceMs": 10_000}})
     uri = source.as_uri()
     session.open(uri, source.read_text())
-    assert (await session.lens_titles(uri))[0] == "Small module · 10 lines of code"
+    assert (await session.lens_titles(uri))[0] == "Small · 10 lines"
 
     session.replace(uri, python_source(20), version=2)
     session.client.text_document_did_save(
@@ -227,4 +235,4 @@ async def test_save_recounts_at_once_without_waiting_for_the_debounce(start_sess
     # With a 10 s debounce the count would still be pending; the save started it now.
     # (A generous hang guard, not a speed assertion.)
     titles = await asyncio.wait_for(session.lens_titles(uri), timeout=8)
-    assert titles[0] == "Small module · 20 lines of code"
+    assert titles[0] == "Small · 20 lines"

@@ -37,7 +37,7 @@ async def test_setup_auth_out_of_range_is_invalid_params_and_changes_nothing(
     assert (await session.command("attune.server.recommend", source.as_uri()))["tokens"] == 160
     details = await session.command("attune.server.showDetails", {"uri": source.as_uri()})
     assert details["report"]["lines"] == 40
-    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 40 lines of code"
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small · 40 lines"
 
 
 async def test_a_strategy_file_out_of_range_is_shown_as_invalid(start_session, tmp_path: Path, attune_home: Path):

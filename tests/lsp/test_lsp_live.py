@@ -14,7 +14,7 @@ async def test_cli_setup_in_another_process_refreshes_the_lenses(start_session, 
     source.write_text(python_source(800))
     session = await start_session()
     session.open(source.as_uri(), source.read_text())
-    assert (await session.lens_titles(source.as_uri()))[1].startswith("Recommended: API — ")
+    assert (await session.lens_titles(source.as_uri()))[1] == "API (recommended)"
     before = session.received.refreshes
 
     subprocess.run(
@@ -26,7 +26,7 @@ async def test_cli_setup_in_another_process_refreshes_the_lenses(start_session, 
     )
 
     await eventually(lambda: session.received.refreshes > before, what="workspace/codeLens/refresh")
-    assert (await session.lens_titles(source.as_uri()))[1].startswith("Recommended: Subscription — ")
+    assert (await session.lens_titles(source.as_uri()))[1] == "Subscription (recommended)"
 
 
 async def test_no_refresh_request_to_a_client_that_cannot_handle_it(start_session, tmp_path: Path):
@@ -36,7 +36,7 @@ async def test_no_refresh_request_to_a_client_that_cannot_handle_it(start_sessio
     session.open(source.as_uri(), source.read_text())
     AuthStrategy(subscription_tier="pro", setup_completed=True).save()
     # the next lens request sees the new strategy even without a refresh request
-    titles = await eventually_titles(session, source.as_uri(), "Recommended: Subscription")
+    titles = await eventually_titles(session, source.as_uri(), "Subscription (recommended)")
     assert titles
     assert session.received.refreshes == 0
 
@@ -88,7 +88,7 @@ async def test_hand_edit_to_a_corrupt_file_is_reported_and_server_keeps_answerin
     assert "strategy file invalid" in failed.value.message
     # the fix is picked up too: reset moves the bad file aside and lenses come back
     await session.command("attune.server.resetAuth", {"confirm": True})
-    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 10 lines of code"
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small · 10 lines"
     assert list(attune_home.glob("auth_strategy.json.corrupt-*"))
 
 

@@ -164,7 +164,7 @@ async def test_other_requests_are_answered_while_a_run_is_in_flight(start_sessio
         pending = run_request(session, "run-b", uri=module.as_uri(), task="explain", mode="api", confirm=True)
         await asyncio.to_thread(realistic_api.wait_for_requests, 1)
         titles = await session.lens_titles(other.as_uri())
-        assert titles and "10 lines of code" in titles[0]
+        assert titles and titles[0] == "Small · 10 lines"
         status = await session.command("attune.server.authStatus")
         assert "subscription_tier" in status
         preview = await session.command(PREVIEW, {"uri": other.as_uri(), "task": "review"})
@@ -189,8 +189,8 @@ async def test_subscription_run_goes_through_claude_code(start_session, server_e
     assert STUB_REPLY in result["output"]
     assert all(s["via"].startswith("claude -p --model") for s in result["stages"])
 
-    titles = await session.lens_titles(module.as_uri())
-    assert any(t.startswith("last run (subscription, API-equivalent) $") for t in titles), titles
+    (last,) = [c for c in await session.lens_commands(module.as_uri()) if c.title.startswith("last run $")]
+    assert "explain run of this file, subscription, API-equivalent dollars" in last.tooltip
 
 
 async def test_the_lens_shows_the_last_run_after_it(start_session, api_env, realistic_api, module):
@@ -202,16 +202,17 @@ async def test_the_lens_shows_the_last_run_after_it(start_session, api_env, real
     result = await session.command(RUN, {"uri": module.as_uri(), "task": "explain", "mode": "api", "confirm": True})
     assert result["status"] == "ok"
     await eventually(lambda: session.received.refreshes > 0, DEADLINE_S, "a lens refresh")
-    titles = await session.lens_titles(module.as_uri())
-    (last,) = [t for t in titles if t.startswith("last run")]
+    commands = await session.lens_commands(module.as_uri())
+    (last,) = [c for c in commands if c.title.startswith("last run")]
     record = get_telemetry_store(read_only=True).get_run(result["run_id"])
     assert record is not None
     from attune.models.formatting import format_money
 
-    assert last.startswith(f"last run {format_money(record.actual_api_cost or 0.0)} (est. ")
-    assert format_money(record.estimated_api_cost) in last
+    actual, estimate = format_money(record.actual_api_cost or 0.0), format_money(record.estimated_api_cost)
+    assert last.title == f"last run {actual} (est. {estimate})" and len(last.title) <= 50
     pct = record.error_pct
-    assert pct is not None and f"{pct:+.0f}%".replace("-", "\u2212") in last
+    assert pct is not None and f"({pct:+.0f}%)".replace("-", "\u2212") in last.tooltip
+    assert f"attune runs show {record.run_id}" in last.tooltip
 
 
 async def test_without_a_token_the_server_creates_one_when_the_client_supports_it(
@@ -250,3 +251,16 @@ async def test_a_run_in_a_terminal_refreshes_the_lens(start_session, api_env, re
     await eventually(lambda: session.received.refreshes > refreshes, DEADLINE_S, "a lens refresh")
     titles = await session.lens_titles(module.as_uri())
     assert any(t.startswith("last run $") for t in titles), titles
+
+
+async def test_a_run_lens_appears_only_where_a_task_can_run(start_session, server_env, api_env, module, tmp_path):
+    session = await start_session(env=api_env)  # an API key
+    session.open(module.as_uri(), module.read_text(encoding="utf-8"))
+    (run,) = [c for c in await session.lens_commands(module.as_uri()) if c.title == "Run…"]
+    assert run.command == "attune.runTask" and [dict(a) for a in run.arguments] == [{"uri": module.as_uri()}]
+
+    no_claude = {**server_env, "PATH": str(tmp_path / "empty-bin")}  # no key, no `claude` on PATH
+    (tmp_path / "empty-bin").mkdir()
+    bare = await start_session(env=no_claude)
+    bare.open(module.as_uri(), module.read_text(encoding="utf-8"))
+    assert "Run…" not in await bare.lens_titles(module.as_uri())

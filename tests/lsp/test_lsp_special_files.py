@@ -41,7 +41,7 @@ async def test_a_never_opened_fifo_device_or_directory_gets_the_reason(start_ses
             await asyncio.wait_for(session.command(command, {"uri": fifo.as_uri()}), HANG_GUARD)
         assert refused.value.code == REQUEST_FAILED
         assert refused.value.message == f"{command}: {fifo.as_uri()} not analysed — not a regular file (a FIFO)"
-    assert (await session.lens_titles(source.as_uri()))[0] == "Small module · 7 lines of code"
+    assert (await session.lens_titles(source.as_uri()))[0] == "Small · 7 lines"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
@@ -90,7 +90,7 @@ async def test_other_requests_are_answered_while_a_restore_waits(start_session, 
         titles = await asyncio.wait_for(session.lens_titles(source.as_uri()), HANG_GUARD)
         assert not restore.done()  # still waiting for the lock, and the server answered
         assert status["subscription_tier"] == "max"
-        assert titles[0] == "Small module · 9 lines of code"
+        assert titles[0] == "Small · 9 lines"
     finally:
         assert holder.stdin is not None
         holder.stdin.close()

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from attune.models.calibration import Calibration, LanguageRates, RateInterval, save_calibration
+from attune.models.formatting import format_money
+from attune.models.strategy.estimates import estimate_task
 from attune.models.strategy.model import AuthStrategy, SubscriptionTier
 from support.claude_logs import ClaudeLogs
 from support.lsp_session import eventually, python_source
@@ -79,17 +81,15 @@ async def test_a_nearly_used_block_sends_medium_modules_to_the_api(
     assert usage[0]["budget_tokens"] == 1_000 and usage[0]["budget_used_percent"] == 95.0
     session.open(source.as_uri(), source.read_text())
 
-    async def mode_lens() -> str:
-        return (await session.lens_titles(source.as_uri()))[1]
-
-    titles = []
+    seen = []
 
     async def reason_names_the_block() -> bool:
-        titles.append(await mode_lens())
-        return "your subscription block is 95% used (resets in" in titles[-1]
+        seen.append((await session.lens_commands(source.as_uri()))[1])
+        return "your subscription block is 95% used (resets in" in (seen[-1].tooltip or "")
 
     await eventually_async(reason_names_the_block)
-    assert titles[-1].startswith("Recommended: API — Medium module (800 lines)")
+    assert seen[-1].title == "API (recommended)"
+    assert seen[-1].tooltip.startswith("Medium module (800 lines): your subscription block is 95% used")
 
 
 async def test_lenses_use_and_name_the_calibrated_estimate(start_session, tmp_path: Path):
@@ -98,9 +98,11 @@ async def test_lenses_use_and_name_the_calibrated_estimate(start_session, tmp_pa
     size = len(source.read_bytes())
     session = await start_session()
     session.open(source.as_uri(), source.read_text())
-    assert "calibrated" not in (await session.lens_titles(source.as_uri()))[2]
+    assert "Module: ≈480 tokens (default 4 tokens/line)" in (await session.lens_commands(source.as_uri()))[2].tooltip
 
     save_calibration(Calibration(languages={"Python": python_rates(40, 0.5)}))
     await eventually(lambda: session.received.refreshes, what="a lens refresh after the calibration changed")
-    cost = (await session.lens_titles(source.as_uri()))[2]
-    assert f"module ≈{round(0.5 * size):,} tokens, calibrated: Python, 40 files" in cost
+    cost = (await session.lens_commands(source.as_uri()))[2]
+    tokens = round(0.5 * size)
+    assert f"Module: ≈{tokens:,} tokens (calibrated: Python, 40 files)" in cost.tooltip
+    assert cost.title == f"API ≈ {format_money(estimate_task('document', tokens=tokens, mode='api').total_cost)}"

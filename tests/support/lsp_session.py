@@ -83,16 +83,21 @@ class Session:
             types.ExecuteCommandParams(command=name, arguments=list(arguments))
         )
 
-    async def lens_titles(self, uri: str) -> list[str]:
+    async def lens_commands(self, uri: str) -> list[types.Command]:
+        """Each lens's command: the details view, or the client's run command for "Run…"."""
         lenses = await self.client.text_document_code_lens_async(
             types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
-        titles = []
+        commands = []
         for lens in lenses or []:
-            assert lens.command is not None and lens.command.command == "attune.server.showDetails"
+            assert lens.command is not None
+            assert lens.command.command in ("attune.server.showDetails", "attune.runTask")
             assert lens.command.title.strip() and "MISSING" not in lens.command.title
-            titles.append(lens.command.title)
-        return titles
+            commands.append(lens.command)
+        return commands
+
+    async def lens_titles(self, uri: str) -> list[str]:
+        return [command.title for command in await self.lens_commands(uri)]
 
     def open(self, uri: str, text: str, language_id: str = "python", version: int = 1) -> None:
         self.client.text_document_did_open(

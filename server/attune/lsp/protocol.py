@@ -23,6 +23,9 @@ BREAKER_STATUS = "attune.server.breakerStatus"
 RESET_BREAKER = "attune.server.resetBreaker"
 PREVIEW_TASK = "attune.server.previewTask"
 RUN_TASK = "attune.server.runTask"
+# The client command a "Run…" lens carries: the editor picks the task and confirms the
+# cost before anything is sent (VS Code: a QuickPick, then a modal preview).
+RUN_TASK_CLIENT = "attune.runTask"
 
 BREAKER_STATUS_NOTIFICATION = "attune/breakerStatus"
 USAGE_NOTIFICATION = "attune/usage"

@@ -18,26 +18,31 @@ logger = logging.getLogger(__name__)
 _FINISHED = ("ok", "failed", "cancelled")
 
 
-def last_run_text(run: Any) -> str:
-    """``last run $0.31 (est. $0.35, −11%)``; a subscription run shows its API-equivalent
-    dollars, labelled; a run that did not end ok says how it ended."""
+def last_run_text(run: Any) -> tuple[str, str]:
+    """(title, tooltip): ``last run $0.31 (est. $0.35)``, short; the tooltip says the
+    error, when and how it ended. A subscription run's dollars are its API-equivalent."""
     from attune.models.formatting import format_money
 
     actual = run.actual_api_cost or 0.0
     estimate = run.estimated_api_cost
     pct = run.error_pct
-    detail = f"est. {format_money(estimate)}"
-    if pct is not None:
-        detail += f", {pct:+.0f}%".replace("-", "\u2212")
-    label = "last run" if run.mode == "api" else "last run (subscription, API-equivalent)"
     status = "" if run.status == "ok" else f" · {run.status}"
-    return f"{label} {format_money(actual)} ({detail}){status}"
+    title = f"last run {format_money(actual)} (est. {format_money(estimate)}){status}"
+    rows = [
+        f"The last {run.task} run of this file, {run.mode}"
+        + (", API-equivalent dollars" if run.mode != "api" else "")
+        + f": {format_money(actual)} against an estimate of {format_money(estimate)}"
+        + (f" ({pct:+.0f}%)".replace("-", "\u2212") if pct is not None else "")
+        + ".",
+        f"Status: {run.status}. See it with `attune runs show {run.run_id}`.",
+    ]
+    return title, "\n".join(rows)
 
 
 class LastRuns:
     def __init__(self) -> None:
         self.generation = 0  # bumped when this server finished a run
-        self._cache: dict[str, tuple[Any, str | None]] = {}
+        self._cache: dict[str, tuple[Any, tuple[str, str] | None]] = {}
         self._store: Any = None
         self._seen: Any = None
 
@@ -82,14 +87,14 @@ class LastRuns:
                 key.append((st.st_mtime_ns, st.st_size, st.st_ino))
         return tuple(key)
 
-    def _query(self, path: str) -> str | None:
+    def _query(self, path: str) -> tuple[str, str] | None:
         for run in self._store.list_runs(path=path, limit=10):
             if run.status in _FINISHED:
                 return last_run_text(run)
         return None
 
-    async def text_for(self, path: str) -> str | None:
-        """The lens line for ``path``, or None when it has no finished run. A store that
+    async def text_for(self, path: str) -> tuple[str, str] | None:
+        """The lens (title, tooltip) for ``path``, or None when it has no finished run. A store that
         cannot be read is logged once per change of the store; the other lenses stay."""
         try:
             key = self._store_files_key()

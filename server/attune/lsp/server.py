@@ -94,6 +94,7 @@ class AttuneServer(LanguageServer):
         self._strategy_watcher: StrategyWatcher | None = None
         self._breaker_watcher: BreakerWatcher | None = None
         self._usage_watcher: UsageWatcher | None = None
+        self._can_run: bool | None = None
         self._analyses: DocumentAnalyses | None = None
         self._reports: ReportOnce | None = None
         self._last_runs: LastRuns | None = None
@@ -170,6 +171,16 @@ class AttuneServer(LanguageServer):
     def _block_changed(self, block: Any) -> None:
         if self._block_budget() is not None:  # only a budget makes the block change a recommendation
             self.request_lens_refresh()
+
+    def can_run_tasks(self) -> bool:
+        """A task can run here: an API key in the environment, or Claude Code on PATH
+        (looked up once: the editor restarts the server when the key changes)."""
+        if self._can_run is None:
+            import os
+            import shutil
+
+            self._can_run = bool(os.environ.get("ANTHROPIC_API_KEY")) or shutil.which("claude") is not None
+        return self._can_run
 
     def estimate_context(self) -> Any:
         """The core's EstimateContext for the lenses and commands: the watched
@@ -342,7 +353,7 @@ def _did_close(ls: AttuneServer, params: types.DidCloseTextDocumentParams) -> No
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
 async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[types.CodeLens]:
     from .analysis import InvalidUri, uri_path
-    from .lenses import lens_texts, make_lenses
+    from .lenses import RUN_LENS, Lens, lens_texts, make_lenses
 
     uri = params.text_document.uri
     try:
@@ -353,12 +364,15 @@ async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[typ
         return []
     watcher = ls.strategy_watcher
     analysis = await ls.analyses.get(uri)
-    texts = lens_texts(
+    lenses = lens_texts(
         analysis, ls.estimate_context(), watcher.problem, ls.settings.lens, ls.analyses.exact_for(analysis)
     )
     path = uri_path(uri)
-    if path is not None and analysis.analysed and watcher.problem is None and "cost" in ls.settings.lens.show:
-        last = await ls.last_runs.text_for(path)
-        if last is not None:
-            texts.append(last)
-    return make_lenses(uri, texts)
+    if path is not None and analysis.analysed and watcher.problem is None:
+        if "cost" in ls.settings.lens.show:
+            last = await ls.last_runs.text_for(path)
+            if last is not None:
+                lenses.append(Lens(*last))
+        if ls.can_run_tasks():
+            lenses.append(RUN_LENS)
+    return make_lenses(uri, lenses)

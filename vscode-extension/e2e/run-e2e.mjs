@@ -40,21 +40,29 @@ await e2e.run(async () => {
 
   // ---- lenses ----
   let t0 = await openFile("small_module.py");
-  await waitForLens("lines of code");
+  await waitForLens(/· [\d,]+ lines?/);
   const smallMs = performance.now() - t0;
   const small = await activeLensTexts();
-  check("100-line file: its lens reads 'Small module · 100 lines of code'", small.includes("Small module · 100 lines of code"), small);
+  check("100-line file: its lens reads 'Small · 100 lines'", small.includes("Small · 100 lines"), small);
   // The strategy starts as API only: a plan without subscription quota is never shown a subscription price.
-  check("100-line file (API only): a Recommended lens and an API cost lens, no subscription figure",
-    /Recommended: /.test(small) && /API ≈ \$[\d.]+/.test(small) && !/subscription|quota/i.test(small.replace(/Recommended: [^\n]*/, "")), small);
+  check("100-line file (API only): 'API (recommended)' and an API cost lens, no subscription figure",
+    small.includes("API (recommended)") && /API ≈ \$[\d.]+/.test(small) && !/subscription|quota/i.test(small), small);
+  const titles = await page.locator(".editor-group-container.active .codelens-decoration a").allInnerTexts();
+  check("every lens title is at most 50 characters (nothing cut off at any editor width)",
+    titles.length >= 3 && titles.every((t) => t.trim().length <= 50), titles.join(" | "));
+  const costTooltip = await page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "API ≈" })
+    .first().getAttribute("title");
+  check("the cost lens's tooltip has the stages and what the module's tokens rest on",
+    (costTooltip ?? "").includes("document on the API") && (costTooltip ?? "").includes("tokens (default 4 tokens/line)"),
+    (costTooltip ?? "").replace(/\s+/g, " ").slice(0, 160));
 
   t0 = await openFile("large_module.py");
-  await waitForLens("Large module");
+  await waitForLens("Large ·");
   const largeMs = performance.now() - t0;
   const large = await activeLensTexts();
-  check("3,000-line file: its lens reads 'Large module · 3,000 lines of code'", large.includes("Large module · 3,000 lines of code"), large);
+  check("3,000-line file: its lens reads 'Large · 3,000 lines'", large.includes("Large · 3,000 lines"), large);
   // The three lenses as they are drawn, cropped to the top of the editor (docs/images/lenses.png is one of these).
-  await waitForLens("Recommended:");
+  await waitForLens("(recommended)");
   await waitForLens(/API ≈ \$/);
   const lensShot = await editorScreenshot("lenses.png");
   check("3,000-line file: a screenshot of its three lenses is saved", statSync(lensShot).size > 0,
@@ -63,7 +71,7 @@ await e2e.run(async () => {
   figure("Open → first lens, 3,000-line file", `${Math.round(largeMs)} ms`, "< 3 s");
 
   // ---- a lens click opens the details view (pros/cons, formula, thresholds) ----
-  await page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "Large module" }).first().click();
+  await page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "Large ·" }).first().click();
   await page.locator(".tab", { hasText: "Attune — large_module.py" }).first().waitFor({ state: "visible", timeout: LONG });
   const detailsText = (await page.locator(".editor-group-container.active .view-lines").first().innerText()).replace(/\u00a0/g, " ");
   check("clicking a lens opens a read-only details view with the size and each mode's pros and cons",
@@ -91,7 +99,7 @@ await e2e.run(async () => {
     JSON.stringify({ subscription_tier: saved.subscription_tier, default_mode: saved.default_mode }));
   // The server refreshes lenses after the change: with Pro, a large module runs on the subscription.
   await openFile("large_module.py");
-  const refreshed = await waitForLens("Recommended: Subscription");
+  const refreshed = await waitForLens("Subscription (recommended)");
   check("lenses refresh after the wizard: the large file now recommends the Pro subscription", true, refreshed.slice(0, 90));
 
   // ---- breaker tripped by another process ----
@@ -148,7 +156,7 @@ await e2e.run(async () => {
   await page.waitForFunction(
     () => {
       const texts = [...document.querySelectorAll(".editor-group-container.active .codelens-decoration")].map((e) => e.textContent ?? "");
-      return texts.some((t) => t.includes("Small module")) && !texts.some((t) => t.includes("Recommended:"));
+      return texts.some((t) => t.includes("Small ·")) && !texts.some((t) => t.includes("(recommended)"));
     },
     undefined,
     { timeout: LONG },
@@ -200,11 +208,11 @@ await e2e.run(async () => {
     await openFile("large_module.py");
     // VS Code first shows the file's cached lenses (of an earlier strategy); the new
     // server's answer replaces them. Waiting for the expected text skips that cache.
-    await waitForLens("Recommended: Subscription").catch(() => {});
+    await waitForLens("Subscription (recommended)").catch(() => {});
     const lenses = await activeLensTexts();
     check(`Python ${version} (a plain interpreter without the project) runs the bundled server: the large file's lenses are drawn`,
       lastStart().includes(`Python ${version}.`) && lastStart().includes("bundled libraries") &&
-        lenses.includes("Large module · 3,000 lines of code") && lenses.includes("Recommended: Subscription"),
+        lenses.includes("Large · 3,000 lines") && lenses.includes("Subscription (recommended)"),
       `${lastStart()} → ${lenses.replace(/\s+/g, " ")} (strategy file: ${readFileSync(strategyFile, "utf8").replace(/\s+/g, " ")})`);
   }
 });

@@ -171,6 +171,8 @@ def test_from_runs_learns_output_ratios_without_uploading(attune_cmd, api_env, r
     assert data["runs_read"] == 2 and data["counted"] == 0
     assert set(data["output_ratios"]) == {"explain/map", "explain/explain"}
     assert data["output_ratios"]["explain/map"]["runs"] == 2
+    assert data["output_ratios"]["explain/map"]["base_tokens"] == 0  # too few runs for a line: the median ratio
+    assert data["updated_languages"] == ["Python"]
     assert data["languages"]["Python"]["source"] == "runs"
     assert realistic_api.requests_to(COUNT_TOKENS_PATH) == []
     assert set(load_calibration().output_ratios) == {"explain/map", "explain/explain"}

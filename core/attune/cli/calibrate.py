@@ -271,6 +271,12 @@ def _task_ratio(key: str) -> float | None:
         return None
 
 
+def _updated_languages(merged: Calibration, learned: Calibration) -> set[str]:
+    """The languages this calibration changed (rates learned from runs alone do not
+    replace rates resting on exact counts: ``Calibration.merged``)."""
+    return {language for language, rates in learned.languages.items() if merged.languages.get(language) == rates}
+
+
 def _print_report(
     path: Path | None,
     merged: Calibration,
@@ -291,10 +297,11 @@ def _print_report(
         lines.extend(f"  skipped {rel}: {reason}" for rel, reason in outcome.skipped)
     if lesson is not None:
         lines.append(f"Read {lesson.runs} run(s) of `attune run`.")
+    updated = _updated_languages(merged, learned)
     if merged.languages:
         rows = [
             [
-                language + (" *" if language in learned.languages else ""),
+                language + (" *" if language in updated else ""),
                 str(rates.files),
                 _interval(rates.tokens_per_line),
                 _interval(rates.tokens_per_byte),
@@ -309,15 +316,15 @@ def _print_report(
         rows = []
         for key, ratio in sorted(merged.output_ratios.items()):
             default = _task_ratio(key)
-            rows.append(
-                [key, f"{ratio.value:.3g}", str(len(ratio.samples)), "-" if default is None else f"{default:g}"]
-            )
-        lines += ["", *_table(["TASK/STAGE", "OUTPUT RATIO", "RUNS", "TASK FILE"], rows, right={1, 2, 3})]
-    if learned.languages:
+            rule = f"{ratio.base_tokens:,} + {ratio.value:.3g} × T" if ratio.base_tokens else f"{ratio.value:.3g} × T"
+            rows.append([key, rule, str(len(ratio.samples)), "-" if default is None else f"{default:g} × T"])
+        lines += ["", *_table(["TASK/STAGE", "OUTPUT TOKENS", "RUNS", "TASK FILE"], rows, right={1, 2, 3})]
+    if updated:
         lines.append("")
         lines.append("* updated now")
     if multiplier is not None:
-        lines.append(f"Tokens per line for this folder (file-weighted): {multiplier:g}")
+        where = "this folder" if sample is not None else "the files of the runs"
+        lines.append(f"Tokens per line for {where} (file-weighted): {multiplier:g}")
     if change is not None:
         old = (change.previous or {}).get("loc_to_tokens_multiplier")
         lines.append(
@@ -357,10 +364,15 @@ def _document(
         "skipped": [{"path": rel, "reason": reason} for rel, reason in outcome.skipped] if outcome else [],
         "stopped": outcome.stopped if outcome is not None else None,
         "runs_read": lesson.runs if lesson is not None else 0,
-        "updated_languages": sorted(learned.languages),
+        "updated_languages": sorted(_updated_languages(merged, learned)),
         "languages": {k: v.model_dump(mode="json") for k, v in sorted(merged.languages.items())},
         "output_ratios": {
-            key: {"value": r.value, "runs": len(r.samples), "task_file_ratio": _task_ratio(key)}
+            key: {
+                "value": r.value,
+                "base_tokens": r.base_tokens,
+                "runs": len(r.samples),
+                "task_file_ratio": _task_ratio(key),
+            }
             for key, r in sorted(merged.output_ratios.items())
         },
         "multiplier": None

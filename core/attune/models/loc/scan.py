@@ -293,6 +293,7 @@ def scan_tree(
     progress: ProgressCallback | None = None,
     while_counting: Callable[[], None] | None = None,
     on_file: Callable[[str, LocResult], None] | None = None,
+    cached: Callable[[str], LocResult | None] | None = None,
 ) -> ScanResult:
     """Count every source file under ``root`` (or ``root`` itself if a file).
 
@@ -306,6 +307,9 @@ def scan_tree(
     caller can do its own slow set-up (loading the strategy) in parallel;
     ``on_file(path, counts)`` is then called here for each file as it is
     counted (in no particular order).
+    ``cached(absolute path)`` is asked for each candidate before counting: the
+    counts it returns (a cache of earlier scans) are taken as they are, reported
+    to ``on_file`` and ``progress`` first; None counts the file.
     Raises FileNotFoundError when ``root`` does not exist, ValueError when
     ``workers`` is below 1.
     """
@@ -324,13 +328,24 @@ def scan_tree(
         candidates = _walk(base, result, excluded)
     else:
         candidates = [(str(base), base.name, False)]  # named explicitly: count it whatever it is
-    total = len(candidates)
+    hits: list[tuple[str, LocResult]] = []
+    if cached is not None:
+        uncached = []
+        for candidate in candidates:
+            loc = cached(candidate[0])
+            if loc is None:
+                uncached.append(candidate)
+            else:
+                hits.append((candidate[1], loc))
+        candidates = uncached
+    total = len(candidates) + len(hits)
     cap = max_workers()
-    workers = min(workers or cap, cap, total) if total >= PARALLEL_MIN_FILES else 1
+    to_count = len(candidates)
+    workers = min(workers or cap, cap, to_count) if to_count >= PARALLEL_MIN_FILES else 1
     outcomes: Iterable[list[_Outcome]]
     pool = None
     logger.info(
-        "counting %d file(s) in %d process(es) (at most %d: the CPUs this process may use)", total, workers, cap
+        "counting %d file(s) in %d process(es) (at most %d: the CPUs this process may use)", to_count, workers, cap
     )
     if workers > 1:
         if any(c[1].endswith(".py") for c in candidates):
@@ -342,7 +357,13 @@ def scan_tree(
     try:
         if while_counting is not None:
             while_counting()
-        done = 0
+        done = len(hits)
+        for rel, loc in hits:
+            result.files.append((rel, loc))
+            if on_file is not None:
+                on_file(rel, loc)
+        if hits and progress is not None:
+            progress(done, total)
         for batch in outcomes:
             for rel, outcome, payload in batch:
                 if outcome == "ok":

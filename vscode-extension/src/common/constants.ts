@@ -53,7 +53,11 @@ export const TASK_NAMES = ["document", "review", "explain", "tests"] as const;
 export const Notifications = {
   breakerStatus: "attune/breakerStatus",
   usage: "attune/usage",
+  workspaceChanged: "attune/workspaceChanged",
 } as const;
+
+/** Requests to the server besides LSP's own and the commands. */
+export const Requests = { workspaceSummary: "attune/workspaceSummary" } as const;
 
 /** The configuration section; setting keys below are relative to it. */
 export const CONFIG_SECTION = "attune";

@@ -5,8 +5,10 @@ import { beforeEach, test } from "node:test";
 import { parseBreakerPayload, type BreakerPayload } from "../src/breakerItem";
 import { AttuneCommands, registerCommands, type CommandDeps } from "../src/commands";
 import { Commands, ServerCommands } from "../src/common/constants";
+import { registerOverview } from "../src/overviewPanel";
 import { registerRunTask } from "../src/runTask";
 import { PROS_CONS } from "./fixtures";
+import { Disposable, Uri } from "vscode";
 import { fake } from "./stubs/vscode";
 
 /** A value, or a function of the arguments (which may throw). */
@@ -66,6 +68,11 @@ test("every command is registered once: the palette's (package.json) and the int
   const disposables = [
     ...registerCommands(harness().deps),
     ...registerRunTask({ server: runServer, output: { info: () => undefined, warn: () => undefined, error: () => undefined, show: () => undefined } }),
+    ...registerOverview(
+      { client: undefined, health: "stopped", onHealth: () => new Disposable(() => undefined), onNotification: () => undefined },
+      Uri.file("/ext"),
+      { error: () => undefined, warn: () => undefined },
+    ),
   ];
   assert.deepEqual([...fake.commands.keys()].sort(), Object.values(Commands).sort());
   for (const d of disposables) d.dispose();

@@ -27,6 +27,7 @@ export const Commands = {
   /** Also what the server's "Run…" lens carries, with `[{uri}]`. */
   runTask: "attune.runTask",
   openInClaudeCode: "attune.openInClaudeCode",
+  showOverview: "attune.showOverview",
 } as const;
 
 /** Commands not in the palette (not contributed in package.json). */

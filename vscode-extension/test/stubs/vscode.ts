@@ -233,6 +233,7 @@ export const workspace = {
       },
     };
   },
+  onDidSaveTextDocument: () => new Disposable(),
   registerTextDocumentContentProvider: (scheme: string, provider: unknown) => {
     fake.calls.push({ api: "registerTextDocumentContentProvider", args: [scheme, provider] });
     return new Disposable();

@@ -1,0 +1,126 @@
+// Running a task from the editor, in a real VS Code: "Attune: Run Task on This File…"
+// on a Python file, the tasks priced in a QuickPick, explain picked, its modal preview
+// (stages, mode and reason, what the module's tokens rest on) confirmed, the
+// progress notification following the server's stages, the output in a new Markdown
+// editor, and the run's cost in the file's "last run" lens. The API is the tests'
+// loopback fake (tests/support/serve_fake_anthropic.py, realistic replies, each held
+// HOLD_S seconds so the progress can be seen), started here with the repo's Python;
+// the server gets its key and URL through its environment. Also the subscription
+// usage status item, from a Claude Code log written into the world before start.
+//
+// Usage: node e2e/run-task.mjs --vsix attune-companion.vsix [--keep]
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { codeLines, createE2E, here, repoPython, LONG } from "./lib.mjs";
+
+const HOLD_S = 1.5;
+const support = join(here, "..", "tests", "support");
+
+/** The fake API in its own process: its first stdout line is {base_url, api_key}; it stops when our stdin pipe closes. */
+async function startFakeApi() {
+  const proc = spawn(repoPython, [join(support, "serve_fake_anthropic.py"), "--delay", String(HOLD_S)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const line = await new Promise((resolve, reject) => {
+    const lines = createInterface({ input: proc.stdout });
+    lines.once("line", resolve);
+    proc.once("exit", (code) => reject(new Error(`the fake API exited (${code}) before it listened`)));
+  });
+  return { proc, ...JSON.parse(line) };
+}
+
+const fake = await startFakeApi();
+const e2e = createE2E({
+  name: "run-task",
+  files: { "config_parser.py": codeLines(120) },
+  env: { ANTHROPIC_API_KEY: fake.api_key, ANTHROPIC_BASE_URL: fake.base_url },
+});
+e2e.requirePlainPython();
+const { check, figure, log, runPaletteCommand, quickPickRowText, pickQuickPick, openFile, waitForLens } = e2e;
+
+// Claude Code's logs for the usage item: one message in a block that started ten minutes ago.
+const claudeLogs = join(e2e.root, "claude-projects");
+mkdirSync(claudeLogs);
+e2e.env.ATTUNE_CLAUDE_LOGS = claudeLogs;
+execFileSync(repoPython, ["-c", [
+  "import sys",
+  "from datetime import UTC, datetime, timedelta",
+  `sys.path.insert(0, ${JSON.stringify(support)})`,
+  "from claude_logs import ClaudeLogs",
+  `logs = ClaudeLogs(__import__('pathlib').Path(${JSON.stringify(claudeLogs)}))`,
+  "logs.write(logs.session_path(), logs.message(datetime.now(UTC) - timedelta(minutes=10), input_tokens=4000, output_tokens=160321))",
+].join("\n")]);
+
+const cleanup = e2e.cleanup;
+e2e.cleanup = async () => {
+  fake.proc.kill("SIGTERM");
+  await cleanup();
+};
+
+await e2e.run(async () => {
+  await e2e.start();
+  const page = e2e.page;
+  await openFile("config_parser.py");
+  await waitForLens(/\d lines/); // the server is running
+
+  // ---- the usage status item (Claude Code's logs) ----
+  const usage = page.locator(".statusbar-item", { hasText: /164K · \d h \d+ min left/ }).first();
+  await usage.waitFor({ state: "visible", timeout: LONG });
+  check("usage item: the block's tokens and the time left", true, (await usage.innerText()).trim());
+
+  // ---- pick the task ----
+  let t0 = performance.now();
+  await runPaletteCommand("Attune: Run Task on This File…");
+  const row = await quickPickRowText("Attune: Run Task on config_parser.py", "explain");
+  figure("Run Task: palette → the four tasks priced in the QuickPick", `${Math.round(performance.now() - t0)} ms`, "—");
+  check("QuickPick: explain priced on the API with its description", /≈\$[\d.]+ on the API/.test(row) && row.includes("Explain what the module does"), row);
+  const others = await Promise.all(["document", "review", "tests"].map((t) => quickPickRowText("Attune: Run Task", t)));
+  check("QuickPick: document, review and tests are priced too", others.every((r) => /on the API/.test(r)), others.join(" / "));
+  await pickQuickPick("Attune: Run Task", "explain");
+
+  // ---- the modal preview ----
+  const dialog = page.locator(".monaco-dialog-box");
+  await dialog.waitFor({ state: "visible", timeout: LONG });
+  const preview = (await dialog.innerText()).replace(/\s+/g, " ");
+  check("preview: the question, the mode and its reason",
+    preview.includes("Attune: run explain on config_parser.py?") && /Mode: API — .*120 lines/.test(preview), preview);
+  check("preview: each stage with its model, tokens and cost, and the total",
+    /1\. map · claude-haiku-4-5 · [\d,]+ in \+ [\d,]+ out · \$[\d.]+/.test(preview) &&
+      /2\. explain · claude-sonnet-4-6 · /.test(preview) && /Total: ≈\$[\d.]+ charged to your API key/.test(preview), preview);
+  check("preview: what the module's tokens rest on", /Module: ≈[\d,]+ tokens \(default 4 tokens\/line\); no stage's output calibrated yet/.test(preview), preview);
+  const estimate = /Total: ≈(\$[\d.]+)/.exec(preview)?.[1];
+  t0 = performance.now();
+  await dialog.locator(".monaco-button", { hasText: /^Run$/ }).click();
+
+  // ---- progress, then the output ----
+  const progress = page.locator(".notification-toast", { hasText: /\[1\/2\] map · claude-haiku-4-5 · running/ }).first();
+  await progress.waitFor({ state: "visible", timeout: LONG });
+  check("progress: the notification names the task and the stage running", (await progress.innerText()).includes("Attune: explain · config_parser.py"),
+    (await progress.innerText()).replace(/\s+/g, " "));
+  const second = page.locator(".notification-toast", { hasText: /\[2\/2\] explain · claude-sonnet-4-6 · running · [\d,]+ tokens so far/ }).first();
+  await second.waitFor({ state: "visible", timeout: LONG });
+  check("progress: the second stage follows, with the tokens so far", true, (await second.innerText()).replace(/\s+/g, " "));
+
+  const done = page.locator(".notification-toast", { hasText: "Attune: explain of config_parser.py done" }).first();
+  await done.waitFor({ state: "visible", timeout: LONG });
+  figure(`Run (2 stages, the fake holding each answer ${HOLD_S} s) → output editor`, `${((performance.now() - t0) / 1000).toFixed(1)} s`, "—");
+  const doneText = (await done.innerText()).replace(/\s+/g, " ");
+  const cost = /(\$[\d.]+) on the API/.exec(doneText)?.[1];
+  check("done: stages, tokens, cost against the estimate", /2 stages, [\d,]+ tokens, \$[\d.]+ on the API \(estimated ≈\$[\d.]+\)/.test(doneText) && doneText.includes(`estimated ≈${estimate}`), doneText);
+  // An untitled editor's tab shows its first line; the tab's resource is Untitled-N.
+  const tab = page.locator(".tab.active");
+  const tabName = `${await tab.getAttribute("data-resource-name")} (${(await tab.innerText()).trim().slice(0, 30)})`;
+  const editorText = (await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().innerText()).replace(/\u00a0/g, " ");
+  check("the output opens in a new untitled editor", /^Untitled-\d/.test(tabName) && editorText.includes("doc api fn."), `${tabName}: ${editorText.slice(0, 60)}`);
+  const language = (await page.locator("#status\\.editor\\.mode").innerText()).trim();
+  check("the output editor is Markdown", language === "Markdown", language);
+
+  // ---- the last-run lens ----
+  await openFile("config_parser.py");
+  const lenses = (await waitForLens(/last run \$/)).replace(/\s+/g, " "); // the line's lenses, " | " between them
+  const lastRun = /last run \$[\d.]+[^|]*/.exec(lenses)?.[0]?.trim() ?? lenses;
+  check("the file's last-run lens shows the run's cost", !!cost && lastRun.startsWith(`last run ${cost}`), `${lastRun} (run: ${cost})`);
+  log(`fake API at ${fake.base_url}`);
+});

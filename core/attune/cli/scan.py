@@ -1,5 +1,6 @@
 """`attune scan [DIR] [--task T] [--json]`: every source file under DIR, with size, mode
-and the cost of task T (default ``document``).
+and the cost of task T (default ``document``); `--html PATH` writes the workspace
+picture instead (``overview_page``).
 
 Cheap to import: the scanner and the strategy are imported inside the handler.
 """
@@ -9,10 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune.cli.common import (
     EXIT_OK,
+    CliError,
     UsageError,
     add_task_option,
     print_json,
@@ -105,8 +108,6 @@ def _print_table(report: dict[str, Any], not_source: int, ignored: int) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     target = Path(args.dir)
     if not target.exists():
         raise UsageError(f"{args.dir}: no such file or directory")
@@ -114,6 +115,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.dir}: not a directory or a regular file")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
+
+    if args.html is not None:
+        if args.json:
+            raise UsageError("--json and --html each say where the report goes: give one")
+        return _write_html(args, target)
+    if args.force:
+        raise UsageError("--force only applies with --html")
 
     from attune.models.loc.scan import scan_tree
 
@@ -150,6 +158,70 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_html_path(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_file():
+        raise UsageError(f"--html {out}: not a regular file; nothing was written")
+    if out.exists() and not force:
+        raise CliError(f"--html {out} exists; pass --force to replace it (it is backed up first)")
+    if not out.parent.is_dir():
+        raise UsageError(f"--html {out}: folder {out.parent} does not exist")
+
+
+def _replace_file(out: Path, text: str) -> Path | None:
+    """Write ``text`` to ``out`` atomically (temp file, fsync, rename); an existing
+    file is copied to ``<name>.bak-<UTC time>`` first. Returns that copy."""
+    import os
+    import shutil
+    import tempfile
+    from datetime import UTC, datetime
+
+    backup = None
+    if out.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        backup = out.with_name(f"{out.name}.bak-{stamp}")
+        n = 1
+        while backup.exists():
+            backup = out.with_name(f"{out.name}.bak-{stamp}-{n}")
+            n += 1
+        shutil.copyfile(out, backup)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return backup
+
+
+def _write_html(args: argparse.Namespace, target: Path) -> int:
+    """`--html PATH`: the workspace picture as one self-contained file."""
+    out = Path(args.html)
+    _check_html_path(out, args.force)
+    from attune.cli.overview_page import overview_page
+    from attune.models.advice import load_context
+    from attune.models.overview import workspace_summary
+
+    context = load_context()
+    warn_calibration(context.calibration_problem)
+    progress = _Progress()
+    try:
+        summary = workspace_summary(
+            target, context=context, task=args.task, exclude=args.exclude, workers=args.jobs, progress=progress
+        )
+    finally:
+        progress.erase()
+    summary.pop("cache", None)  # how it was counted is no part of the picture
+    backup = _replace_file(out, overview_page(summary))
+    print(out)
+    if backup is not None:
+        print(f"(the old file is at {backup})", file=sys.stderr)
+    return EXIT_OK
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scan = subparsers.add_parser(
         "scan",
@@ -167,6 +239,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_task_option(scan, help="the task to price per file")
     scan.add_argument("--json", action="store_true", help="print {root, task, files, totals, skipped} as JSON")
+    scan.add_argument(
+        "--html",
+        metavar="PATH",
+        help="write the workspace picture (a treemap of every file) to PATH as one self-contained HTML file",
+    )
+    scan.add_argument("--force", action="store_true", help="replace an existing --html file (it is backed up first)")
     scan.add_argument(
         "--exclude",
         action="append",

@@ -52,7 +52,7 @@ function _shtab_attune_using
 end
 
 set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs usage calibrate breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
-set -g _shtab_attune_opts_with_value --block-budget --by --days --exclude --file --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --sample --since --small-threshold --stage --store --task --task-type --tier --timeout -j
+set -g _shtab_attune_opts_with_value --block-budget --by --days --exclude --file --html --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --sample --since --small-threshold --stage --store --task --task-type --tier --timeout -j
 
 complete -c attune -e
 complete -c attune -f
@@ -106,6 +106,8 @@ complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' 
 complete -c attune -n '_shtab_attune_using scan' -s h -l help -d 'show this help message and exit'
 complete -c attune -n '_shtab_attune_using scan' -l task -xka "document review explain tests" -d 'the task to price per file: document, review, explain, tests (default document)'
 complete -c attune -n '_shtab_attune_using scan' -l json -d 'print {root, task, files, totals, skipped} as JSON'
+complete -c attune -n '_shtab_attune_using scan' -l html -x -d 'write the workspace picture (a treemap of every file) to PATH as one self-contained HTML file'
+complete -c attune -n '_shtab_attune_using scan' -l force -d 'replace an existing --html file (it is backed up first)'
 complete -c attune -n '_shtab_attune_using scan' -l exclude -x -d 'leave out paths matching PATTERN (.gitignore syntax, relative to DIR; repeatable), e.g. --exclude site-packages/'
 complete -c attune -n '_shtab_attune_using scan' -l jobs -s j -x -d 'processes to count with, 1 or more (default, and at most: one per CPU this process may use)'
 complete -c attune -n '_shtab_attune_using scan' -s v -l verbose -d 'log what attune does: -v info, -vv debug'

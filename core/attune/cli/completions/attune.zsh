@@ -265,6 +265,8 @@ _shtab_attune_scan_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
   "--task[the task to price per file\: document, review, explain, tests (default document)]:TASK:(document review explain tests)"
   "--json[print \{root, task, files, totals, skipped\} as JSON]"
+  "--html[write the workspace picture (a treemap of every file) to PATH as one self-contained HTML file]:PATH:"
+  "--force[replace an existing --html file (it is backed up first)]"
   "*--exclude[leave out paths matching PATTERN (.gitignore syntax, relative to DIR\; repeatable), e.g. --exclude site-packages\/]:PATTERN:"
   {--jobs,-j}"[processes to count with, 1 or more (default, and at most\: one per CPU this process may use)]:N:"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"

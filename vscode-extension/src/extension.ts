@@ -10,6 +10,7 @@ import { executeWithProgress } from "./common/progressRequest";
 import { AttuneServer } from "./common/server";
 import { interpreterSetting, RESTART_SETTINGS } from "./common/settings";
 import { registerOverview } from "./overviewPanel";
+import { summarySource } from "./overviewSource";
 import { registerRunTask } from "./runTask";
 import { UsageItem } from "./usageItem";
 import { ReadOnlyViews } from "./views";
@@ -40,7 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       server: { execute: (c, a) => server.execute(c, a), executeWithProgress: (c, a, o) => executeWithProgress(server, c, a, o) },
     }),
     ...registerCommands({ secrets: context.secrets, output, server, views, breakers }),
-    ...registerOverview(server, context.extensionUri, output),
+    ...registerOverview(server, summarySource(server), context.extensionUri, output),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(CONFIG_SECTION)) output.info("Attune settings changed");
       // Lens settings reach the running server through didChangeConfiguration;

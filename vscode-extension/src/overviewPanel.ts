@@ -17,12 +17,17 @@ export const REFRESH_DELAY_MS = 300;
 const VIEW_TYPE = "attune.overview";
 
 export interface SummaryParams {
+  /** The workspace folder's URI. */
   folder: string;
   task?: string;
 }
 
-/** What the panel asks of the server. */
-export type SummarySource = (params: SummaryParams, token: vscode.CancellationToken) => Promise<unknown>;
+/** What the panel asks of the server; `onProgress` gets the server's "120/2,000 files". */
+export type SummarySource = (
+  params: SummaryParams,
+  token: vscode.CancellationToken,
+  onProgress: (message: string) => void,
+) => Promise<unknown>;
 
 const attr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
@@ -64,29 +69,6 @@ export function relativeInside(rel: unknown): string[] | undefined {
 export type OverviewServer = Pick<AttuneServer, "client" | "health" | "onHealth" | "onNotification">;
 export type OverviewLog = Pick<vscode.LogOutputChannel, "error" | "warn">;
 
-/** Waits out a start in progress; then the running client, or an error saying why there is none. */
-async function runningClient(server: OverviewServer) {
-  if (server.health === "starting") {
-    await new Promise<void>((resolve) => {
-      const sub = server.onHealth((health) => {
-        if (health !== "starting") {
-          sub.dispose();
-          resolve();
-        }
-      });
-    });
-  }
-  const client = server.client;
-  if (!client?.isRunning()) {
-    throw new Error(
-      server.health === "no interpreter"
-        ? "no Python interpreter: select one with “Attune: Select Interpreter”"
-        : "the language server is not running (see “Attune: Show Logs”)",
-    );
-  }
-  return client;
-}
-
 export class OverviewPanel implements vscode.Disposable {
   static current: OverviewPanel | undefined;
 
@@ -94,6 +76,8 @@ export class OverviewPanel implements vscode.Disposable {
   private task: string | undefined;
   private inFlight: vscode.CancellationTokenSource | undefined;
   private cancelledByUser = false;
+  /** Asked again while a request ran: one more once it ends. */
+  private again = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Something changed while the panel was hidden: ask again when it shows. */
   private stale = false;
@@ -163,7 +147,12 @@ export class OverviewPanel implements vscode.Disposable {
       return;
     }
     this.stale = false;
-    this.inFlight?.cancel(); // a newer question supersedes the one still being answered
+    if (this.inFlight) {
+      // The answer under way may predate the change: ask once more when it comes
+      // (cancelling it instead would delay the picture by the whole count again).
+      this.again = true;
+      return;
+    }
     const cts = new vscode.CancellationTokenSource();
     this.inFlight = cts;
     this.cancelledByUser = false;
@@ -171,7 +160,7 @@ export class OverviewPanel implements vscode.Disposable {
     try {
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: "Attune: workspace overview" },
-        () => this.source({ folder: this.folder.fsPath, task: this.task }, cts.token),
+        (progress) => this.source({ folder: this.folder.toString(), task: this.task }, cts.token, (message) => progress.report({ message })),
       );
       if (cts.token.isCancellationRequested) return;
       this.summary = summary;
@@ -187,6 +176,10 @@ export class OverviewPanel implements vscode.Disposable {
     } finally {
       if (this.inFlight === cts) this.inFlight = undefined;
       cts.dispose();
+    }
+    if (this.again && !this.cancelledByUser) {
+      this.again = false;
+      void this.refresh();
     }
   }
 
@@ -208,6 +201,7 @@ export class OverviewPanel implements vscode.Disposable {
         break;
       case "cancel":
         this.cancelledByUser = true;
+        this.again = false;
         this.inFlight?.cancel();
         break;
     }
@@ -240,8 +234,10 @@ export class OverviewPanel implements vscode.Disposable {
 }
 
 /** The command, the refresh triggers and the server's change notification. */
-export function registerOverview(server: OverviewServer, extensionUri: vscode.Uri, output: OverviewLog): vscode.Disposable[] {
-  const source: SummarySource = async (params, token) => (await runningClient(server)).sendRequest(SUMMARY_REQUEST, params, token);
+export function registerOverview(
+  server: OverviewServer,
+  source: SummarySource,
+  extensionUri: vscode.Uri, output: OverviewLog): vscode.Disposable[] {
   server.onNotification(WORKSPACE_CHANGED, () => OverviewPanel.current?.scheduleRefresh());
   return [
     vscode.commands.registerCommand(Commands.showOverview, () => OverviewPanel.show(extensionUri, source, output)),

@@ -70,6 +70,7 @@ test("every command is registered once: the palette's (package.json) and the int
     ...registerRunTask({ server: runServer, output: { info: () => undefined, warn: () => undefined, error: () => undefined, show: () => undefined } }),
     ...registerOverview(
       { client: undefined, health: "stopped", onHealth: () => new Disposable(() => undefined), onNotification: () => undefined },
+      () => Promise.resolve({}),
       Uri.file("/ext"),
       { error: () => undefined, warn: () => undefined },
     ),

@@ -1,5 +1,5 @@
 """What crosses the wire between the editor and this server, besides LSP itself:
-the ``attune.server.*`` command ids, the ``attune/*`` notifications and the error
+the ``attune.server.*`` command ids, the ``attune/*`` requests and notifications and the error
 code for a request that was valid but failed. Clients (the VS Code extension's
 ``common/constants.ts``) use the same strings.
 
@@ -29,6 +29,10 @@ RUN_TASK_CLIENT = "attune.runTask"
 
 BREAKER_STATUS_NOTIFICATION = "attune/breakerStatus"
 USAGE_NOTIFICATION = "attune/usage"
+# The workspace overview: the request for its data, and "ask again" after a save or a
+# strategy change (see overview_view).
+WORKSPACE_SUMMARY = "attune/workspaceSummary"
+WORKSPACE_CHANGED_NOTIFICATION = "attune/workspaceChanged"
 
 
 class RequestFailed(JsonRpcException):

@@ -1,6 +1,7 @@
 """The Attune language server (pygls 2): the server object, its lifecycle, documents
-and code lenses, strategy and calibration watching, and the ``attune/breakerStatus``
-and ``attune/usage`` notifications. The
+and code lenses, strategy and calibration watching, the ``attune/breakerStatus``,
+``attune/usage`` and ``attune/workspaceChanged`` notifications and the
+``attune/workspaceSummary`` request (``overview_view``). The
 ``attune.server.*`` commands register themselves on it in ``commands``.
 
 Import cost matters (spawn -> initialize is benchmarked against a bare pygls
@@ -25,8 +26,11 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from attune.models.version import FALLBACK_VERSION
 
+from .protocol import WORKSPACE_SUMMARY
+
 if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
     from .documents import DocumentAnalyses
+    from .overview_view import WorkspaceChanges
     from .runs_view import LastRuns
     from .settings import Settings
     from .usage_view import UsageWatcher
@@ -98,6 +102,7 @@ class AttuneServer(LanguageServer):
         self._analyses: DocumentAnalyses | None = None
         self._reports: ReportOnce | None = None
         self._last_runs: LastRuns | None = None
+        self._workspace_changes: WorkspaceChanges | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._shown_problems: set[str] = set()
         self.exit_status = 0
@@ -210,6 +215,17 @@ class AttuneServer(LanguageServer):
             self._last_runs = LastRuns()
         return self._last_runs
 
+    @property
+    def workspace_changes(self) -> WorkspaceChanges:
+        if self._workspace_changes is None:
+            from .overview_view import WorkspaceChanges
+            from .protocol import WORKSPACE_CHANGED_NOTIFICATION
+
+            self._workspace_changes = WorkspaceChanges(
+                lambda payload: self.protocol.notify(WORKSPACE_CHANGED_NOTIFICATION, payload), lambda: self.workspace
+            )
+        return self._workspace_changes
+
     # ---- client interaction ---------------------------------------------------
 
     def _client_can_refresh_lenses(self) -> bool:
@@ -246,6 +262,7 @@ class AttuneServer(LanguageServer):
             )
         if not initial:  # at start no lens has been shown yet
             self.request_lens_refresh()
+            self.workspace_changes.changed("strategy")
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Request errors already reach the client as the response; anything else is
@@ -343,11 +360,19 @@ def _did_change(ls: AttuneServer, params: types.DidChangeTextDocumentParams) -> 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def _did_save(ls: AttuneServer, params: types.DidSaveTextDocumentParams) -> None:
     ls.analyses.saved(params.text_document.uri)
+    ls.workspace_changes.saved(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def _did_close(ls: AttuneServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.analyses.closed(params.text_document.uri)
+
+
+@server.feature(WORKSPACE_SUMMARY)
+async def _workspace_summary(ls: AttuneServer, params: Any) -> dict[str, Any]:
+    from .overview_view import workspace_summary
+
+    return await workspace_summary(ls, params)
 
 
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))

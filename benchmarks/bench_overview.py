@@ -15,7 +15,12 @@ inside it, so nothing is warm but the OS's file cache (one untimed scan warms it
   language server's case after a save (the count cache answers every file, the
   priced rows are reused);
 - ``again, new process``: a new process with the warm count cache (`attune scan
-  --html` run twice): the files come from the cache, the rows are priced again.
+  --html` run twice): the files come from the cache, the rows are priced again;
+- through the language server: ``attune/workspaceSummary`` on a copy of the tree
+  (without site-packages: the request takes no exclude patterns), the first request
+  of a new server with an empty cache, then the same request again; request ->
+  answer, JSON-RPC round trip included (a server already running: its threads make
+  the counting pool start its workers with forkserver rather than fork).
 
 Medians of ``--repeat`` runs (default 7). Not part of the test suite; prints Markdown.
 """
@@ -78,6 +83,28 @@ def child(kind: str, tree: str, home: str) -> dict[str, object]:
     return result
 
 
+async def through_server(tree: str, home: str) -> tuple[float, float, int]:
+    """(first summary, the same again, files) from a new language server."""
+    import asyncio
+    import time
+
+    from bench_lsp import ATTUNE, Client
+
+    env = {**os.environ, "ATTUNE_HOME": home, "PYTHONPATH": f"{REPO / 'core'}{os.pathsep}{REPO / 'server'}"}
+    client = await Client.spawn(ATTUNE, env)
+    try:
+        await client.initialize()
+        await asyncio.sleep(0.5)  # the server's own start-up work (watchers) settles
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            summary = await client.request("attune/workspaceSummary", {"folder": Path(tree).as_uri()})
+            times.append(time.perf_counter() - start)
+        return times[0], times[1], len(summary["files"])
+    finally:
+        await client.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tree", nargs="?", default=sysconfig.get_paths()["stdlib"])
@@ -102,9 +129,19 @@ def main() -> None:
             rows["again, new process"].append(reopened["times"][0])  # type: ignore[index]
             files = int(scan["files"])  # type: ignore[call-overload]
             assert first["files"] == files == again["files"] == reopened["files"], (scan, first, again, reopened)
+        import asyncio
+        import shutil
+
+        copy = os.path.join(tmp, "tree")
+        shutil.copytree(tree, copy, ignore=shutil.ignore_patterns("site-packages"), symlinks=True)
+        for n in range(args.repeat):
+            first_s, again_s, served = asyncio.run(through_server(copy, os.path.join(tmp, f"server-{n}")))
+            rows.setdefault("server, first", []).append(first_s)
+            rows.setdefault("server, again", []).append(again_s)
+            assert served == files, (served, files)
 
     where = f"{tree} (without {', '.join(EXCLUDE)})"
-    print(f"Tree: {where}: {files:,} files; median of {args.repeat}, each in a new process\n")
+    print(f"Tree: {where}: {files:,} files; median of {args.repeat}, each in a new process or server\n")
     print("| what | median | min | max |")
     print("|---|---:|---:|---:|")
     for name, times in rows.items():
@@ -113,6 +150,8 @@ def main() -> None:
             "first": "summary, empty count cache",
             "again": "summary again, unchanged tree, same process",
             "again, new process": "summary, warm count cache, new process",
+            "server, first": "`attune/workspaceSummary`, a new server, empty count cache",
+            "server, again": "`attune/workspaceSummary` again, unchanged tree",
         }[name]
         print(
             f"| {label} | {statistics.median(times) * 1000:.0f} ms | {min(times) * 1000:.0f} ms | "

@@ -5,7 +5,8 @@
 // editor, and the run's cost in the file's "last run" lens. The API is the tests'
 // loopback fake (tests/support/serve_fake_anthropic.py, realistic replies, each held
 // HOLD_S seconds so the progress can be seen), started here with the repo's Python;
-// the server gets its key and URL through its environment. Also the subscription
+// the server gets its key and URL through its environment. Then a second run cancelled
+// from its progress notification, whose lens says so. Also the subscription
 // usage status item, from a Claude Code log written into the world before start.
 //
 // Usage: node e2e/run-task.mjs --vsix attune-companion.vsix [--keep]
@@ -122,5 +123,21 @@ await e2e.run(async () => {
   const lenses = (await waitForLens(/last run \$/)).replace(/\s+/g, " "); // the line's lenses, " | " between them
   const lastRun = /last run \$[\d.]+[^|]*/.exec(lenses)?.[0]?.trim() ?? lenses;
   check("the file's last-run lens shows the run's cost", !!cost && lastRun.startsWith(`last run ${cost}`), `${lastRun} (run: ${cost})`);
+
+  // ---- Cancel: the progress notification's button cancels the request ($/cancelRequest) ----
+  await runPaletteCommand("Attune: Run Task on This File…");
+  await pickQuickPick("Attune: Run Task on config_parser.py", "review");
+  await dialog.waitFor({ state: "visible", timeout: LONG });
+  await dialog.locator(".monaco-button", { hasText: /^Run$/ }).click();
+  const reviewing = page.locator(".notification-toast", { hasText: /\[1\/2\] scan · .* · running/ }).first();
+  await reviewing.waitFor({ state: "visible", timeout: LONG });
+  await reviewing.hover(); // the toast's buttons show on hover
+  await reviewing.locator(".monaco-button", { hasText: /^Cancel$/ }).click();
+  const cancelled = page.locator(".notification-toast", { hasText: "Attune: review of config_parser.py cancelled" }).first();
+  await cancelled.waitFor({ state: "visible", timeout: LONG });
+  const cancelledText = (await cancelled.innerText()).replace(/\s+/g, " ");
+  check("Cancel during stage 1: the run stops and says so, with Show Logs", /Show Logs/.test(cancelledText), cancelledText);
+  const lensesAfter = (await waitForLens(/last run [^|]*cancelled/)).replace(/\s+/g, " ");
+  check("the cancelled run is the file's last run, named so in its lens", /last run \$[\d.]+ \(est\. \$[\d.]+[^)]*\)[^|]*cancelled/.test(lensesAfter), lensesAfter);
   log(`fake API at ${fake.base_url}`);
 });

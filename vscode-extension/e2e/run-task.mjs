@@ -13,7 +13,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { codeLines, createE2E, here, repoPython, LONG } from "./lib.mjs";
 
 const HOLD_S = 1.5;
@@ -106,7 +106,7 @@ await e2e.run(async () => {
 
   const done = page.locator(".notification-toast", { hasText: "Attune: explain of config_parser.py done" }).first();
   await done.waitFor({ state: "visible", timeout: LONG });
-  figure(`Run (2 stages, the fake holding each answer ${HOLD_S} s) → output editor`, `${((performance.now() - t0) / 1000).toFixed(1)} s`, "—");
+  const editorRunS = (performance.now() - t0) / 1000;
   const doneText = (await done.innerText()).replace(/\s+/g, " ");
   const cost = /(\$[\d.]+) on the API/.exec(doneText)?.[1];
   check("done: stages, tokens, cost against the estimate", /2 stages, [\d,]+ tokens, \$[\d.]+ on the API \(estimated ≈\$[\d.]+\)/.test(doneText) && doneText.includes(`estimated ≈${estimate}`), doneText);
@@ -117,6 +117,19 @@ await e2e.run(async () => {
   check("the output opens in a new untitled editor", /^Untitled-\d/.test(tabName) && editorText.includes("doc api fn."), `${tabName}: ${editorText.slice(0, 60)}`);
   const language = (await page.locator("#status\\.editor\\.mode").innerText()).trim();
   check("the output editor is Markdown", language === "Markdown", language);
+
+  // The baseline, same fake, same file: `attune run explain --yes` in a terminal (spawn to exit),
+  // with an ATTUNE_HOME of its own so its run stays out of the editor's lens.
+  const cliHome = join(e2e.root, "cli-home");
+  mkdirSync(cliHome);
+  t0 = performance.now();
+  execFileSync(repoPython, ["-m", "attune.cli", "run", "explain", join(e2e.workspace, "config_parser.py"), "--yes"], {
+    env: { ...e2e.env, ATTUNE_HOME: cliHome, PYTHONPATH: [join(here, "..", "core"), join(here, "..", "server")].join(delimiter) },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const cliRunS = (performance.now() - t0) / 1000;
+  figure(`Run explain from the editor: Run → output editor (2 stages, the fake holding each answer ${HOLD_S} s)`, `${editorRunS.toFixed(1)} s`, "—");
+  figure("  baseline, same run: `attune run explain FILE --yes` spawn → exit, same fake", `${cliRunS.toFixed(1)} s`, "—");
 
   // ---- the last-run lens ----
   await openFile("config_parser.py");

@@ -58,15 +58,20 @@ await e2e.run(async () => {
   await runPaletteCommand("Attune: Show Workspace Overview");
   const frame = page.frameLocator("iframe.webview.ready").frameLocator("iframe#active-frame");
   const tiles = frame.locator(".tile[data-path]");
+  await tiles.first().waitFor({ state: "visible", timeout: LONG }); // waits for the webview's frames too
   await until("a tile per file", async () => (await tiles.count()) === scanned.length);
   figure("Show Workspace Overview → tiles drawn (4 files)", `${Math.round(performance.now() - t0)} ms`);
 
-  const shown = await tiles.evaluateAll((els) =>
-    els.map((el) => {
-      const r = el.getBoundingClientRect();
-      return { path: el.dataset.path, label: el.getAttribute("aria-label"), area: r.width * r.height };
-    }),
-  );
+  // Once the webview has its size, every tile has an area.
+  const shown = await until("every tile laid out", async () => {
+    const all = await tiles.evaluateAll((els) =>
+      els.map((el) => {
+        const r = el.getBoundingClientRect();
+        return { path: el.dataset.path, label: el.getAttribute("aria-label"), area: r.width * r.height };
+      }),
+    );
+    return all.every((t) => t.area > 0) ? all : undefined;
+  });
   check("one tile per file attune scan lists, by workspace-relative path",
     JSON.stringify(shown.map((s) => s.path).sort()) === JSON.stringify(scanned), shown.map((s) => s.path).join(", "));
   for (const s of shown) {

@@ -1,11 +1,12 @@
 // The treemap: d3-hierarchy's squarified layout of every file, nested by folder.
-// A tile's area follows its tokens; a file with 0 tokens still gets a small area
-// (MIN_SHARE of the total), so no file the scan lists ever disappears.
+// A tile's area follows its tokens; a file with 0 (or very few) tokens still gets a
+// twentieth of an average file's area, so no file the scan lists ever disappears and
+// all such floors together never take more than 1/20 of the picture.
 import { hierarchy, treemap, treemapSquarify, type HierarchyNode, type HierarchyRectangularNode } from "d3-hierarchy";
 import type { FileSummary } from "./summary";
 
-/** The area a file of 0 (or very few) tokens gets, as a share of all tokens. */
-export const MIN_SHARE = 0.001;
+/** The least area a file gets, as a share of an average file's. */
+export const MIN_AVERAGE_SHARE = 1 / 20;
 /** Height of a folder's name strip, in pixels; drawn only where the folder is large enough. */
 export const FOLDER_LABEL = 16;
 /** Space between a folder's frame and its contents. */
@@ -64,8 +65,8 @@ function folderTree(files: readonly FileSummary[]): Node {
 }
 
 /** The weight a file's tile gets: its tokens, never less than the minimal area. */
-export function tileWeight(tokens: number, totalTokens: number): number {
-  const floor = totalTokens > 0 ? totalTokens * MIN_SHARE : 1;
+export function tileWeight(tokens: number, totalTokens: number, fileCount: number): number {
+  const floor = totalTokens > 0 ? (totalTokens / Math.max(1, fileCount)) * MIN_AVERAGE_SHARE : 1;
   return Math.max(tokens, floor);
 }
 
@@ -75,7 +76,7 @@ const roomForLabel = (n: Rect) => n.y1 - n.y0 > 3 * FOLDER_LABEL && n.x1 - n.x0 
 export function layoutTreemap(files: readonly FileSummary[], width: number, height: number): Layout {
   const total = files.reduce((sum, f) => sum + f.tokens, 0);
   const root: HierarchyNode<Node> = hierarchy(folderTree(files))
-    .sum((n) => (n.file ? tileWeight(n.file.tokens, total) : 0))
+    .sum((n) => (n.file ? tileWeight(n.file.tokens, total, files.length) : 0))
     .sort((a, b) => (b.value ?? 0) - (a.value ?? 0) || a.data.path.localeCompare(b.data.path));
   // Padding only where a folder has room for it, so small folders keep their tiles' area.
   const padded = (n: HierarchyRectangularNode<Node>) => (n.depth > 0 && roomForLabel(n) ? FOLDER_PADDING : 0);

@@ -168,7 +168,9 @@ export class OverviewView {
       this.map.replaceChildren(el("div", "empty", `No source files in ${s.root || "this folder"}.`));
       return;
     }
-    const { tiles, folders } = picture(s, this.currentTask(), this.map.clientWidth, this.map.clientHeight);
+    const { clientWidth: width, clientHeight: height } = this.map;
+    if (width < 2 || height < 2) return; // not laid out yet (a webview still loading): the resize observer draws
+    const { tiles, folders } = picture(s, this.currentTask(), width, height);
     const nodes: HTMLElement[] = folders.map((f) => {
       const frame = el("div", "folder");
       frame.dataset.folder = f.path;

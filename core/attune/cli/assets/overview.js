@@ -502,7 +502,7 @@ body {
   })(phi);
 
   // src/overview/layout.ts
-  var MIN_SHARE = 1e-3;
+  var MIN_AVERAGE_SHARE = 1 / 20;
   var FOLDER_LABEL = 16;
   var FOLDER_PADDING = 2;
   function folderTree(files) {
@@ -524,14 +524,14 @@ body {
     }
     return root;
   }
-  function tileWeight(tokens, totalTokens) {
-    const floor = totalTokens > 0 ? totalTokens * MIN_SHARE : 1;
+  function tileWeight(tokens, totalTokens, fileCount) {
+    const floor = totalTokens > 0 ? totalTokens / Math.max(1, fileCount) * MIN_AVERAGE_SHARE : 1;
     return Math.max(tokens, floor);
   }
   var roomForLabel = (n) => n.y1 - n.y0 > 3 * FOLDER_LABEL && n.x1 - n.x0 > 48;
   function layoutTreemap(files, width, height) {
     const total = files.reduce((sum, f) => sum + f.tokens, 0);
-    const root = hierarchy(folderTree(files)).sum((n) => n.file ? tileWeight(n.file.tokens, total) : 0).sort((a, b) => (b.value ?? 0) - (a.value ?? 0) || a.data.path.localeCompare(b.data.path));
+    const root = hierarchy(folderTree(files)).sum((n) => n.file ? tileWeight(n.file.tokens, total, files.length) : 0).sort((a, b) => (b.value ?? 0) - (a.value ?? 0) || a.data.path.localeCompare(b.data.path));
     const padded = (n) => n.depth > 0 && roomForLabel(n) ? FOLDER_PADDING : 0;
     const laid = index().tile(squarify).size([Math.max(1, width), Math.max(1, height)]).paddingTop((n) => n.depth > 0 && roomForLabel(n) ? FOLDER_LABEL : 0).paddingRight(padded).paddingBottom(padded).paddingLeft(padded)(root);
     const tiles = [];
@@ -717,7 +717,9 @@ body {
         this.map.replaceChildren(el("div", "empty", `No source files in ${s.root || "this folder"}.`));
         return;
       }
-      const { tiles, folders } = picture(s, this.currentTask(), this.map.clientWidth, this.map.clientHeight);
+      const { clientWidth: width, clientHeight: height } = this.map;
+      if (width < 2 || height < 2) return;
+      const { tiles, folders } = picture(s, this.currentTask(), width, height);
       const nodes = folders.map((f) => {
         const frame = el("div", "folder");
         frame.dataset.folder = f.path;

@@ -50,8 +50,13 @@ await e2e.run(async () => {
   const titles = await page.locator(".editor-group-container.active .codelens-decoration a").allInnerTexts();
   check("every lens title is at most 50 characters (nothing cut off at any editor width)",
     titles.length >= 3 && titles.every((t) => t.trim().length <= 50), titles.join(" | "));
-  const costTooltip = await page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "API ≈" })
-    .first().getAttribute("title");
+  // VS Code shows a lens's tooltip in its hover widget when the pointer rests on the lens.
+  const costLens = page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "API ≈" }).first();
+  await costLens.hover();
+  const hover = page.locator(".workbench-hover, .monaco-hover", { hasText: "on the API" }).first();
+  const costTooltip = (await costLens.getAttribute("title")) ||
+    (await hover.waitFor({ state: "visible", timeout: 15_000 }).then(() => hover.innerText(), () => ""));
+  await page.mouse.move(0, 0);
   check("the cost lens's tooltip has the stages and what the module's tokens rest on",
     (costTooltip ?? "").includes("document on the API") && (costTooltip ?? "").includes("tokens (default 4 tokens/line)"),
     (costTooltip ?? "").replace(/\s+/g, " ").slice(0, 160));

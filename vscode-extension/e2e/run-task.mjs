@@ -5,8 +5,8 @@
 // editor, and the run's cost in the file's "last run" lens. The API is the tests'
 // loopback fake (tests/support/serve_fake_anthropic.py, realistic replies, each held
 // HOLD_S seconds so the progress can be seen), started here with the repo's Python;
-// the server gets its key and URL through its environment. Then a second run cancelled
-// from its progress notification, whose lens says so. Also the subscription
+// the server gets its key and URL through its environment. Then a second run, from the
+// file's "Run…" lens, cancelled from its progress notification, whose lens says so. Also the subscription
 // usage status item, from a Claude Code log written into the world before start.
 //
 // Usage: node e2e/run-task.mjs --vsix attune-companion.vsix [--keep]
@@ -137,8 +137,10 @@ await e2e.run(async () => {
   const lastRun = /last run \$[\d.]+[^|]*/.exec(lenses)?.[0]?.trim() ?? lenses;
   check("the file's last-run lens shows the run's cost", !!cost && lastRun.startsWith(`last run ${cost}`), `${lastRun} (run: ${cost})`);
 
-  // ---- Cancel: the progress notification's button cancels the request ($/cancelRequest) ----
-  await runPaletteCommand("Attune: Run Task on This File…");
+  // ---- the Run… lens, then Cancel: the progress notification's button cancels the request ($/cancelRequest) ----
+  await page.locator(".editor-group-container.active .codelens-decoration a", { hasText: /^Run…$/ }).first().click();
+  check("the Run… lens opens the task QuickPick of its file", true,
+    await quickPickRowText("Attune: Run Task on config_parser.py", "review"));
   await pickQuickPick("Attune: Run Task on config_parser.py", "review");
   await dialog.waitFor({ state: "visible", timeout: LONG });
   await dialog.locator(".monaco-button", { hasText: /^Run$/ }).click();

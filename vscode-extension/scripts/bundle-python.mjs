@@ -83,12 +83,14 @@ function interpreterFor(version) {
 const manifest = JSON.parse(readFileSync(join(libs, "attune_bundle.json"), "utf8"));
 const untested = [];
 const failures = [];
+const tested = [];
 for (const version of manifest.pythons) {
   const interpreter = interpreterFor(version);
   if (!interpreter) {
     untested.push(version);
     continue;
   }
+  tested.push(interpreter);
   const smoke = spawnSync(interpreter, ["-I", "-S", "-B", join(here, "scripts", "smoke_bundle.py"), libs], { encoding: "utf8" });
   process.stdout.write(smoke.stdout ?? "");
   if (smoke.status !== 0) {
@@ -101,3 +103,14 @@ if (failures.length) {
   process.exit(1);
 }
 console.log(`bundled/libs runs on Python ${manifest.pythons.join(", ")}`);
+
+// Byte-code of the server's start path (up to its first lens) for each tested
+// version, so a fresh install does not compile it: within a per-version budget of
+// compressed .pyc (ATTUNE_BUNDLE_PYC_KB, default 500) that keeps the .vsix under 15 MB.
+// An untested version gets none (its first start compiles and writes it).
+execFileSync(
+  python,
+  [join(here, "scripts", "compile_start_path.py"), libs, join(here, "bundled", "tool", "launch.py"),
+    process.env.ATTUNE_BUNDLE_PYC_KB ?? "500", ...tested],
+  { stdio: "inherit" },
+);

@@ -1,22 +1,26 @@
 // The language client: starts the bundled server on the chosen interpreter, keeps
 // one output channel, reports health in a language status item, and never
-// restarts in a loop (3 crashes in 3 minutes and it stays stopped).
+// restarts in a loop (3 crashes in 3 minutes and it stays stopped). Its code lens
+// provider is registered at activation, before the server is up (see lensProvider).
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import {
   CloseAction,
+  CodeLensRefreshRequest,
+  CodeLensRequest,
   DidChangeConfigurationNotification,
   ErrorAction,
   LanguageClient,
   RevealOutputChannelOn,
   State,
   type CloseHandlerResult,
+  type DynamicFeature,
   type ErrorHandler,
   type ErrorHandlerResult,
   type LanguageClientOptions,
-  type Middleware,
   type ServerOptions,
+  type StaticFeature,
 } from "vscode-languageclient/node";
 import {
   BUNDLE_MANIFEST_PATH,
@@ -47,12 +51,30 @@ function clientLens(lens: vscode.CodeLens): vscode.CodeLens {
   return lens;
 }
 
-const lensMiddleware: Middleware = {
-  provideCodeLenses: async (doc, token, next) => (await next(doc, token))?.map(clientLens),
-  resolveCodeLens: async (lens, token, next) => {
-    const r = await next(lens, token);
-    return r ? clientLens(r) : r;
+const DOCUMENT_SELECTOR = [{ scheme: "file" }, { scheme: "untitled" }];
+
+/**
+ * A language client without its own code lens provider: the client would register
+ * one only after the server's `initialize` answer, and VS Code waits its lens
+ * debounce (about half a second at start-up) after a provider appears before asking
+ * it. AttuneServer's provider, registered at activation, asks this client instead.
+ */
+class LensDelegatingClient extends LanguageClient {
+  override registerFeature(feature: StaticFeature | DynamicFeature<unknown>): void {
+    if ("registrationType" in feature && feature.registrationType.method === CodeLensRequest.method) return;
+    super.registerFeature(feature);
+  }
+}
+
+/** What the client's own code lens feature would tell the server it supports. */
+const lensCapabilities: StaticFeature = {
+  fillClientCapabilities(capabilities) {
+    capabilities.textDocument = { ...capabilities.textDocument, codeLens: { dynamicRegistration: false } };
+    capabilities.workspace = { ...capabilities.workspace, codeLens: { refreshSupport: true } };
   },
+  initialize: () => undefined,
+  getState: () => ({ kind: "static" }),
+  clear: () => undefined,
 };
 
 export class AttuneServer implements vscode.Disposable {
@@ -61,6 +83,10 @@ export class AttuneServer implements vscode.Disposable {
   private crashes: number[] = [];
   private readonly status: vscode.LanguageStatusItem;
   private readonly healthEmitter = new vscode.EventEmitter<Health>();
+  private readonly lensChanges = new vscode.EventEmitter<void>();
+  /** Lens requests waiting for the server's start (they are answered once it is up). */
+  private lensRequestsWaiting = 0;
+  private readonly lensProvider: vscode.Disposable;
   private readonly notificationHandlers: Array<[string, (params: unknown) => void]> = [];
   readonly onHealth = this.healthEmitter.event;
   health: Health = "stopped";
@@ -72,6 +98,32 @@ export class AttuneServer implements vscode.Disposable {
     this.status = vscode.languages.createLanguageStatusItem(LANGUAGE_STATUS_ID, { pattern: "**" });
     this.status.name = DISPLAY_NAME;
     this.setHealth("stopped");
+    // Registered now, so VS Code's lens debounce runs while the server starts; a
+    // request made meanwhile waits for the start.
+    this.lensProvider = vscode.languages.registerCodeLensProvider(DOCUMENT_SELECTOR, {
+      onDidChangeCodeLenses: this.lensChanges.event,
+      provideCodeLenses: (doc, token) => this.provideCodeLenses(doc, token),
+    });
+  }
+
+  private async provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {
+    if (this.starting) {
+      this.lensRequestsWaiting++;
+      try {
+        await this.starting;
+      } finally {
+        this.lensRequestsWaiting--;
+      }
+    }
+    const client = this.client;
+    if (!client?.isRunning() || token.isCancellationRequested) return [];
+    try {
+      const result = await client.sendRequest(CodeLensRequest.type, client.code2ProtocolConverter.asCodeLensParams(doc), token);
+      if (token.isCancellationRequested) return [];
+      return ((await client.protocol2CodeConverter.asCodeLenses(result, token)) ?? []).map(clientLens);
+    } catch (err) {
+      return client.handleFailedRequest(CodeLensRequest.type, token, err, []);
+    }
   }
 
   /** Handles a server notification on every client this server starts (before its start). */
@@ -123,8 +175,15 @@ export class AttuneServer implements vscode.Disposable {
 
   private async doStart(): Promise<void> {
     this.setHealth("starting");
+    const t0 = Date.now();
+    // Read while the interpreter is checked (a round trip to the workbench in a remote window).
+    const keyRead = Promise.resolve(this.context.secrets.get(SECRET_API_KEY)).catch((err: unknown) => {
+      this.output.warn(`The stored API key could not be read: ${String(err)}`);
+      return undefined;
+    });
     const interpreter = await findInterpreter((m) => this.output.warn(m));
     const check = await checkInterpreter(interpreter);
+    const checkedMs = Date.now() - t0;
     if (!check.ok) {
       this.noInterpreter(check.problem);
       return;
@@ -142,12 +201,17 @@ export class AttuneServer implements vscode.Disposable {
     }
     this.output.info(
       `Starting the Attune server with Python ${check.version}: ${interpreter.command} (${interpreter.source}), ` +
-        (plan.kind === "bundled" ? "bundled libraries" : "the interpreter's own attune-companion"),
+        (plan.kind === "bundled" ? "bundled libraries" : "the interpreter's own attune-companion") +
+        ` (interpreter found and checked in ${checkedMs} ms)`,
     );
 
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
+    // The .vsix ships the byte-code of most of what the server imports up to its first
+    // lens (scripts/compile_start_path.py); Python writes the rest next to its source at
+    // the first start (where the extension's folder is writable), as it does for any
+    // package. Pydantic plugins installed in the user's interpreter are not loaded.
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1", PYDANTIC_DISABLE_PLUGINS: "__all__" };
     if (plan.kind === "installed") env[ENV_USE_INSTALLED] = "1";
-    const key = await this.context.secrets.get(SECRET_API_KEY);
+    const key = await keyRead;
     if (key) env[ENV_API_KEY] = key; // through the environment only; never logged
 
     const serverOptions: ServerOptions = {
@@ -156,17 +220,28 @@ export class AttuneServer implements vscode.Disposable {
       options: { env, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.output,
       traceOutputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: currentServerSettings(),
       errorHandler: this.errorHandler(),
-      middleware: lensMiddleware,
     };
-    const client = new LanguageClient(CLIENT_ID, DISPLAY_NAME, serverOptions, clientOptions);
+    const client = new LensDelegatingClient(CLIENT_ID, DISPLAY_NAME, serverOptions, clientOptions);
+    client.registerFeature(lensCapabilities);
+    client.onRequest(CodeLensRefreshRequest.type, () => this.lensChanges.fire());
+    const spawned = Date.now();
     client.onDidChangeState((e) => {
-      if (e.newState === State.Running) this.setHealth("running", `Python ${check.version} · ${interpreter.command}`);
+      // Lenses of a server that stopped go; a server that is up (again) is asked for
+      // them, unless a request is waiting for it already: a change event would make
+      // VS Code drop that request and ask again after its debounce.
+      if (e.newState === State.Stopped || (e.newState === State.Running && this.lensRequestsWaiting === 0)) {
+        this.lensChanges.fire();
+      }
+      if (e.newState === State.Running) {
+        this.output.info(`The Attune server is running (started and initialized in ${Date.now() - spawned} ms).`);
+        this.setHealth("running", `Python ${check.version} · ${interpreter.command}`);
+      }
       else if (e.newState === State.Stopped && this.health !== "crashed") this.setHealth("stopped");
     });
     this.client = client;
@@ -266,6 +341,8 @@ export class AttuneServer implements vscode.Disposable {
 
   dispose(): void {
     void this.stop();
+    this.lensProvider.dispose();
+    this.lensChanges.dispose();
     this.status.dispose();
     this.healthEmitter.dispose();
   }

@@ -67,7 +67,7 @@ export function relativeInside(rel: unknown): string[] | undefined {
 
 /** What the panel needs of the language client's owner. */
 export type OverviewServer = Pick<AttuneServer, "client" | "health" | "onHealth" | "onNotification">;
-export type OverviewLog = Pick<vscode.LogOutputChannel, "error" | "warn">;
+export type OverviewLog = Pick<vscode.LogOutputChannel, "info" | "error" | "warn">;
 
 export class OverviewPanel implements vscode.Disposable {
   static current: OverviewPanel | undefined;
@@ -157,12 +157,15 @@ export class OverviewPanel implements vscode.Disposable {
     this.inFlight = cts;
     this.cancelledByUser = false;
     this.post({ type: "status", text: this.summary ? "Updating…" : "Counting the workspace’s files…", kind: "busy" });
+    const started = Date.now();
     try {
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: "Attune: workspace overview" },
         (progress) => this.source({ folder: this.folder.toString(), task: this.task }, cts.token, (message) => progress.report({ message })),
       );
       if (cts.token.isCancellationRequested) return;
+      const count = (summary as { files?: unknown } | null)?.files;
+      this.output.info(`Workspace overview: ${Array.isArray(count) ? count.length : "?"} files in ${Date.now() - started} ms`);
       this.summary = summary;
       this.post({ type: "summary", summary });
     } catch (err) {

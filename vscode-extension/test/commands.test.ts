@@ -72,7 +72,7 @@ test("every command is registered once: the palette's (package.json) and the int
       { client: undefined, health: "stopped", onHealth: () => new Disposable(() => undefined), onNotification: () => undefined },
       () => Promise.resolve({}),
       Uri.file("/ext"),
-      { error: () => undefined, warn: () => undefined },
+      { info: () => undefined, error: () => undefined, warn: () => undefined },
     ),
   ];
   assert.deepEqual([...fake.commands.keys()].sort(), Object.values(Commands).sort());

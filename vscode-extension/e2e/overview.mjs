@@ -1,5 +1,6 @@
 // The workspace overview in a real VS Code: "Attune: Show Workspace Overview" from the
-// palette on a workspace of a few files (one with no code lines, two in a subfolder);
+// palette on a workspace of a few files (one with no code lines, some in subfolders)
+// under a Pro plan in auto mode (small files on the API, the others on the subscription);
 // the webview (nested iframes) shows one tile per file `attune scan` lists, each with
 // its workspace-relative data-path and an aria-label holding the file's lens text (as
 // `attune scan --html` renders it from the same core); hovering a tile shows its lens;
@@ -15,8 +16,10 @@ import { artifacts, codeLines, createE2E, here, LONG, repoPython } from "./lib.m
 const FILES = {
   "main.py": codeLines(120),
   "pkg/engine.py": codeLines(600),
+  "pkg/rules.py": codeLines(2400),
   "pkg/__init__.py": "# The package marker: a comment, no code.\n",
   "tools/report.py": codeLines(40),
+  "tools/export.py": codeLines(300),
 };
 const EDITED = "pkg/engine.py";
 
@@ -43,11 +46,13 @@ async function until(what, fn, timeout = LONG) {
 }
 
 await e2e.run(async () => {
+  attune("auth", "setup", "--tier", "pro", "--mode", "auto");
   const scanned = JSON.parse(attune("scan", e2e.workspace, "--json")).files.map((f) => f.path).sort();
   const reportFile = join(e2e.root, "report.html");
   attune("scan", e2e.workspace, "--html", reportFile);
   const embedded = /<script type="application\/json" id="attune-summary">([\s\S]*?)<\/script>/.exec(readFileSync(reportFile, "utf8"))[1];
-  const lensOf = new Map(JSON.parse(embedded).files.map((f) => [f.path, f.lens]));
+  const summary = JSON.parse(embedded);
+  const lensOf = new Map(summary.files.map((f) => [f.path, f.lens]));
   log(`attune scan lists ${scanned.join(", ")}`);
 
   await e2e.start();
@@ -60,7 +65,7 @@ await e2e.run(async () => {
   const tiles = frame.locator(".tile[data-path]");
   await tiles.first().waitFor({ state: "visible", timeout: LONG }); // waits for the webview's frames too
   await until("a tile per file", async () => (await tiles.count()) === scanned.length);
-  figure("Show Workspace Overview → tiles drawn (4 files)", `${Math.round(performance.now() - t0)} ms`);
+  figure(`Show Workspace Overview → tiles drawn (${scanned.length} files)`, `${Math.round(performance.now() - t0)} ms`);
 
   // Once the webview has its size, every tile has an area.
   const shown = await until("every tile laid out", async () => {
@@ -80,7 +85,12 @@ await e2e.run(async () => {
     check(`${s.path}: its tile has an area`, s.area > 0, `${Math.round(s.area)} px²`);
   }
   const header = (await frame.locator("header").innerText()).replace(/\s+/g, " ");
-  check("the header totals the files per mode and per size", /API · 4 files/.test(header) && /Medium · 1 file/.test(header), header);
+  const rows = Object.entries({ ...summary.totals.by_mode, ...summary.totals.by_category }).map(
+    ([key, t]) => `${{ api: "API" }[key] ?? key[0].toUpperCase() + key.slice(1)} · ${t.files} ${t.files === 1 ? "file" : "files"}`,
+  );
+  check("the header totals the files per mode and per size", rows.length >= 5 && rows.every((r) => header.includes(r)), `${rows.join("; ")} in: ${header}`);
+  const modes = new Set(await tiles.evaluateAll((els) => els.map((el) => el.dataset.mode)));
+  check("tiles are coloured by both recommended modes", modes.has("api") && modes.has("subscription"), [...modes].join(", "));
 
   // Hover: the tile's lens text in a tooltip.
   const edited = frame.locator(`.tile[data-path="${EDITED}"]`);

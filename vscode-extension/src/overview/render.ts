@@ -218,6 +218,9 @@ export class OverviewView {
     const tip = this.tooltip;
     tip.textContent = text;
     tip.hidden = false;
+    // Measured at the top left, where nothing squeezes it, then placed by the pointer.
+    tip.style.left = "0px";
+    tip.style.top = "0px";
     const w = tip.offsetWidth;
     const h = tip.offsetHeight;
     tip.style.left = `${Math.max(0, Math.min(x + 14, window.innerWidth - w - 4))}px`;

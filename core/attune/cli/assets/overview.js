@@ -765,6 +765,8 @@ body {
       const tip = this.tooltip;
       tip.textContent = text;
       tip.hidden = false;
+      tip.style.left = "0px";
+      tip.style.top = "0px";
       const w = tip.offsetWidth;
       const h = tip.offsetHeight;
       tip.style.left = `${Math.max(0, Math.min(x + 14, window.innerWidth - w - 4))}px`;

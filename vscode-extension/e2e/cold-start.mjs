@@ -93,4 +93,12 @@ await e2e.run(async () => {
   const pycs = shipped(join(extDir, "bundled", "libs"));
   check(`the fresh install carries byte-code of the server's start path for ${tag}`, pycs > 0,
     `${pycs} .pyc files (lsprotocol/types: ${existsSync(join(extDir, "bundled", "libs", "lsprotocol", "__pycache__", `types.${tag}.pyc`))})`);
+
+  // ---- the walkthrough a fresh install offers ----
+  await e2e.runPaletteCommand("Welcome: Open Walkthrough...");
+  await e2e.page.locator(".quick-input-list .monaco-list-row", { hasText: "Get Started with Attune" }).first().click();
+  const steps = ["Set up your plan", "Read a lens", "Open the overview", "Run a task"];
+  const container = e2e.page.locator(".gettingStartedContainer");
+  for (const title of steps) await container.getByText(title, { exact: true }).first().waitFor({ state: "visible" });
+  check("Welcome: Open Walkthrough → Get Started with Attune shows its four steps", true, steps.join(" · "));
 });

@@ -119,8 +119,23 @@ export class AttuneServer implements vscode.Disposable {
     if (!client?.isRunning() || token.isCancellationRequested) return [];
     try {
       const result = await client.sendRequest(CodeLensRequest.type, client.code2ProtocolConverter.asCodeLensParams(doc), token);
-      if (token.isCancellationRequested) return [];
-      return ((await client.protocol2CodeConverter.asCodeLenses(result, token)) ?? []).map(clientLens);
+      if (token.isCancellationRequested || !result) return [];
+      // Converted here rather than by the client's converter, which drops a command's
+      // tooltip (LSP 3.18's Command.tooltip, which the server sends).
+      return result.map(({ range, command }) => {
+        const tooltip = (command as { tooltip?: unknown } | undefined)?.tooltip;
+        return clientLens(
+          new vscode.CodeLens(
+            client.protocol2CodeConverter.asRange(range),
+            command && {
+              title: command.title,
+              command: command.command,
+              arguments: command.arguments,
+              ...(typeof tooltip === "string" ? { tooltip } : {}),
+            },
+          ),
+        );
+      });
     } catch (err) {
       return client.handleFailedRequest(CodeLensRequest.type, token, err, []);
     }

@@ -54,7 +54,7 @@ body {
   outline: 2px solid var(--vscode-focusBorder, #0090f1); outline-offset: -2px; z-index: 1;
 }
 .attune-overview .tooltip {
-  position: fixed; z-index: 10; max-width: 420px; padding: 4px 8px; white-space: pre-line; pointer-events: none;
+  position: fixed; z-index: 10; max-width: min(560px, 90vw); padding: 4px 8px; white-space: pre-line; pointer-events: none;
   background: var(--vscode-editorHoverWidget-background, #f3f3f3);
   color: var(--vscode-editorHoverWidget-foreground, inherit);
   border: 1px solid var(--vscode-editorHoverWidget-border, #c8c8c8);

@@ -5,7 +5,6 @@
 (() => {
   // src/overview/css.ts
   var OVERVIEW_CSS = `
-:root { color-scheme: light dark; }
 html, body { margin: 0; padding: 0; height: 100%; }
 body {
   background: var(--vscode-editor-background, #ffffff);
@@ -20,8 +19,8 @@ body {
 .attune-overview .root { opacity: 0.7; font-family: var(--vscode-editor-font-family, monospace); overflow-wrap: anywhere; }
 .attune-overview .task-filter { margin-left: auto; }
 .attune-overview select {
-  background: var(--vscode-dropdown-background, #ffffff);
-  color: var(--vscode-dropdown-foreground, inherit);
+  background: var(--vscode-dropdown-background, var(--vscode-editor-background, #ffffff));
+  color: var(--vscode-dropdown-foreground, var(--vscode-foreground, #1f1f1f));
   border: 1px solid var(--vscode-dropdown-border, #8888);
   font: inherit; padding: 1px 4px;
 }

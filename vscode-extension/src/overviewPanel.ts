@@ -6,12 +6,12 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { Commands } from "./common/constants";
+import { Commands, Notifications, Requests } from "./common/constants";
 import type { AttuneServer } from "./common/server";
 import type { ToExtension, ToPage } from "./overview/messages";
 
-export const SUMMARY_REQUEST = "attune/workspaceSummary";
-export const WORKSPACE_CHANGED = "attune/workspaceChanged";
+export const SUMMARY_REQUEST = Requests.workspaceSummary;
+export const WORKSPACE_CHANGED = Notifications.workspaceChanged;
 /** Saves and changes closer together than this make one request. */
 export const REFRESH_DELAY_MS = 300;
 const VIEW_TYPE = "attune.overview";

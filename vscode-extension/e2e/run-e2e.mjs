@@ -34,7 +34,13 @@ await e2e.run(async () => {
   check("status bar item shows the healthy text once the bundled server reports", true,
     `${(await healthy.innerText()).trim()} (id ${await healthy.getAttribute("id")})`);
 
-  const startLine = extLog().split("\n").find((l) => l.includes("Starting the Attune server")) ?? "";
+  // The output channel reaches its log file a moment after the line is logged: poll it.
+  const findStartLine = () => extLog().split("\n").find((l) => l.includes("Starting the Attune server")) ?? "";
+  let startLine = findStartLine();
+  for (let i = 0; !startLine && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 200)); // polling a file the extension host flushes
+    startLine = findStartLine();
+  }
   check("the server runs on attune.interpreter (a plain python3 without the project: the bundled libs)",
     startLine.includes(`: ${plainPython} (setting), bundled libraries`), startLine.replace(/^.*\] /, ""));
 

@@ -6,12 +6,14 @@
 // loopback fake (tests/support/serve_fake_anthropic.py, realistic replies, each held
 // HOLD_S seconds so the progress can be seen), started here with the repo's Python;
 // the server gets its key and URL through its environment. Then a second run, from the
-// file's "Run…" lens, cancelled from its progress notification, whose lens says so. Also the subscription
+// file's "Run…" lens, cancelled from its progress notification, whose lens says so.
+// Then a Pro plan on the subscription: a run through Claude Code (the tests' stub), and
+// "Open in Claude Code" starting it in a terminal with the prompt as its argument. Also the subscription
 // usage status item, from a Claude Code log written into the world before start.
 //
 // Usage: node e2e/run-task.mjs --vsix attune-companion.vsix [--keep]
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { delimiter, join } from "node:path";
 import { codeLines, createE2E, here, repoPython, LONG } from "./lib.mjs";
@@ -53,6 +55,21 @@ execFileSync(repoPython, ["-c", [
   `logs = ClaudeLogs(__import__('pathlib').Path(${JSON.stringify(claudeLogs)}))`,
   "logs.write(logs.session_path(), logs.message(datetime.now(UTC) - timedelta(minutes=10), input_tokens=4000, output_tokens=160321))",
 ].join("\n")]);
+
+// Claude Code for the subscription runs: the tests' stub (tests/support/claude_stub.py),
+// named by ATTUNE_CLAUDE_BIN for the server and the extension alike.
+const claudeBin = join(e2e.root, "claude-bin");
+e2e.env.ATTUNE_CLAUDE_BIN = join(claudeBin, "claude");
+execFileSync(repoPython, ["-c", [
+  "import sys, pathlib",
+  `sys.path.insert(0, ${JSON.stringify(support)})`,
+  "from claude_stub import write_claude_stub",
+  `write_claude_stub(pathlib.Path(${JSON.stringify(claudeBin)}))`,
+].join("\n")]);
+const stubCalls = () =>
+  existsSync(join(claudeBin, "calls.jsonl"))
+    ? readFileSync(join(claudeBin, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l))
+    : [];
 
 const cleanup = e2e.cleanup;
 e2e.cleanup = async () => {
@@ -154,5 +171,44 @@ await e2e.run(async () => {
   check("Cancel during stage 1: the run stops and says so, with Show Logs", /Show Logs/.test(cancelledText), cancelledText);
   const lensesAfter = (await waitForLens(/last run [^|]*cancelled/)).replace(/\s+/g, " ");
   check("the cancelled run is the file's last run, named so in its lens", /last run \$[\d.]+ \(est\. \$[\d.]+[^)]*\)[^|]*cancelled/.test(lensesAfter), lensesAfter);
+
+  // ---- a Pro plan on the subscription: the run goes through Claude Code; Open in Claude Code ----
+  execFileSync(repoPython, ["-m", "attune.cli", "auth", "setup", "--tier", "pro", "--mode", "subscription"], {
+    env: { ...e2e.env, PYTHONPATH: [join(here, "..", "core"), join(here, "..", "server")].join(delimiter) },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  await waitForLens(/Subscription/); // the server reloaded the strategy
+  await runPaletteCommand("Attune: Run Task on This File…");
+  const subRow = await quickPickRowText("Attune: Run Task on config_parser.py", "explain");
+  check("Pro plan: the QuickPick prices explain on the subscription in tokens of quota", /\$0 on your subscription \(≈[\d,]+ tokens of quota\)/.test(subRow), subRow);
+  await pickQuickPick("Attune: Run Task on config_parser.py", "explain");
+  await dialog.waitFor({ state: "visible", timeout: LONG });
+  const subPreview = (await dialog.innerText()).replace(/\s+/g, " ");
+  const buttons = await dialog.locator(".monaco-button").allInnerTexts();
+  check("Pro plan: the preview says subscription, prices the API as the other way, offers both and Claude Code",
+    /Mode: Subscription \(Claude Code\)/.test(subPreview) && /On the API instead: ≈\$[\d.]+ on the API/.test(subPreview) &&
+      ["Run", "Run on the API", "Open in Claude Code"].every((b) => buttons.map((t) => t.trim()).includes(b)), `${subPreview} [${buttons.join(", ")}]`);
+  await dialog.locator(".monaco-button", { hasText: /^Run$/ }).click();
+  const subDone = page.locator(".notification-toast", { hasText: /Attune: explain of config_parser\.py done .* \$0 on your subscription/ }).first();
+  await subDone.waitFor({ state: "visible", timeout: LONG });
+  const calls = stubCalls();
+  check("the subscription run went through Claude Code: one `claude -p` per stage, without the API key",
+    calls.length === 2 && calls.every((c) => c.argv.includes("-p") && !c.api_key_in_env), JSON.stringify(calls.map((c) => c.argv)));
+  const subText = (await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().innerText()).replace(/\u00a0/g, " ");
+  check("its output (Claude Code's reply) opens in a new editor", subText.includes("Claude Code stub"), subText.slice(0, 80));
+
+  await openFile("config_parser.py");
+  await runPaletteCommand("Attune: Open in Claude Code…");
+  await pickQuickPick("Attune: Open in Claude Code", "review");
+  await page.locator(".part.panel", { hasText: "Claude Code · review · config_parser.py" }).first().waitFor({ state: "visible", timeout: LONG });
+  // The stub reads its stdin (the terminal) before it records its arguments: end it with Ctrl+D.
+  await page.locator(".part.panel .terminal-wrapper").first().click();
+  await page.keyboard.press("Control+D");
+  const deadline = Date.now() + LONG;
+  while (stubCalls().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100)); // the terminal's process starts
+  const interactive = stubCalls()[2];
+  check("Open in Claude Code: claude in a terminal, the prompt naming the task and the file as its one argument",
+    !!interactive && interactive.argv.length === 1 && interactive.argv[0].startsWith('Attune task "review" on config_parser.py:'),
+    JSON.stringify(interactive?.argv));
   log(`fake API at ${fake.base_url}`);
 });

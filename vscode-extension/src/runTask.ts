@@ -400,11 +400,13 @@ export class TaskRunner {
     let firstError: unknown;
     answers.forEach((a, i) => {
       const p = a.status === "fulfilled" ? parsePreview(a.value) : undefined;
-      if (p) previews.push(p);
-      else {
-        firstError ??= a.status === "rejected" ? a.reason : new Error("an answer of an unexpected shape");
-        this.deps.output.warn(`previewTask ${TASK_NAMES[i]}: ${errorText(firstError)}`);
+      if (p) {
+        previews.push(p);
+        return;
       }
+      const error: unknown = a.status === "rejected" ? a.reason : new Error("an answer of an unexpected shape");
+      firstError ??= error;
+      this.deps.output.warn(`previewTask ${TASK_NAMES[i]}: ${errorText(error)}`);
     });
     if (previews.length === 0) throw firstError instanceof Error ? firstError : new Error(String(firstError));
     return previews;

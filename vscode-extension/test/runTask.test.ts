@@ -83,7 +83,7 @@ function record(task: string, over: Dict = {}): Dict {
 }
 
 /** A fake server: previews per task (in `mode`), runTask through executeWithProgress. */
-function harness(opts: { mode?: "api" | "subscription"; offered?: string[]; previewError?: string; run?: (args: Dict, o: RequestOptions) => Promise<unknown>; env?: NodeJS.ProcessEnv } = {}) {
+function harness(opts: { mode?: "api" | "subscription"; offered?: string[]; previewError?: string; previewFails?: string[]; run?: (args: Dict, o: RequestOptions) => Promise<unknown>; env?: NodeJS.ProcessEnv } = {}) {
   const mode = opts.mode ?? "api";
   const executed: Array<[string, Dict | undefined]> = [];
   const withProgress: Array<[string, Dict]> = [];
@@ -93,6 +93,9 @@ function harness(opts: { mode?: "api" | "subscription"; offered?: string[]; prev
       execute<T>(command: string, args?: Dict): Promise<T> {
         executed.push([command, args]);
         if (command === ServerCommands.previewTask && opts.previewError) return Promise.reject(new Error(opts.previewError));
+        if (command === ServerCommands.previewTask && opts.previewFails?.includes(String(args?.task))) {
+          return Promise.reject(new Error(`attune.server.previewTask: ${String(args?.task)}: the file does not fit the context window`));
+        }
         if (command === ServerCommands.previewTask) return Promise.resolve(preview(String(args?.task), mode, opts.offered) as T);
         if (command === ServerCommands.runTask && args?.confirm === false) {
           return Promise.resolve({ confirmed: false, preview: preview(String(args.task), args.mode as "api", opts.offered) } as T);
@@ -330,6 +333,15 @@ test("a file no task can be priced for: one error naming the server's reason", a
     ["Attune: no task can run on config_parser.py: strategy file invalid — bad JSON; run `attune auth reset` or fix the file", "Show Logs"],
   ]);
   assert.equal(fake.callsOf("showQuickPick").length, 0);
+});
+
+test("a task the server cannot price is left out of the QuickPick and logged; the others are offered", async () => {
+  const h = harness({ previewFails: ["tests"] });
+  await h.runner.runTask({ uri: URI });
+  const [[items]] = fake.callsOf("showQuickPick") as Array<[Array<{ label: string }>]>;
+  assert.deepEqual(items.map((i) => i.label), ["document", "review", "explain"]);
+  assert.deepEqual(h.logged, ["warn: previewTask tests: tests: the file does not fit the context window"]);
+  assert.equal(fake.callsOf("showErrorMessage").length, 0);
 });
 
 test("Open in Claude Code: claude not on PATH is one line with the docs", async () => {

@@ -111,7 +111,7 @@ export class AttuneServer implements vscode.Disposable {
     if (this.starting) {
       this.lensRequestsWaiting++;
       try {
-        await this.starting;
+        await this.starting.catch(() => undefined); // a failed start answers no lenses below
       } finally {
         this.lensRequestsWaiting--;
       }

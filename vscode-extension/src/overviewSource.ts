@@ -3,30 +3,8 @@
 // the client names, and cancellation sent as `$/cancelRequest`.
 import { randomUUID } from "node:crypto";
 import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressReport } from "vscode-languageclient/node";
+import { runningClient } from "./common/progressRequest";
 import { SUMMARY_REQUEST, type OverviewServer, type SummarySource } from "./overviewPanel";
-
-/** Waits out a start in progress; then the running client, or an error saying why there is none. */
-async function runningClient(server: OverviewServer) {
-  if (server.health === "starting") {
-    await new Promise<void>((resolve) => {
-      const sub = server.onHealth((health) => {
-        if (health !== "starting") {
-          sub.dispose();
-          resolve();
-        }
-      });
-    });
-  }
-  const client = server.client;
-  if (!client?.isRunning()) {
-    throw new Error(
-      server.health === "no interpreter"
-        ? "no Python interpreter: select one with “Attune: Select Interpreter”"
-        : "the language server is not running (see “Attune: Show Logs”)",
-    );
-  }
-  return client;
-}
 
 export function summarySource(server: OverviewServer): SummarySource {
   return async (params, token, onProgress) => {

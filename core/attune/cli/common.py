@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from attune.models.errors import AttuneError
@@ -148,6 +149,37 @@ def configure_logging(verbose: int, log_level: str | None) -> None:
     numeric = logging.getLevelName(level)
     root.setLevel(max(numeric, logging.WARNING))
     logging.getLogger("attune").setLevel(numeric)
+
+
+def replace_file(out: Path, text: str) -> Path | None:
+    """Write ``text`` to ``out`` atomically (temp file, fsync, rename); an existing file
+    is copied to ``<name>.bak-<UTC time>`` first, never over an earlier copy. Returns
+    that copy (None when there was no file)."""
+    import os
+    import shutil
+    import tempfile
+    from datetime import UTC, datetime
+
+    backup = None
+    if out.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        backup = out.with_name(f"{out.name}.bak-{stamp}")
+        n = 1
+        while backup.exists():
+            backup = out.with_name(f"{out.name}.bak-{stamp}-{n}")
+            n += 1
+        shutil.copyfile(out, backup)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return backup
 
 
 def warn_calibration(problem: str | None) -> None:

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import signal
 import sys
-import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +26,7 @@ from attune.cli.common import (
     CliError,
     UsageError,
     print_json,
+    replace_file,
     stderr_is_terminal,
     stdin_is_terminal,
 )
@@ -153,16 +151,6 @@ class _Progress:
         self._thread.join(timeout=1)
 
 
-def _backup_name(path: Path) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    candidate = path.with_name(f"{path.name}.bak-{stamp}")
-    n = 1
-    while candidate.exists():
-        candidate = path.with_name(f"{path.name}.bak-{stamp}-{n}")
-        n += 1
-    return candidate
-
-
 def _check_out(out: Path | None, force: bool) -> None:
     if out is None:
         return
@@ -172,25 +160,6 @@ def _check_out(out: Path | None, force: bool) -> None:
         raise CliError(f"--out {out} exists; pass --force to replace it (it is backed up first). Nothing was run.")
     if not out.parent.is_dir():
         raise UsageError(f"--out {out}: folder {out.parent} does not exist; nothing was run")
-
-
-def _write_out(out: Path, text: str) -> Path | None:
-    """Write ``text`` to ``out`` atomically; an existing file is copied aside first."""
-    backup = None
-    if out.exists():
-        backup = _backup_name(out)
-        backup.write_bytes(out.read_bytes())
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return backup
 
 
 def _confirm(plan: RunPlan) -> bool:
@@ -271,7 +240,7 @@ def _execute(plan: RunPlan, args: argparse.Namespace) -> RunResult:
 def _report(result: RunResult, out: Path | None, args: argparse.Namespace) -> int:
     backup = None
     if result.status == "ok" and out is not None:
-        backup = _write_out(out, result.output if result.output.endswith("\n") else result.output + "\n")
+        backup = replace_file(out, result.output if result.output.endswith("\n") else result.output + "\n")
     if args.json:
         data = result.to_dict()
         if out is not None:

@@ -19,6 +19,7 @@ from attune.cli.common import (
     UsageError,
     add_task_option,
     print_json,
+    replace_file,
     stderr_is_terminal,
     warn_calibration,
 )
@@ -167,36 +168,6 @@ def _check_html_path(out: Path, force: bool) -> None:
         raise UsageError(f"--html {out}: folder {out.parent} does not exist")
 
 
-def _replace_file(out: Path, text: str) -> Path | None:
-    """Write ``text`` to ``out`` atomically (temp file, fsync, rename); an existing
-    file is copied to ``<name>.bak-<UTC time>`` first. Returns that copy."""
-    import os
-    import shutil
-    import tempfile
-    from datetime import UTC, datetime
-
-    backup = None
-    if out.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-        backup = out.with_name(f"{out.name}.bak-{stamp}")
-        n = 1
-        while backup.exists():
-            backup = out.with_name(f"{out.name}.bak-{stamp}-{n}")
-            n += 1
-        shutil.copyfile(out, backup)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return backup
-
-
 def _write_html(args: argparse.Namespace, target: Path) -> int:
     """`--html PATH`: the workspace picture as one self-contained file."""
     out = Path(args.html)
@@ -215,7 +186,7 @@ def _write_html(args: argparse.Namespace, target: Path) -> int:
     finally:
         progress.erase()
     summary.pop("cache", None)  # how it was counted is no part of the picture
-    backup = _replace_file(out, overview_page(summary))
+    backup = replace_file(out, overview_page(summary))
     print(out)
     if backup is not None:
         print(f"(the old file is at {backup})", file=sys.stderr)

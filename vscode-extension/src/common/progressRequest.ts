@@ -7,8 +7,9 @@ import { ExecuteCommandRequest, LSPErrorCodes, ResponseError, WorkDoneProgress }
 import { CancelledError, type RequestOptions } from "../runTask";
 import type { AttuneServer } from "./server";
 
-/** Waits for a start in progress, as AttuneServer.execute does, then the running client. */
-async function runningClient(server: AttuneServer) {
+/** Waits for a start in progress, as AttuneServer.execute does, then the running client,
+ * or an error saying why there is none. */
+export async function runningClient(server: Pick<AttuneServer, "client" | "health" | "onHealth">) {
   if (server.health === "starting") {
     await new Promise<void>((resolve) => {
       const sub = server.onHealth((health) => {

@@ -30,6 +30,7 @@ from attune.models._internal.atomic_file import atomic_write_json
 from attune.models._internal.safe_read import MIB, read_regular_file
 from attune.models._internal.set_aside import set_aside
 from attune.models.errors import AttuneError, FileReadError
+from attune.models.strategy.model import describe_validation_error
 
 CALIBRATION_FILE_NAME = "calibration.json"
 CALIBRATION_SCHEMA_VERSION = 1
@@ -228,15 +229,6 @@ class Calibration(BaseModel):
         return Calibration(languages=languages, output_ratios=ratios)
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{field}: {message}" if field else message)
-    return "; ".join(parts)
-
-
 def load_calibration(path: Path | None = None) -> Calibration:
     """The calibration in ``path`` (default ``calibration_path()``); an empty one when
     the file does not exist. ``CalibrationFileError`` when it exists but cannot be
@@ -265,7 +257,7 @@ def load_calibration(path: Path | None = None) -> Calibration:
     try:
         return Calibration.model_validate(raw)
     except ValidationError as exc:
-        raise CalibrationFileError(target, f"invalid calibration ({_describe(exc)})") from None
+        raise CalibrationFileError(target, f"invalid calibration ({describe_validation_error(exc)})") from None
 
 
 def save_calibration(cal: Calibration, path: Path | None = None) -> Path:

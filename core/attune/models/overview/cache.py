@@ -20,7 +20,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 from attune.models._internal import paths
-from attune.models._internal.set_aside import set_aside
+from attune.models._internal.derived_db import CacheSchemaError, connect, is_unusable, set_aside_unusable
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.loc.counter import LocResult
 from attune.models.version import FALLBACK_VERSION
@@ -28,7 +28,6 @@ from attune.models.version import FALLBACK_VERSION
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT_SECONDS = 30.0
 # Counts made by another version may follow other rules: such rows are dropped.
 COUNTER_VERSION = FALLBACK_VERSION
 
@@ -58,27 +57,10 @@ def counts_db_path() -> Path:
     return paths.state_dir() / "counts.db"
 
 
-class CacheSchemaError(sqlite3.DatabaseError):
-    """counts.db was written by another version of the schema."""
-
-
-def _is_unusable(exc: sqlite3.DatabaseError) -> bool:
-    """The database file itself is broken (as opposed to busy or read-only)."""
-    if isinstance(exc, CacheSchemaError):
-        return True
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text or "file is encrypted" in text
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     """WAL, a busy timeout and the schema in place; rows of another counter dropped."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+    conn = connect(path)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, SCHEMA_VERSION):
             raise CacheSchemaError(f"schema version {version}, expected {SCHEMA_VERSION}")
@@ -124,7 +106,7 @@ class CountCache:
         try:
             return _connect(self.path)
         except sqlite3.DatabaseError as exc:
-            if not _is_unusable(exc):
+            if not is_unusable(exc):
                 logger.warning("count cache %s not used (%s); counting every file", self.path, exc)
                 return None
             self._set_aside(exc)
@@ -138,11 +120,7 @@ class CountCache:
             return None
 
     def _set_aside(self, exc: Exception) -> None:
-        try:
-            target = set_aside(self.path, companions=("-wal", "-shm"))
-        except FileNotFoundError:
-            return  # another process moved it first
-        logger.warning("count cache %s was not usable (%s); kept it as %s and rebuilt it", self.path, exc, target)
+        set_aside_unusable(self.path, exc, "count cache", logger)
 
     def load(self) -> None:
         """Read the rows under the root (a root that is a file: its own row)."""
@@ -158,7 +136,7 @@ class CountCache:
             ).fetchall()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if _is_unusable(exc):
+            if is_unusable(exc):
                 self._set_aside(exc)
             else:
                 logger.warning("count cache %s not read (%s); counting every file", self.path, exc)
@@ -208,7 +186,7 @@ class CountCache:
                 )
                 conn.executemany("DELETE FROM counts WHERE path = ?", [(path,) for path in gone])
         except sqlite3.DatabaseError as exc:
-            if _is_unusable(exc):
+            if is_unusable(exc):
                 self._set_aside(exc)
             else:
                 logger.warning("count cache %s not updated (%s)", self.path, exc)

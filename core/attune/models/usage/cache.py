@@ -18,13 +18,13 @@ import logging
 import sqlite3
 from pathlib import Path
 
+from attune.models._internal.derived_db import CacheSchemaError, connect, is_unusable, set_aside_unusable
 from attune.models._internal.safe_read import check_regular_if_exists
-from attune.models._internal.set_aside import set_aside
+from attune.models._internal.sqlite_tx import immediate_transaction
 
 logger = logging.getLogger("attune.models.usage")
 
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT_SECONDS = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -64,41 +64,19 @@ CREATE TABLE IF NOT EXISTS overlaps (
 """
 
 
-class CacheSchemaError(sqlite3.DatabaseError):
-    """usage.db was written by another version of the schema."""
-
-
-def is_unusable(exc: sqlite3.DatabaseError) -> bool:
-    """The database file itself is broken (as opposed to busy or read-only)."""
-    if isinstance(exc, CacheSchemaError):
-        return True
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text or "file is encrypted" in text
-
-
 def open_cache(path: Path) -> sqlite3.Connection:
     """A connection to the cache, with WAL, a busy timeout and the schema in place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     check_regular_if_exists(path)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+    conn = connect(path)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(conn):
                 if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                     for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         elif version != SCHEMA_VERSION:
             raise CacheSchemaError(f"schema version {version}, expected {SCHEMA_VERSION}")
     except BaseException:
@@ -109,8 +87,7 @@ def open_cache(path: Path) -> sqlite3.Connection:
 
 def set_cache_aside(path: Path, exc: Exception) -> None:
     """Move an unusable cache out of the way (it is rebuilt from the logs)."""
-    try:
-        target = set_aside(path, companions=("-wal", "-shm"))
-    except FileNotFoundError:
-        return  # another process moved it first
-    logger.warning("usage cache %s was not usable (%s); kept it as %s and rebuilt it from the logs", path, exc, target)
+    set_aside_unusable(path, exc, "usage cache", logger, "the logs")
+
+
+__all__ = ["CacheSchemaError", "is_unusable", "open_cache", "set_cache_aside"]

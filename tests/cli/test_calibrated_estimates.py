@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
-import sysconfig
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from attune.models.calibration import calibration_path
-from support.fake_anthropic import TEST_API_KEY, FakeAnthropic
 
 DEADLINE_S = 120  # a wait that only ends a broken test; nothing is timed against it
 
@@ -33,32 +30,16 @@ def as_json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """Twelve modules of the running interpreter's standard library."""
-    root = tmp_path / "tree"
-    root.mkdir()
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    for source in sorted(p for p in stdlib.glob("*.py") if 2_000 <= p.stat().st_size <= 30_000)[:12]:
-        shutil.copy(source, root / source.name)
-    return root
-
-
-@pytest.fixture
-def api_env(cli_env: dict[str, str], realistic_api: FakeAnthropic) -> dict[str, str]:
-    return {**cli_env, "ANTHROPIC_API_KEY": TEST_API_KEY, "ANTHROPIC_BASE_URL": realistic_api.base_url}
-
-
-@pytest.fixture
-def calibrated(attune_cmd: list[str], api_env: dict[str, str], tree: Path) -> dict[str, str]:
-    as_json(attune(attune_cmd, api_env, "calibrate", str(tree), "--yes", "--json"))
+def calibrated(attune_cmd: list[str], api_env: dict[str, str], stdlib_tree: Path) -> dict[str, str]:
+    as_json(attune(attune_cmd, api_env, "calibrate", str(stdlib_tree), "--yes", "--json"))
     # a language the calibration has not seen
-    (tree / "app.js").write_text("// an app\nconst a = 1;\n\nfunction f(x) {\n  return x + a;\n}\n")
+    (stdlib_tree / "app.js").write_text("// an app\nconst a = 1;\n\nfunction f(x) {\n  return x + a;\n}\n")
     return api_env
 
 
-def test_recommend_uses_the_calibrated_rate_of_the_files_language(attune_cmd, calibrated, tree):
-    module = sorted(tree.glob("*.py"))[0]
-    before = as_json(attune(attune_cmd, calibrated, "auth", "recommend", str(tree / "app.js"), "--json"))
+def test_recommend_uses_the_calibrated_rate_of_the_files_language(attune_cmd, calibrated, stdlib_tree):
+    module = sorted(stdlib_tree.glob("*.py"))[0]
+    before = as_json(attune(attune_cmd, calibrated, "auth", "recommend", str(stdlib_tree / "app.js"), "--json"))
     assert before["tokens_basis"] == "default 4 tokens/line" and before["calibrated"] is False
     row = as_json(attune(attune_cmd, calibrated, "auth", "recommend", str(module), "--json"))
     assert row["calibrated"] is True
@@ -71,32 +52,32 @@ def test_recommend_uses_the_calibrated_rate_of_the_files_language(attune_cmd, ca
     assert "tokens (calibrated: Python, 12 files)" in text
 
 
-def test_scan_says_what_each_files_tokens_rest_on(attune_cmd, calibrated, tree):
-    doc = as_json(attune(attune_cmd, calibrated, "scan", str(tree), "--json"))
+def test_scan_says_what_each_files_tokens_rest_on(attune_cmd, calibrated, stdlib_tree):
+    doc = as_json(attune(attune_cmd, calibrated, "scan", str(stdlib_tree), "--json"))
     bases = {row["path"]: row["tokens_basis"] for row in doc["files"]}
     assert bases.pop("app.js") == "default 4 tokens/line"
     assert set(bases.values()) == {"calibrated: Python, 12 files"}
-    table = attune(attune_cmd, calibrated, "scan", str(tree)).stdout
+    table = attune(attune_cmd, calibrated, "scan", str(stdlib_tree)).stdout
     assert "Tokens: 12 files (calibrated: Python, 12 files); 1 file (default 4 tokens/line)" in table
 
 
-def test_a_corrupt_calibration_file_is_reported_kept_and_the_defaults_used(attune_cmd, cli_env, tree):
+def test_a_corrupt_calibration_file_is_reported_kept_and_the_defaults_used(attune_cmd, cli_env, stdlib_tree):
     path = calibration_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"schema_version": 1, "languages": {"Python": 12}}')
     before = path.read_bytes()
-    result = attune(attune_cmd, cli_env, "auth", "recommend", str(sorted(tree.glob("*.py"))[0]), "--json")
+    result = attune(attune_cmd, cli_env, "auth", "recommend", str(sorted(stdlib_tree.glob("*.py"))[0]), "--json")
     row = as_json(result)
     assert row["tokens_basis"] == "default 4 tokens/line"
     warning = [line for line in result.stderr.splitlines() if line.startswith("attune: warning:")]
     assert len(warning) == 1 and str(path) in warning[0] and "defaults" in warning[0]
-    doc = as_json(attune(attune_cmd, cli_env, "scan", str(tree), "--json"))
+    doc = as_json(attune(attune_cmd, cli_env, "scan", str(stdlib_tree), "--json"))
     assert str(path) in doc["calibration_problem"]
     assert path.read_bytes() == before
 
 
-def test_run_preview_prices_the_stages_with_ratios_learned_from_runs(attune_cmd, calibrated, tree):
-    module = str(sorted(tree.glob("*.py"))[1])
+def test_run_preview_prices_the_stages_with_ratios_learned_from_runs(attune_cmd, calibrated, stdlib_tree):
+    module = str(sorted(stdlib_tree.glob("*.py"))[1])
     plain = as_json(attune(attune_cmd, calibrated, "run", "explain", module, "--mode", "api", "--dry-run", "--json"))
     assert plain["estimate"]["calibrated_stages"] == []
     as_json(attune(attune_cmd, calibrated, "run", "explain", module, "--mode", "api", "--yes", "--json"))

@@ -51,11 +51,6 @@ def module(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def api_env(cli_env: dict[str, str], realistic_api: FakeAnthropic) -> dict[str, str]:
-    return {**cli_env, "ANTHROPIC_API_KEY": TEST_API_KEY, "ANTHROPIC_BASE_URL": realistic_api.base_url}
-
-
 def attune(cmd: list[str], env: dict[str, str], *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*cmd, *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=DEADLINE_S, **kw

@@ -99,6 +99,7 @@ class AttuneServer(LanguageServer):
         self._breaker_watcher: BreakerWatcher | None = None
         self._usage_watcher: UsageWatcher | None = None
         self._can_run: bool | None = None
+        self._block_nearly_used = False
         self._analyses: DocumentAnalyses | None = None
         self._reports: ReportOnce | None = None
         self._last_runs: LastRuns | None = None
@@ -174,8 +175,13 @@ class AttuneServer(LanguageServer):
         return strategy.subscription_block_budget_tokens if strategy is not None else None
 
     def _block_changed(self, block: Any) -> None:
-        if self._block_budget() is not None:  # only a budget makes the block change a recommendation
+        # The block changes a recommendation only while it is nearly used (the reason
+        # then quotes its share and time left) or when it stops being so.
+        strategy = self.strategy_watcher.strategy
+        nearly_used = strategy is not None and strategy.block_nearly_used(block)
+        if nearly_used or self._block_nearly_used:
             self.request_lens_refresh()
+        self._block_nearly_used = nearly_used
 
     def can_run_tasks(self) -> bool:
         """A task can run here: an API key in the environment, or Claude Code on PATH

@@ -262,6 +262,12 @@ class AuthStrategy(BaseModel):
             return None
         return block.used_tokens / budget
 
+    def block_nearly_used(self, block: SubscriptionBlock | None, now: datetime | None = None) -> bool:
+        """Over ``BLOCK_NEARLY_USED`` of the budget: AUTO then sends medium and large
+        modules to the API."""
+        pressure = self.block_pressure(block, now)
+        return pressure is not None and pressure > BLOCK_NEARLY_USED
+
     def recommend(
         self,
         lines: int,
@@ -329,8 +335,8 @@ class AuthStrategy(BaseModel):
                 "small_module",
                 f"{size}: cheap on the API (≈{api_cost}), and it saves your subscription quota.",
             )
-        pressure = self.block_pressure(block, now)
-        if self.prefer_subscription and block is not None and pressure is not None and pressure > BLOCK_NEARLY_USED:
+        if self.prefer_subscription and block is not None and self.block_nearly_used(block, now):
+            pressure = self.block_pressure(block, now) or 0.0
             return decide(
                 AuthMode.API,
                 "subscription_block_nearly_used",

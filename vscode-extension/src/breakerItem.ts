@@ -5,6 +5,7 @@ import * as vscode from "vscode";
 import { BREAKER_ITEM_ID, Commands } from "./common/constants";
 import { formatClockUtc, formatDuration } from "./common/format";
 import { notificationsEnabled } from "./common/settings";
+import { Ticker } from "./common/ticker";
 
 export type BreakerState = "closed" | "open" | "half_open";
 
@@ -186,7 +187,7 @@ export function parseBreakerPayload(value: unknown): BreakerPayload | undefined 
  */
 export class BreakerItem implements vscode.Disposable {
   private payload: BreakerPayload | undefined;
-  private ticker: ReturnType<typeof setInterval> | undefined;
+  private readonly ticker = new Ticker(() => this.render(), 1000);
   private readonly item: vscode.StatusBarItem;
 
   constructor(
@@ -217,11 +218,7 @@ export class BreakerItem implements vscode.Disposable {
         : view.severity === "warning"
           ? new vscode.ThemeColor("statusBarItem.warningBackground")
           : undefined;
-    if (view.ticking && !this.ticker) this.ticker = setInterval(() => this.render(), 1000);
-    if (!view.ticking && this.ticker) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
-    }
+    this.ticker.set(view.ticking);
   }
 
   /** The `attune/breakerStatus` notification. */
@@ -255,8 +252,7 @@ export class BreakerItem implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
+    this.ticker.dispose();
     this.item.dispose();
   }
 }

@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 import { USAGE_ITEM_ID } from "./common/constants";
 import { formatClockUtc, formatCount, formatMoney } from "./common/format";
+import { Ticker } from "./common/ticker";
 
 export interface UsageTotals {
   input_tokens: number;
@@ -135,7 +136,7 @@ export function usageView(payload: UsagePayload | undefined, now: Date): UsageVi
 /** The status bar item: the last payload, re-rendered every minute while a block runs. */
 export class UsageItem implements vscode.Disposable {
   private payload: UsagePayload | undefined;
-  private ticker: ReturnType<typeof setInterval> | undefined;
+  private readonly ticker = new Ticker(() => this.render(), 60_000);
   private readonly item: vscode.StatusBarItem;
 
   constructor(
@@ -164,12 +165,7 @@ export class UsageItem implements vscode.Disposable {
       this.item.backgroundColor = view.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
       this.item.show();
     }
-    const ticking = view.visible && this.payload !== undefined && runningBlock(this.payload, now) !== undefined;
-    if (ticking && !this.ticker) this.ticker = setInterval(() => this.render(), 60_000);
-    if (!ticking && this.ticker) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
-    }
+    this.ticker.set(view.visible && this.payload !== undefined && runningBlock(this.payload, now) !== undefined);
   }
 
   /** The `attune/usage` notification. */
@@ -190,8 +186,7 @@ export class UsageItem implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
+    this.ticker.dispose();
     this.item.dispose();
   }
 }

@@ -202,8 +202,7 @@ def cmd_auth_restore(args: argparse.Namespace | None = None) -> int:
 
 
 def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
-    from attune.models.advice import GENERATED_CAUTION, advise, load_context
-    from attune.models.advice.rows import report_row
+    from attune.models.advice import GENERATED_CAUTION, load_context, report_for_loc
     from attune.models.errors import NotRegularFileError
     from attune.models.formatting import format_count, format_money
     from attune.models.loc.counter import analyze_file
@@ -222,8 +221,7 @@ def cmd_auth_recommend(args: argparse.Namespace | None = None) -> int:
     except NotRegularFileError as exc:  # a FIFO or a device, like a directory: not a FILE
         raise UsageError(str(exc)) from None
     task = getattr(args, "task", "document")
-    advice = advise(context, loc.code_lines, language=loc.language, size_bytes=loc.size_bytes, task=task)
-    report = report_row(str(path), advice, bool(loc.generated))
+    report = report_for_loc(path, loc, context, task)
     if args.json:
         print_json(report)
         return EXIT_OK

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from attune.models.advice.context import EstimateContext, ModuleAdvice, advise, load_context
 from attune.models.advice.lens import LensLine, lens_lines, lens_summary
-from attune.models.advice.rows import GENERATED_CAUTION, report_for_lines, report_for_loc
+from attune.models.advice.rows import GENERATED_CAUTION, report_for_loc
 from attune.models.advice.scan_report import ReportBuilder
 
 __all__ = [
@@ -23,6 +23,5 @@ __all__ = [
     "lens_lines",
     "lens_summary",
     "load_context",
-    "report_for_lines",
     "report_for_loc",
 ]

@@ -38,13 +38,6 @@ def report_row(path: str, advice: ModuleAdvice, generated: bool) -> dict[str, An
     }
 
 
-def report_for_lines(
-    path: str, lines: int, generated: bool, context: EstimateContext, task: str = DEFAULT_TASK
-) -> dict[str, Any]:
-    """The row for a module known only by its code lines (uncalibrated tokens)."""
-    return report_row(path, advise(context, lines, task=task), generated)
-
-
 def report_for_loc(path: Path | str, loc: Any, context: EstimateContext, task: str = DEFAULT_TASK) -> dict[str, Any]:
     """The row for a file already counted (``loc`` is a ``loc.LocResult``): its
     language and bytes let a calibration apply."""
@@ -54,4 +47,4 @@ def report_for_loc(path: Path | str, loc: Any, context: EstimateContext, task: s
 
 GENERATED_CAUTION = "Generated file: its size may not reflect code anyone edits by hand."
 
-__all__ = ["GENERATED_CAUTION", "report_for_lines", "report_for_loc", "report_row"]
+__all__ = ["GENERATED_CAUTION", "report_for_loc", "report_row"]

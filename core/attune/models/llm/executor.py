@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from attune.models.llm import errors as pe
+from attune.models.llm import tracing
 from attune.models.llm.errors import CircuitOpenError, ProviderError
 from attune.models.pricing.registry import ModelInfo, find_model, get_model
 from attune.models.pricing.tasks import get_tier_for_task, normalize_task_type
@@ -43,7 +44,7 @@ from attune.models.pricing.tasks import get_tier_for_task, normalize_task_type
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from attune.models.breaker.circuit_breaker import CircuitBreaker
     from attune.models.routing.router import AdaptiveModelRouter
-    from attune.models.telemetry.store import TelemetryStore
+    from attune.models.telemetry.records import TelemetryBackend
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,8 @@ class ModelChoice:
 # --- breaker outcome: one place for the policy in provider_errors ----------------------
 
 
-def _state_name(state: Any) -> str:
+def state_name(state: Any) -> str:
+    """A breaker state as "closed", "open" or "half_open"."""
     return str(getattr(state, "value", state)).lower()
 
 
@@ -132,7 +134,7 @@ def report_outcome(breaker: CircuitBreaker, provider: str, tier: str | None, err
         breaker.record_success(provider, tier)
     elif error_type in pe.BREAKER_FAILURES:
         breaker.record_failure(provider, tier, error_type=error_type)
-    elif _state_name(breaker.peek_state(provider, tier)) == "half_open":
+    elif state_name(breaker.peek_state(provider, tier)) == "half_open":
         breaker.record_success(provider, tier)
 
 
@@ -143,7 +145,7 @@ def _abandon_probe(breaker: CircuitBreaker, provider: str, tier: str | None) -> 
     health is unknown, and a new probe comes after the recovery timeout).
     """
     try:
-        if _state_name(breaker.peek_state(provider, tier)) == "half_open":
+        if state_name(breaker.peek_state(provider, tier)) == "half_open":
             breaker.record_failure(provider, tier, error_type="abandoned")
     except Exception:  # never mask the original exception
         logger.exception("could not settle the breaker probe for %s:%s", provider, tier)
@@ -161,7 +163,7 @@ class EmpathyLLMExecutor:
 
     def __init__(
         self,
-        telemetry_store: TelemetryStore | None = None,
+        telemetry_store: TelemetryBackend | None = None,
         breaker: CircuitBreaker | None = None,
         router: AdaptiveModelRouter | None = None,
         api_key: str | None = None,
@@ -208,13 +210,13 @@ class EmpathyLLMExecutor:
         return self._breaker
 
     @property
-    def telemetry_store(self) -> TelemetryStore | None:
+    def telemetry_store(self) -> TelemetryBackend | None:
         if not self.telemetry_enabled:
             return None
         if self._telemetry_store is None:
-            from attune.models.telemetry.store import get_telemetry_store
+            from attune.models.telemetry.backend import get_telemetry_backend
 
-            self._telemetry_store = get_telemetry_store()
+            self._telemetry_store = get_telemetry_backend()
         return self._telemetry_store
 
     # -- model selection --------------------------------------------------------------
@@ -282,20 +284,35 @@ class EmpathyLLMExecutor:
         }
         if ctx.get("run_id"):
             meta["run_id"] = str(ctx["run_id"])  # the task run this call belongs to (telemetry)
+        request = self._request(choice, prompt, system, ctx)
+        with tracing.executor_span(
+            choice.model_id, choice.tier, meta["workflow"], meta["stage"], meta.get("run_id"), request["max_tokens"]
+        ) as call:
+            return await self._call(choice, request, meta, call)
+
+    async def _call(
+        self, choice: ModelChoice, request: dict[str, Any], meta: dict[str, Any], call: tracing.ExecutorCall
+    ) -> LLMResponse:
         try:
             api_key = resolve_api_key(self._api_key)
         except MissingAPIKeyError as exc:
             logger.warning("%s", exc.message)
+            call.refused(exc.error_type)
             return self._failed(choice, exc, meta)
         breaker = self.breaker
+
+        def breaker_state() -> str:
+            return state_name(breaker.peek_state(choice.provider, choice.tier))
+
         if not breaker.is_available(choice.provider, choice.tier):
             logger.info("breaker open for %s:%s; %s not called", choice.provider, choice.tier, choice.model_id)
+            call.refused(pe.CIRCUIT_OPEN, breaker_state)
             return self._failed(choice, CircuitOpenError(choice.provider, choice.tier), meta)
 
-        request = self._request(choice, prompt, system, ctx)
         started = time.perf_counter()
         try:
             client = self._client_for(api_key)
+            call.sending()
             message = await client.messages.create(**request)
         except BaseException as exc:
             latency_ms = (time.perf_counter() - started) * 1000.0
@@ -304,6 +321,7 @@ class EmpathyLLMExecutor:
                 raise
             err = pe.classify(exc)
             report_outcome(breaker, choice.provider, choice.tier, err.error_type)
+            call.failed(err.error_type, breaker_state)
             logger.warning(
                 "%s call to %s failed (%s): %s", choice.provider, choice.model_id, err.error_type, err.message
             )
@@ -320,6 +338,14 @@ class EmpathyLLMExecutor:
             stop_reason=message.stop_reason,
             cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
             cache_read_input_tokens=usage.cache_read_input_tokens or 0,
+            response_model=message.model,
+        )
+        call.succeeded(
+            tracing.Usage(tokens_in, tokens_out, meta["cache_read_input_tokens"], meta["cache_creation_input_tokens"]),
+            cost,
+            message.model,
+            message.id,
+            message.stop_reason,
         )
         if choice.info is None:
             meta["pricing"] = "unknown model: cost not estimated"

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from attune.models.llm import errors as pe
-from attune.models.llm.executor import EmpathyLLMExecutor, LLMResponse
+from attune.models.llm import tracing
+from attune.models.llm.executor import DEFAULT_WORKFLOW, EmpathyLLMExecutor, LLMResponse, ModelChoice, state_name
 from attune.models.pricing.registry import find_model
-from attune.models.pricing.tasks import TIERS
+from attune.models.pricing.tasks import TIERS, normalize_task_type
 
 logger = logging.getLogger(__name__)
 
@@ -218,9 +219,62 @@ class ResilientExecutor:
         system: str | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> LLMResponse:
+        chain = self.chain_for(task_type, context)
+        first = self._target_choice(chain.targets[0], task_type, context)
+        ctx = context or {}
+        with tracing.resilient_span(
+            first.model_id,
+            first.tier,
+            str(ctx.get("workflow") or DEFAULT_WORKFLOW),
+            str(ctx.get("stage") or normalize_task_type(task_type)),
+            str(ctx["run_id"]) if ctx.get("run_id") else None,
+        ) as call:
+            try:
+                response = await self._run_chain(chain, task_type, prompt, system, context)
+            except AllProvidersFailedError as exc:
+                last = exc.attempts[-1] if exc.attempts else None
+                call.failed(
+                    last.error_type if last else pe.UNKNOWN,
+                    last.tier if last else None,
+                    self._breaker_state(last.provider, last.tier) if last else None,
+                )
+                raise
+            meta = response.metadata
+            call.succeeded(
+                response.model_id,
+                response.tier,
+                response.cost_estimate,
+                tracing.Usage(
+                    response.tokens_input,
+                    response.tokens_output,
+                    int(meta.get("cache_read_input_tokens") or 0),
+                    int(meta.get("cache_creation_input_tokens") or 0),
+                ),
+                meta.get("response_model"),
+                "closed",  # the answering target's breaker: a success closes it
+            )
+            return response
+
+    def _target_choice(self, target: FallbackTarget, task_type: str, context: Mapping[str, Any] | None) -> ModelChoice:
+        """The model and tier the first target asks for (the call span is named after it)."""
+        base = {k: v for k, v in (context or {}).items() if k not in ("model", "tier")}
+        return self.executor.select_model(task_type, {**base, **target.context()})
+
+    def _breaker_state(self, provider: str, tier: str) -> Callable[[], str]:
+        breaker = self.executor.breaker
+        return lambda: state_name(breaker.peek_state(provider, tier))
+
+    async def _run_chain(
+        self,
+        chain: FallbackStrategy,
+        task_type: str,
+        prompt: str,
+        system: str | None,
+        context: Mapping[str, Any] | None,
+    ) -> LLMResponse:
         base = {k: v for k, v in (context or {}).items() if k not in ("model", "tier")}
         attempts: list[Attempt] = []
-        for index, target in enumerate(self.chain_for(task_type, context)):
+        for index, target in enumerate(chain):
             ctx = {**base, **target.context()}
             for call in range(1, self.retry.max_attempts + 1):
                 response = await self.executor.run(task_type, prompt, system, ctx)

@@ -378,6 +378,9 @@ async def execute_plan(
     caller = _ApiStages(plan, recorder.run_id, timeout, executor) if plan.mode == "api" else None
     outputs: dict[str, str] = {}
     count = len(plan.task.stages)
+    from attune.models.llm.tracing import RunSpan
+
+    run_span = RunSpan(plan.task.name, plan.mode, recorder.run_id)  # current until its end: stages nest under it
     try:
         for index, (stage, priced) in enumerate(zip(plan.task.stages, plan.estimate.stages, strict=True)):
             system, user = stage.render(plan.text, str(plan.path), plan.language, outputs)
@@ -391,7 +394,9 @@ async def execute_plan(
                     work = caller.call(stage.name, stage.tier, system, user, priced.output_tokens)
                 else:
                     assert claude is not None
-                    work = _subscription_call(claude, stage.tier, system, user)
+                    work = _subscription_call(
+                        claude, stage.tier, system, user, plan.task.name, stage.name, result.run_id
+                    )
                 reply: _Reply = await _guarded(work, cancel, timeout)
             except _Cancelled:
                 stage_result.status = CANCELLED
@@ -442,6 +447,13 @@ async def execute_plan(
         if caller is not None:
             await caller.aclose()
         result.elapsed_ms = (time.perf_counter() - started) * 1000.0
+        run_span.end(
+            result.status,
+            result.error_type,
+            result.cost,
+            sum(s.input_tokens + s.cache_tokens for s in result.stages),
+            sum(s.output_tokens for s in result.stages),
+        )
     recorder.finish(result.status, result.error_type)
     return result
 
@@ -526,19 +538,29 @@ class _ApiStages:
                 await self.executor.aclose()
 
 
-async def _subscription_call(executable: str, tier: str, system: str, user: str) -> _Reply:
+async def _subscription_call(
+    executable: str, tier: str, system: str, user: str, task: str, stage: str, run_id: Any
+) -> _Reply:
+    from attune.models.llm import tracing
     from attune.models.pricing.registry import get_model
     from attune.models.runs.claude_code import ClaudeCodeError, model_alias, run_claude
 
     prompt = f"{system}\n\n{user}" if system else user
-    try:
-        reply = await run_claude(prompt, tier, executable=executable)
-    except ClaudeCodeError as exc:
-        raise _StageFailure(str(exc), exc.error_type) from None
     info = get_model("anthropic", tier)
+    model = info.id if info is not None else model_alias(tier)
+    run = str(run_id) if run_id is not None else None
+    with tracing.subscription_span(model, tier, f"run:{task}", stage, run) as call:
+        try:
+            reply = await run_claude(prompt, tier, executable=executable)
+        except ClaudeCodeError as exc:
+            call.failed(exc.error_type)
+            raise _StageFailure(str(exc), exc.error_type) from None
+        call.succeeded(
+            tracing.Usage(reply.input_tokens + reply.cache_tokens, reply.output_tokens), reply.api_equivalent_cost
+        )
     return _Reply(
         reply.text,
-        info.id if info is not None else model_alias(tier),
+        model,
         tier,
         reply.input_tokens,
         reply.output_tokens,

@@ -11,6 +11,7 @@ import pytest
 from attune.models import AuthStrategy, LLMCallRecord, TelemetryStore, estimate_task
 from attune.models.telemetry.records import TelemetryStoreError
 from attune.models.telemetry.runs import median_error_by_task
+from attune.models.telemetry.store import SCHEMA_VERSION
 
 STRATEGY = AuthStrategy(subscription_tier="pro")
 
@@ -214,16 +215,18 @@ def test_a_schema_1_file_is_migrated_in_place_keeping_its_calls(tmp_path: Path) 
     assert [r.run_id for r in reader.list_runs()] == [run_id]  # a reader opened before sees the migration
     reader.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
 
 
 def test_a_newer_database_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "telemetry.db"
     with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA user_version = 3")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(TelemetryStoreError, match="schema version 3 is newer than this attune understands"):
+    with pytest.raises(
+        TelemetryStoreError, match=f"schema version {SCHEMA_VERSION + 1} is newer than this attune understands"
+    ):
         TelemetryStore(path)
     with pytest.raises(TelemetryStoreError, match="newer"):
         TelemetryStore(path, read_only=True).list_runs()
@@ -263,7 +266,7 @@ def test_stores_opening_a_schema_1_file_at_once_migrate_it_once(tmp_path: Path) 
         t.join()
     assert errors == []
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         columns = [row[1] for row in conn.execute("PRAGMA table_info(llm_calls)")]
     conn.close()
     assert columns.count("run_id") == 1

@@ -57,7 +57,9 @@ class LLMCallRecord:
     ``MAX_LATENCY_MS``) and a timestamp may be at most ``MAX_FUTURE`` ahead of now.
     A record read back from a store is built by ``from_stored``, which checks nothing
     again. ``run_id`` (keyword, optional) links the call to a task run
-    (``TelemetryStore.start_run``)."""
+    (``TelemetryStore.start_run``). ``user`` and ``machine`` (keyword) say who made
+    the call and where, for a team's spend; they default to this process's
+    (``identity``) and are checked to hold no secret."""
 
     workflow: str
     stage: str
@@ -73,6 +75,8 @@ class LLMCallRecord:
     cost: float
     timestamp: datetime
     run_id: str | None
+    user: str
+    machine: str
 
     def __init__(
         self,
@@ -90,7 +94,12 @@ class LLMCallRecord:
         cost: float = 0.0,
         timestamp: datetime | float | None = None,
         run_id: str | None = None,
+        *,
+        user: str | None = None,
+        machine: str | None = None,
     ) -> None:
+        from attune.models.telemetry import identity
+
         for name, text in (
             ("workflow", workflow),
             ("stage", stage),
@@ -126,6 +135,8 @@ class LLMCallRecord:
         if run_id is not None and (not isinstance(run_id, str) or not run_id or len(run_id) > 64):
             raise ValueError(f"LLMCallRecord.run_id must be None or a run id (1 to 64 characters), got {run_id!r}")
         self.run_id = run_id
+        self.user = identity.current_user() if user is None else identity.checked_name("user", user)
+        self.machine = identity.current_machine() if machine is None else identity.checked_name("machine", machine)
 
     @classmethod
     def from_stored(
@@ -145,6 +156,8 @@ class LLMCallRecord:
         cost: float,
         timestamp: datetime,
         run_id: str | None = None,
+        user: str = "",
+        machine: str = "",
     ) -> LLMCallRecord:
         """A record read back from a store. It was checked when it was written and is
         not checked again: a clock set back since, or a row an older version wrote,
@@ -157,6 +170,7 @@ class LLMCallRecord:
         record.tokens_input, record.tokens_output = tokens_input, tokens_output
         record.timestamp = timestamp
         record.run_id = run_id
+        record.user, record.machine = user, machine
         return record
 
 
@@ -216,9 +230,28 @@ class ModelAggregate:
         return self.cost_sum / self.calls if self.calls else 0.0
 
 
+@dataclass(frozen=True)
+class SpendRow:
+    """What one user, model, day, workflow or task type cost over a window."""
+
+    key: str
+    calls: int
+    failures: int
+    tokens_input: int
+    tokens_output: int
+    cost: float
+
+
 @runtime_checkable
 class TelemetryBackend(Protocol):
-    """What the executor writes to and the router reads from."""
+    """What the executor writes to, the router reads from and ``attune spend`` sums.
+    The SQLite store, the PostgreSQL store and the outbox in front of PostgreSQL all
+    implement it (and pass one test suite)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def close(self) -> None: ...
 
     def record_call(self, record: LLMCallRecord) -> None: ...
 
@@ -244,3 +277,13 @@ class TelemetryBackend(Protocol):
         until: datetime | None = None,
         limit: int = 100,
     ) -> list[ModelAggregate]: ...
+
+    def workflows(
+        self, *, since: datetime | None = None, until: datetime | None = None, limit: int = 100
+    ) -> list[tuple[str, int]]: ...
+
+    def spend(
+        self, by: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = ...
+    ) -> list[SpendRow]: ...
+
+    def prune(self, older_than_days: float) -> int: ...

@@ -1,0 +1,382 @@
+"""The reads every SQL telemetry store answers the same way, whatever the database.
+
+Both stores (SQLite, PostgreSQL) keep the same three tables:
+
+- ``llm_calls``: one row per call, time as ``ts_ms`` (integer milliseconds since the
+  epoch, UTC), indexed by (workflow, stage, ts_ms), (model_id, ts_ms) and
+  (workflow, stage, model_id, ts_ms);
+- ``llm_calls_hourly``: per (workflow, stage, hour, model, provider, tier) the call
+  count, successes and the sums of latency, cost and tokens; what the router reads;
+- ``llm_calls_daily``: per (UTC day, user, workflow, task type, model) the calls,
+  successes, cost and tokens; what ``attune spend`` reads.
+
+Both rollups are written in the same transaction as the calls they sum. A query over
+a window reads whole buckets from a rollup and only the partial buckets at either
+edge from ``llm_calls``, so it costs the same at ten thousand rows or ten million.
+
+The SQL here uses ``?`` placeholders; a store whose driver wants another style
+translates them in its ``_Snapshot``. Identifiers that a database reserves are not
+used as column names (the user is ``user_name``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from attune.models.telemetry.records import (
+    LLMCallRecord,
+    ModelAggregate,
+    SpendRow,
+    from_epoch_ms,
+    to_epoch_ms,
+    utc_now,
+)
+
+DEFAULT_QUERY_DAYS = 7
+MAX_QUERY_LIMIT = 10_000
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+
+# ``attune spend --by``: the column of ``llm_calls_daily`` (and of ``llm_calls``) each groups by
+SPEND_GROUPS: dict[str, str] = {
+    "user": "user_name",
+    "model": "model_id",
+    "day": "day_ms",
+    "workflow": "workflow",
+    "task": "task_type",
+}
+
+CALL_COLUMNS = (
+    "ts_ms, workflow, stage, task_type, provider, tier, model_id, success, "
+    "error_type, latency_ms, tokens_input, tokens_output, cost, run_id, user_name, machine"
+)
+
+# Running sums per (model_id, provider, tier): calls, successes, latency, cost, tokens in/out.
+_Totals = dict[tuple[str, str, str], list[Any]]
+
+
+class Snapshot(Protocol):
+    """Reads that all see one consistent state of the database."""
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]: ...
+
+
+def call_row(record: LLMCallRecord) -> tuple[Any, ...]:
+    """``record`` as the values of CALL_COLUMNS."""
+    return (
+        to_epoch_ms(record.timestamp),
+        record.workflow,
+        record.stage,
+        record.task_type,
+        record.provider,
+        record.tier,
+        record.model_id,
+        1 if record.success else 0,
+        record.error_type,
+        float(record.latency_ms),
+        record.tokens_input,
+        record.tokens_output,
+        float(record.cost),
+        record.run_id,
+        record.user,
+        record.machine,
+    )
+
+
+def call_record(row: Sequence[Any]) -> LLMCallRecord:
+    """A row of CALL_COLUMNS as a record (checked when written: a clock set back
+    since must not make it unreadable)."""
+    (ts_ms, workflow, stage, task_type, provider, tier, model_id, success, error_type) = row[:9]
+    (latency_ms, tokens_input, tokens_output, cost, run_id, user, machine) = row[9:]
+    return LLMCallRecord.from_stored(
+        workflow=workflow,
+        stage=stage,
+        task_type=task_type,
+        provider=provider,
+        tier=tier,
+        model_id=model_id,
+        success=bool(success),
+        error_type=error_type,
+        latency_ms=float(latency_ms),
+        tokens_input=int(tokens_input),
+        tokens_output=int(tokens_output),
+        cost=float(cost),
+        timestamp=from_epoch_ms(int(ts_ms)),
+        run_id=run_id,
+        user=user or "",
+        machine=machine or "",
+    )
+
+
+def check_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_QUERY_LIMIT:
+        raise ValueError(f"limit must be an integer from 1 to {MAX_QUERY_LIMIT}, got {limit!r}")
+    return limit
+
+
+def window(since: datetime | None, until: datetime | None) -> tuple[int, int | None]:
+    """(since_ms, until_ms or None); ``since`` defaults to DEFAULT_QUERY_DAYS ago."""
+    if since is None:
+        since = utc_now() - timedelta(days=DEFAULT_QUERY_DAYS)
+    since_ms = to_epoch_ms(since)
+    until_ms = None if until is None else to_epoch_ms(until)
+    if until_ms is not None and until_ms < since_ms:
+        raise ValueError(f"until ({until}) is before since ({since})")
+    return since_ms, until_ms
+
+
+def ceil_to(ms: int, size: int) -> int:
+    return -(-ms // size) * size
+
+
+def floor_to(ms: int, size: int) -> int:
+    return ms - ms % size
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A window cut into a partial bucket at each edge and whole buckets between."""
+
+    head: tuple[int, int] | None  # [start, end) read from the calls
+    whole: tuple[int, int | None] | None  # [first bucket, end bucket or open)
+    tail: tuple[int, int] | None
+
+
+def split(since_ms: int, until_ms: int | None, size: int) -> _Split:
+    first_whole = ceil_to(since_ms, size)
+    if until_ms is not None and until_ms <= first_whole:
+        return _Split((since_ms, until_ms) if until_ms > since_ms else None, None, None)
+    end_whole = None if until_ms is None else floor_to(until_ms, size)
+    head = (since_ms, first_whole) if first_whole > since_ms else None
+    tail = (end_whole, until_ms) if until_ms is not None and end_whole is not None and until_ms > end_whole else None
+    return _Split(head, (first_whole, end_whole), tail)
+
+
+def _add(totals: _Totals, rows: Iterable[Sequence[Any]]) -> None:
+    for model, provider, tier, *sums in rows:
+        acc = totals.get((model, provider, tier))
+        if acc is None:
+            totals[(model, provider, tier)] = [v or 0 for v in sums]
+        else:
+            for i, v in enumerate(sums):
+                acc[i] += v or 0
+
+
+class RollupQueries:
+    """The read side of a telemetry store; a store supplies ``_snapshot``."""
+
+    def _snapshot(self) -> contextlib.AbstractContextManager[Snapshot | None]:
+        """A consistent read; None while there is nothing to read (a read-only store
+        whose file does not exist yet)."""
+        raise NotImplementedError
+
+    def recent_calls(
+        self,
+        workflow: str | None = None,
+        stage: str | None = None,
+        *,
+        model_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[LLMCallRecord]:
+        """The newest calls first, matching the filters, within the window.
+
+        Needs ``workflow`` or ``model_id`` (each query runs on an index); ``stage``
+        needs ``workflow``."""
+        check_limit(limit)
+        if workflow is None and model_id is None:
+            raise ValueError("recent_calls needs a workflow or a model_id")
+        if stage is not None and workflow is None:
+            raise ValueError("recent_calls: stage needs a workflow")
+        since_ms, until_ms = window(since, until)
+        where = ["ts_ms >= ?"]
+        params: list[object] = [since_ms]
+        if until_ms is not None:
+            where.append("ts_ms < ?")
+            params.append(until_ms)
+        for column, value in (("workflow", workflow), ("stage", stage), ("model_id", model_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        with self._snapshot() as snap:
+            if snap is None:
+                return []
+            rows = snap.rows(
+                f"SELECT {CALL_COLUMNS} FROM llm_calls WHERE {' AND '.join(where)} "
+                "ORDER BY ts_ms DESC, id DESC LIMIT ?",
+                (*params, limit),
+            )
+        return [call_record(r) for r in rows]
+
+    def aggregate_by_model(
+        self,
+        workflow: str,
+        stage: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[ModelAggregate]:
+        """Per model: calls, successes and sums over the window, most-called first.
+        Exact: whole hours from the rollup, the partial hours from the calls."""
+        check_limit(limit)
+        parts = split(*window(since, until), HOUR_MS)
+        stage_sql, stage_params = ("AND stage = ? ", [stage]) if stage is not None else ("", [])
+        totals: _Totals = {}
+        with self._snapshot() as snap:
+            if snap is None:
+                return []
+            for edge in (parts.head, parts.tail):
+                if edge is not None:
+                    _add(
+                        totals,
+                        snap.rows(
+                            "SELECT model_id, provider, tier, COUNT(*), SUM(success), SUM(latency_ms), "
+                            "SUM(cost), SUM(tokens_input), SUM(tokens_output) FROM llm_calls "
+                            f"WHERE workflow = ? {stage_sql}AND ts_ms >= ? AND ts_ms < ? "
+                            "GROUP BY model_id, provider, tier",
+                            (workflow, *stage_params, *edge),
+                        ),
+                    )
+            if parts.whole is not None:
+                start, end = parts.whole
+                end_sql, end_params = ("AND bucket_ms < ? ", [end]) if end is not None else ("", [])
+                _add(
+                    totals,
+                    snap.rows(
+                        "SELECT model_id, provider, tier, SUM(calls), SUM(successes), SUM(latency_ms_sum), "
+                        "SUM(cost_sum), SUM(tokens_input_sum), SUM(tokens_output_sum) FROM llm_calls_hourly "
+                        f"WHERE workflow = ? {stage_sql}AND bucket_ms >= ? {end_sql}"
+                        "GROUP BY model_id, provider, tier",
+                        (workflow, *stage_params, start, *end_params),
+                    ),
+                )
+        aggregates = [
+            ModelAggregate(model, provider, tier, int(n), int(ok), float(lat), float(cost), int(tin), int(tout))
+            for (model, provider, tier), (n, ok, lat, cost, tin, tout) in totals.items()
+        ]
+        aggregates.sort(key=lambda a: (-a.calls, a.model_id, a.provider, a.tier))
+        return aggregates[:limit]
+
+    def workflows(
+        self, *, since: datetime | None = None, until: datetime | None = None, limit: int = 100
+    ) -> list[tuple[str, int]]:
+        """``(workflow, calls)`` for every workflow with calls in the window, most calls
+        first (then by name)."""
+        check_limit(limit)
+        parts = split(*window(since, until), HOUR_MS)
+        counts: dict[str, int] = {}
+        with self._snapshot() as snap:
+            if snap is None:
+                return []
+            for edge in (parts.head, parts.tail):
+                if edge is not None:
+                    for workflow, stage in self._pairs(snap, *edge):
+                        ((calls,),) = snap.rows(
+                            "SELECT COUNT(*) FROM llm_calls WHERE workflow = ? AND stage = ? "
+                            "AND ts_ms >= ? AND ts_ms < ?",
+                            (workflow, stage, *edge),
+                        )
+                        counts[workflow] = counts.get(workflow, 0) + int(calls)
+            if parts.whole is not None:
+                start, end = parts.whole
+                end_sql, end_params = ("AND bucket_ms < ? ", [end]) if end is not None else ("", [])
+                for workflow, calls in snap.rows(
+                    "SELECT workflow, SUM(calls) FROM llm_calls_hourly "
+                    f"WHERE bucket_ms >= ? {end_sql}GROUP BY workflow",
+                    (start, *end_params),
+                ):
+                    counts[workflow] = counts.get(workflow, 0) + int(calls)
+        ranked = sorted(((w, n) for w, n in counts.items() if n), key=lambda item: (-item[1], item[0]))
+        return ranked[:limit]
+
+    def spend(
+        self,
+        by: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = MAX_QUERY_LIMIT,
+    ) -> list[SpendRow]:
+        """Calls, tokens and dollars per user, model, UTC day, workflow or task type
+        over the window: the most spent first (days in order). Whole UTC days come
+        from the daily rollup, the partial days at the edges from the calls."""
+        column = SPEND_GROUPS.get(by)
+        if column is None:
+            raise ValueError(f"spend: by must be one of {', '.join(SPEND_GROUPS)}, got {by!r}")
+        check_limit(limit)
+        parts = split(*window(since, until), DAY_MS)
+        raw_key = f"ts_ms - (ts_ms % {DAY_MS})" if by == "day" else column
+        sums: dict[Any, list[Any]] = {}
+
+        def add(rows: Iterable[Sequence[Any]]) -> None:
+            for key, *values in rows:
+                acc = sums.setdefault(key, [0, 0, 0, 0, 0.0])
+                for i, v in enumerate(values):
+                    acc[i] += v or 0
+
+        with self._snapshot() as snap:
+            if snap is None:
+                return []
+            for edge in (parts.head, parts.tail):
+                if edge is not None:
+                    for workflow, stage in self._pairs(snap, *edge):
+                        add(
+                            snap.rows(
+                                f"SELECT {raw_key}, COUNT(*), SUM(success), SUM(tokens_input), SUM(tokens_output), "
+                                "SUM(cost) FROM llm_calls WHERE workflow = ? AND stage = ? AND ts_ms >= ? "
+                                f"AND ts_ms < ? GROUP BY {raw_key}",
+                                (workflow, stage, *edge),
+                            )
+                        )
+            if parts.whole is not None:
+                start, end = parts.whole
+                end_sql, end_params = ("AND day_ms < ? ", [end]) if end is not None else ("", [])
+                add(
+                    snap.rows(
+                        f"SELECT {column}, SUM(calls), SUM(successes), SUM(tokens_input_sum), "
+                        f"SUM(tokens_output_sum), SUM(cost_sum) FROM llm_calls_daily WHERE day_ms >= ? {end_sql}"
+                        f"GROUP BY {column}",
+                        (start, *end_params),
+                    )
+                )
+        rows = [
+            SpendRow(
+                key=from_epoch_ms(int(key)).date().isoformat() if by == "day" else str(key),
+                calls=int(calls),
+                failures=int(calls) - int(ok),
+                tokens_input=int(tin),
+                tokens_output=int(tout),
+                cost=float(cost),
+            )
+            for key, (calls, ok, tin, tout, cost) in sums.items()
+            if calls
+        ]
+        if by == "day":
+            rows.sort(key=lambda r: r.key)
+        else:
+            rows.sort(key=lambda r: (-r.cost, -r.calls, r.key))
+        return rows[:limit]
+
+    @staticmethod
+    def _pairs(snap: Snapshot, start_ms: int, end_ms: int) -> list[tuple[str, str]]:
+        """The (workflow, stage) pairs with calls in [start_ms, end_ms): the hourly
+        rollup names them, so each read of the calls is an index range."""
+        return [
+            (str(w), str(s))
+            for w, s in snap.rows(
+                "SELECT DISTINCT workflow, stage FROM llm_calls_hourly WHERE bucket_ms >= ? AND bucket_ms < ?",
+                (floor_to(start_ms, HOUR_MS), end_ms),
+            )
+        ]
+
+
+@contextlib.contextmanager
+def nothing() -> Iterator[None]:
+    """The snapshot of a store with nothing to read."""
+    yield None

@@ -140,38 +140,54 @@ def _instruments() -> tuple[Histogram, Histogram] | None:
     return cached[1], cached[2]
 
 
+class _Traced:
+    """A span and whether its error is described yet."""
+
+    __slots__ = ("described", "span")
+
+    def __init__(self, span: Span | None) -> None:
+        self.span = span
+        self.described = False
+
+    @property
+    def recording(self) -> bool:
+        return self.span is not None and self.span.is_recording()
+
+
 @contextmanager
-def _current(name: str, kind_name: str, attributes: dict[str, Any]) -> Iterator[Span | None]:
+def _current(name: str, kind_name: str, attributes: dict[str, Any]) -> Iterator[_Traced]:
     """A span, current for the block (so the SDK's span and our children nest under it).
 
-    An ``Exception`` escaping the block sets ERROR and ``error.type`` (its class name);
-    a cancellation (``BaseException``) ends the span with no status, as the SDK does."""
+    An ``Exception`` escaping the block sets ERROR and, unless the block described the
+    error already, ``error.type`` = its class name; a cancellation (``BaseException``)
+    ends the span with no status, as the SDK does."""
     tracer = _tracer()
     if tracer is None:
-        yield None
+        yield _Traced(None)
         return
-    from opentelemetry.trace import SpanKind, Status, StatusCode
+    from opentelemetry.trace import SpanKind
 
     kind = SpanKind.CLIENT if kind_name == "client" else SpanKind.INTERNAL
     with tracer.start_as_current_span(
         name, kind=kind, attributes=attributes, record_exception=False, set_status_on_exception=False
     ) as span:
+        traced = _Traced(span)
         try:
-            yield span
+            yield traced
         except Exception as exc:
-            if span.is_recording():
-                span.set_status(Status(StatusCode.ERROR))
-                span.set_attribute(ERROR_TYPE, type(exc).__qualname__)
+            if not traced.described:
+                _set_error(traced, type(exc).__qualname__)
             raise
 
 
-def _set_error(span: Span | None, error_type: str) -> None:
-    if span is None or not span.is_recording():
+def _set_error(traced: _Traced, error_type: str) -> None:
+    traced.described = True
+    if traced.span is None or not traced.span.is_recording():
         return
     from opentelemetry.trace import Status, StatusCode
 
-    span.set_status(Status(StatusCode.ERROR))
-    span.set_attribute(ERROR_TYPE, error_type)
+    traced.span.set_status(Status(StatusCode.ERROR))
+    traced.span.set_attribute(ERROR_TYPE, error_type)
 
 
 def _set_usage(span: Span, usage: Usage) -> None:
@@ -235,8 +251,8 @@ def _record_metrics(
 class ResilientCall:
     """The INTERNAL span of one ``ResilientExecutor.run``; its attempts count themselves here."""
 
-    def __init__(self, span: Span | None) -> None:
-        self.span = span
+    def __init__(self, traced: _Traced) -> None:
+        self.traced = traced
         self.attempts = 0
 
     def next_attempt(self) -> int:
@@ -246,7 +262,7 @@ class ResilientCall:
     def succeeded(
         self, model: str, tier: str, cost: float, usage: Usage, response_model: str | None, breaker_state: str
     ) -> None:
-        span = self.span
+        span = self.traced.span
         if span is None or not span.is_recording():
             return
         span.set_attribute(TIER, tier)
@@ -257,15 +273,14 @@ class ResilientCall:
         _set_usage(span, usage)
 
     def failed(self, error_type: str, tier: str | None, breaker_state: Callable[[], str] | None) -> None:
-        span = self.span
-        if span is None or not span.is_recording():
-            return
-        span.set_attribute(ATTEMPTS, self.attempts)
-        if tier:
-            span.set_attribute(TIER, tier)
-        if breaker_state is not None:
-            _set_breaker_state(span, breaker_state)
-        _set_error(span, error_type)
+        span = self.traced.span
+        if span is not None and span.is_recording():
+            span.set_attribute(ATTEMPTS, self.attempts)
+            if tier:
+                span.set_attribute(TIER, tier)
+            if breaker_state is not None:
+                _set_breaker_state(span, breaker_state)
+        _set_error(self.traced, error_type)
 
 
 _resilient: ContextVar[ResilientCall | None] = ContextVar("attune_resilient_call", default=None)
@@ -288,8 +303,8 @@ def _call_attributes(model: str, tier: str, workflow: str, stage: str, run_id: s
 @contextmanager
 def resilient_span(model: str, tier: str, workflow: str, stage: str, run_id: str | None) -> Iterator[ResilientCall]:
     """The span around a resilient call's attempts; ``model`` and ``tier`` are its first target's."""
-    with _current(span_name(model), "internal", _call_attributes(model, tier, workflow, stage, run_id)) as span:
-        call = ResilientCall(span)
+    with _current(span_name(model), "internal", _call_attributes(model, tier, workflow, stage, run_id)) as traced:
+        call = ResilientCall(traced)
         token = _resilient.set(call)
         try:
             yield call
@@ -308,30 +323,30 @@ class ExecutorCall:
     """The CLIENT span of one ``EmpathyLLMExecutor.run``: an attempt of a resilient call,
     or the whole call when the executor is called directly."""
 
-    def __init__(self, span: Span | None, model: str, parent: ResilientCall | None) -> None:
-        self.span = span
+    def __init__(self, traced: _Traced, model: str, parent: ResilientCall | None) -> None:
+        self.traced = traced
+        self.span = traced.span
         self.model = model
         self.is_attempt = parent is not None
         self._sent_at: float | None = None
         if parent is not None:
             attempt = parent.next_attempt()
-            if span is not None and span.is_recording():
-                span.set_attribute(ATTEMPT, attempt)
+            if traced.recording:
+                assert self.span is not None
+                self.span.set_attribute(ATTEMPT, attempt)
 
     @property
     def recording(self) -> bool:
-        return self.span is not None and self.span.is_recording()
+        return self.traced.recording
 
     def refused(self, error_type: str, breaker_state: Callable[[], str] | None = None) -> None:
         """Nothing was sent (no key, open breaker): the span says why; no metric point."""
-        if not self.recording:
-            return
-        assert self.span is not None
-        if not self.is_attempt:
-            self.span.set_attribute(ATTEMPTS, 1)
-        if breaker_state is not None:
-            _set_breaker_state(self.span, breaker_state)
-        _set_error(self.span, error_type)
+        if self.span is not None and self.span.is_recording():
+            if not self.is_attempt:
+                self.span.set_attribute(ATTEMPTS, 1)
+            if breaker_state is not None:
+                _set_breaker_state(self.span, breaker_state)
+        _set_error(self.traced, error_type)
 
     def sending(self) -> None:
         """The request goes out now: the duration metric starts here."""
@@ -343,13 +358,11 @@ class ExecutorCall:
     def failed(self, error_type: str, breaker_state: Callable[[], str]) -> None:
         """The provider refused or could not be reached."""
         _record_metrics(self.model, "api", self._seconds(), error_type=error_type)
-        if not self.recording:
-            return
-        assert self.span is not None
-        if not self.is_attempt:
-            self.span.set_attribute(ATTEMPTS, 1)
-        _set_breaker_state(self.span, breaker_state)
-        _set_error(self.span, error_type)
+        if self.span is not None and self.span.is_recording():
+            if not self.is_attempt:
+                self.span.set_attribute(ATTEMPTS, 1)
+            _set_breaker_state(self.span, breaker_state)
+        _set_error(self.traced, error_type)
 
     def succeeded(
         self, usage: Usage, cost: float, response_model: str | None, response_id: str | None, finish: str | None
@@ -383,8 +396,8 @@ def executor_span(
     # an attempt's own attempts would be its parent's: hide the parent from anything nested
     token = _resilient.set(None)
     try:
-        with _current(span_name(model), "client", attributes) as span:
-            yield ExecutorCall(span, model, parent)
+        with _current(span_name(model), "client", attributes) as traced:
+            yield ExecutorCall(traced, model, parent)
     finally:
         _resilient.reset(token)
 
@@ -422,7 +435,7 @@ class RunSpan:
                 span.set_attribute(RUN_INPUT_TOKENS, input_tokens)
                 span.set_attribute(RUN_OUTPUT_TOKENS, output_tokens)
                 if status == "failed":
-                    _set_error(span, error_type or "unknown")
+                    _set_error(_Traced(span), error_type or "unknown")
         finally:
             context.detach(self._token)  # type: ignore[arg-type]
             span.end()
@@ -433,13 +446,14 @@ def subscription_span(model: str, tier: str, workflow: str, stage: str, run_id: 
     """One stage through Claude Code's print mode (``claude -p``): a CLIENT span of its own."""
     attributes = _call_attributes(model, tier, workflow, stage, run_id)
     attributes[MODE] = "subscription"
-    with _current(span_name(model), "client", attributes) as span:
-        yield Subscription(span, model)
+    with _current(span_name(model), "client", attributes) as traced:
+        yield Subscription(traced, model)
 
 
 class Subscription:
-    def __init__(self, span: Span | None, model: str) -> None:
-        self.span = span
+    def __init__(self, traced: _Traced, model: str) -> None:
+        self.traced = traced
+        self.span = traced.span
         self.model = model
         self._started = time.perf_counter()
 
@@ -457,4 +471,4 @@ class Subscription:
         _record_metrics(self.model, "subscription", time.perf_counter() - self._started, error_type=error_type)
         if self.span is not None and self.span.is_recording():
             self.span.set_attribute(ATTEMPTS, 1)
-        _set_error(self.span, error_type)
+        _set_error(self.traced, error_type)

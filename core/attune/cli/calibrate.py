@@ -159,9 +159,11 @@ def _count(args: argparse.Namespace, stored: Calibration, moved: Path | None) ->
     if not args.yes and not _consent(sample):
         sys.stderr.write("Nothing was uploaded.\n")
         return EXIT_OK
+    from attune.cli.otel import exported
+
     progress = _Progress()
     try:
-        outcome = count_files(sample.files, progress=progress)
+        outcome = exported(count_files, sample.files, progress=progress)  # spans exported when OTEL_* asks
     except Exception as exc:
         from attune.models.llm.errors import ProviderError
 

@@ -209,7 +209,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.yes and not _confirm(plan):
         sys.stderr.write("Nothing was sent.\n")
         return EXIT_OK
-    result = _execute(plan, args)
+    from attune.cli.otel import exported
+
+    result = exported(_execute, plan, args)  # with spans and metrics exported when OTEL_* asks
     return _report(result, out, args)
 
 

@@ -14,6 +14,7 @@ import pytest
 pytest_plugins = [
     "support.fake_anthropic",
     "support.redis_server",
+    "support.postgres_server",
     "support.lsp_session",
     "support.claude_logs",
 ]
@@ -25,6 +26,7 @@ def attune_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("ATTUNE_HOME", str(home))
     monkeypatch.delenv("ATTUNE_BREAKER_URL", raising=False)
+    monkeypatch.delenv("ATTUNE_TELEMETRY_URL", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     # Claude Code's logs: a folder that does not exist, never the developer's own
     # (the claude_logs fixture points this at logs of its own).

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from attune.models._internal.safe_read import check_regular_if_exists
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.errors import FileReadError
+from attune.models.telemetry.backend import DEFAULT_RETENTION_DAYS
 from attune.models.telemetry.queries import (
     CALL_COLUMNS,
     DAY_MS,
@@ -77,7 +78,6 @@ __all__ = ["MAX_QUERY_LIMIT", "SCHEMA_VERSION", "TelemetryStore", "get_telemetry
 # 1: llm_calls and its hourly rollup; 2: + runs, run_stages, llm_calls.run_id;
 # 3: + llm_calls.user_name and .machine, the daily rollup, rollups written per batch
 SCHEMA_VERSION = 3
-DEFAULT_RETENTION_DAYS = 30
 BUSY_TIMEOUT_MS = 10_000
 PRUNE_INTERVAL_SECONDS = 3600.0
 CACHE_KIB = 32_768  # index pages of a busy store stay in memory: inserts with many keys read fewer pages

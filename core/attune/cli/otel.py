@@ -38,6 +38,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 SHUTDOWN_BUDGET_S = 1.0
+# Under the exporters' first retry backoff (1 s less 20% jitter): a collector that
+# refuses is given up on at once instead of retried past the shutdown budget.
+EXPORT_TIMEOUT_S = 0.75
 DEFAULT_SERVICE_NAME = "attune"
 _ENDPOINTS = {
     "traces": ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
@@ -159,11 +162,10 @@ def _otlp_over_http(signal: str) -> bool:
 
 
 def _timeout(signal: str) -> float | None:
-    """The exporter's timeout: the configured one, else ``SHUTDOWN_BUDGET_S``. The
-    exporter retries within it, so a collector that refuses stops the retries at once
-    instead of holding the command's end for the SDK's default ten seconds."""
+    """The exporter's timeout: the configured one, else ``EXPORT_TIMEOUT_S`` (the SDK's
+    default, ten seconds, with retries inside it, would outlast the shutdown budget)."""
     names = ("OTEL_EXPORTER_OTLP_TIMEOUT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT")
-    return None if any(_set(os.environ, name) for name in names) else SHUTDOWN_BUDGET_S
+    return None if any(_set(os.environ, name) for name in names) else EXPORT_TIMEOUT_S
 
 
 def _unsupported(variable: str, name: str) -> None:

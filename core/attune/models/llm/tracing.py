@@ -98,13 +98,16 @@ _instruments_for: tuple[object, Histogram, Histogram] | None = None
 
 
 def _tracer() -> Tracer | None:
-    """The tracer of the global provider (a no-op one until a provider is installed)."""
+    """The tracer of the global provider; None while none is installed (the API's
+    default proxy would hand out no-op spans: skipping them is cheaper still)."""
     global _tracer_for
     try:
         from opentelemetry import trace
     except ImportError:  # an anthropic SDK old enough not to bring the API
         return None
     provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider):
+        return None
     cached = _tracer_for
     if cached is None or cached[0] is not provider:
         cached = (provider, provider.get_tracer(SCOPE, schema_url=SCHEMA_URL))
@@ -113,13 +116,17 @@ def _tracer() -> Tracer | None:
 
 
 def _instruments() -> tuple[Histogram, Histogram] | None:
-    """(token usage, operation duration) of the global meter provider."""
+    """(token usage, operation duration) of the global meter provider; None while none
+    is installed."""
     global _instruments_for
     try:
         from opentelemetry import metrics
+        from opentelemetry.metrics._internal import _ProxyMeterProvider
     except ImportError:
         return None
     provider = metrics.get_meter_provider()
+    if isinstance(provider, _ProxyMeterProvider):
+        return None
     cached = _instruments_for
     if cached is None or cached[0] is not provider:
         meter = provider.get_meter(SCOPE, schema_url=SCHEMA_URL)

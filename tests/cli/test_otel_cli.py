@@ -203,3 +203,37 @@ def test_with_configuration_it_installs_the_sdk_unless_a_host_did(cli_env, colle
     assert install_in_a_process(env)["replaced"] is True
     # opentelemetry-instrument (or the user's code) installed one: attune's spans go there
     assert install_in_a_process(env, host=True)["replaced"] is False
+
+
+HOST = textwrap.dedent(
+    """
+    import sys
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    # what opentelemetry-instrument does before the program starts
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1] + "/v1/traces")))
+    trace.set_tracer_provider(provider)
+    sys.argv = ["attune", *sys.argv[2:]]
+    from attune.cli.main import run
+    run()  # ends with os._exit, which skips the SDK's atexit shutdown
+    """
+)
+
+
+def test_a_hosts_provider_gets_the_spans_flushed_before_the_hard_exit(api_env, module, collector):
+    done = subprocess.run(
+        [sys.executable, "-c", HOST, collector.url, "run", "explain", str(module), "--yes"],
+        env=no_otel(api_env),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=DEADLINE_S,
+    )
+
+    assert done.returncode == 0, done.stderr
+    names = [name for _, name, _ in collector.spans()]
+    assert names.count("attune.run explain") == 1 and names.count("anthropic.messages.create") == 2

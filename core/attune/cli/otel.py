@@ -8,8 +8,10 @@ and meter providers for the duration of a command's calls when all of these hold
 - OTEL_* configuration asks for export: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or a
   signal's ``..._TRACES_ENDPOINT``/``..._METRICS_ENDPOINT``), ``OTEL_TRACES_EXPORTER``
   or ``OTEL_METRICS_EXPORTER``; ``OTEL_SDK_DISABLED=true`` turns it all off;
-- no provider is installed yet (``opentelemetry-instrument`` installs its own: then
-  attune's spans go to it and this module does nothing).
+- no provider is installed yet. When one is (``opentelemetry-instrument``, or code
+  calling ``attune.cli.main``), attune's spans go to it, and it is flushed at the end
+  of the command: the CLI ends with a hard exit, which skips the SDK's ``atexit``
+  shutdown.
 
 Exporters are ``otlp`` (OTLP over HTTP, configured by the SDK's own OTEL_EXPORTER_OTLP_*
 variables) and ``console`` (to stderr, so ``--json`` output stays clean); ``none``
@@ -75,25 +77,41 @@ def _protocol(signal: str) -> str:
 
 
 class Installed:
-    """The providers this module installed, to flush and shut down at the end."""
+    """The providers this module installed."""
 
     def __init__(self, providers: list[Any]) -> None:
         self.providers = providers
 
-    def shutdown(self) -> None:
-        """Flush and shut down, waiting at most ``SHUTDOWN_BUDGET_S`` in all; what is
-        still being sent after that is left to the exporters' daemon threads."""
-        deadline = time.monotonic() + SHUTDOWN_BUDGET_S
-        threads = [
-            threading.Thread(target=_quietly(p.shutdown), name="attune-otel-shutdown", daemon=True)
-            for p in self.providers
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        if any(thread.is_alive() for thread in threads):
-            logger.info("OpenTelemetry export did not finish in %.1f s; the rest is dropped", SHUTDOWN_BUDGET_S)
+
+def finish(installed: Installed | None) -> None:
+    """Shut down the providers we installed and flush a host's (``opentelemetry-instrument``
+    registers its shutdown with ``atexit``, which the CLI's hard exit skips), waiting at
+    most ``SHUTDOWN_BUDGET_S`` in all; what is still being sent after that is dropped."""
+    ours = installed.providers if installed is not None else []
+    ends: list[Callable[[], object]] = [p.shutdown for p in ours]
+    for provider in _global_providers():
+        if all(provider is not p for p in ours) and callable(getattr(provider, "force_flush", None)):
+            ends.append(provider.force_flush)
+    deadline = time.monotonic() + SHUTDOWN_BUDGET_S
+    threads = [threading.Thread(target=_quietly(end), name="attune-otel-flush", daemon=True) for end in ends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in threads):
+        logger.info("OpenTelemetry export did not finish in %.1f s; the rest is dropped", SHUTDOWN_BUDGET_S)
+
+
+def _global_providers() -> list[Any]:
+    """The installed global providers, without importing OpenTelemetry when nothing did."""
+    found: list[Any] = []
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is not None:
+        found.append(trace.get_tracer_provider())
+    metrics = sys.modules.get("opentelemetry.metrics")
+    if metrics is not None:
+        found.append(metrics.get_meter_provider())
+    return found
 
 
 def _quietly(work: Callable[[], object]) -> Callable[[], None]:
@@ -101,7 +119,7 @@ def _quietly(work: Callable[[], object]) -> Callable[[], None]:
         try:
             work()
         except Exception as exc:  # an exporter's failure never reaches the command
-            logger.info("OpenTelemetry shutdown failed: %s: %s", type(exc).__name__, exc)
+            logger.info("OpenTelemetry flush failed: %s: %s", type(exc).__name__, exc)
 
     return run
 
@@ -209,10 +227,9 @@ def _install(wanted: dict[str, list[str]]) -> Installed | None:
 
 def exported(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``work(*args, **kwargs)`` with the SDK's providers installed around it when OTEL_*
-    asks for export (``install``), flushed at its end."""
+    asks for export (``install``), flushed at its end (``finish``)."""
     installed = install()
     try:
         return work(*args, **kwargs)
     finally:
-        if installed is not None:
-            installed.shutdown()
+        finish(installed)

@@ -57,6 +57,7 @@ logger = logging.getLogger(__name__)
 BATCH = 5_000  # records per transaction on the server
 MIN_PAUSE, MAX_PAUSE = 0.5, 30.0  # seconds between attempts while the server is down
 EXIT_FLUSH_SECONDS = 2.0
+READ_WAIT = 0.5
 BUSY_TIMEOUT_MS = 5_000
 
 _OUTBOX_SCHEMA = (
@@ -140,7 +141,8 @@ class OutboxedTelemetry:
     def for_url(cls, url: str) -> OutboxedTelemetry:
         from attune.models.telemetry.postgres import PostgresTelemetryStore
 
-        return cls(PostgresTelemetryStore(url), Outbox(outbox_path(url)))
+        # reads here are the router's, before a call: they wait at most READ_WAIT for the server
+        return cls(PostgresTelemetryStore(url, read_wait=READ_WAIT), Outbox(outbox_path(url)))
 
     def __repr__(self) -> str:
         return f"OutboxedTelemetry({self.remote!r}, outbox={str(self.outbox.path)!r})"

@@ -50,6 +50,20 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3  # the SQLite store's numbering: 2 is calls and the hourly rollup, 3 adds users and days
 CONNECT_TIMEOUT = 5.0  # seconds to wait for a connection before the store counts as unreachable
+# after a failure, reads fail at once for this long instead of each waiting CONNECT_TIMEOUT
+# (the router reads before every call); writes (the outbox's sender) always try
+FAIL_FAST_SECONDS = 5.0
+POOL_NAME = "attune-telemetry"
+
+
+class _QuietPoolOutage(logging.Filter):
+    """psycopg's pool logs every failed reconnect of ours; the outbox says it once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno <= logging.WARNING and POOL_NAME in record.getMessage())
+
+
+logging.getLogger("psycopg.pool").addFilter(_QuietPoolOutage())
 _LOCK_KEY = 0x617474756E65  # "attune": the advisory lock that serialises migrations
 
 # version -> the statements that bring a database from the version before to it
@@ -209,8 +223,11 @@ class PostgresTelemetryStore(RollupQueries):
         *,
         retention_days: float | None = DEFAULT_RETENTION_DAYS,
         connect_timeout: float = CONNECT_TIMEOUT,
+        read_wait: float | None = None,
         max_connections: int = 4,
     ) -> None:
+        """``read_wait``: the longest a read waits for a connection (default
+        ``connect_timeout``); short where a call waits on the read (the router)."""
         if retention_days is not None and (not math.isfinite(retention_days) or retention_days <= 0):
             raise ValueError(f"retention_days must be > 0 or None, got {retention_days!r}")
         try:
@@ -222,10 +239,12 @@ class PostgresTelemetryStore(RollupQueries):
         self.url = url
         self.retention_days = retention_days
         self.connect_timeout = connect_timeout
+        self.read_wait = connect_timeout if read_wait is None else read_wait
         self._closed = False
         self._ready = False
         self._ready_lock = threading.Lock()
         self._last_prune = 0.0
+        self._failed: tuple[float, str] | None = None  # (time.monotonic(), message) of the last failure
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url,
             min_size=1,
@@ -233,7 +252,7 @@ class PostgresTelemetryStore(RollupQueries):
             open=False,
             timeout=connect_timeout,
             kwargs={"connect_timeout": max(1, math.ceil(connect_timeout)), "application_name": "attune"},
-            name="attune-telemetry",
+            name=POOL_NAME,
         )
         self._pool.open(wait=False)
 
@@ -257,26 +276,35 @@ class PostgresTelemetryStore(RollupQueries):
         self.close()
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+    def _connection(self, *, retry: bool = False, wait: float | None = None) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection whose schema is current; errors become one-line
-        ``TelemetryStoreError``s naming the server (never its password)."""
+        ``TelemetryStoreError``s naming the server (never its password). Within
+        FAIL_FAST_SECONDS of a failure it fails at once, unless ``retry``."""
         import psycopg
         from psycopg_pool import PoolTimeout
 
         if self._closed:
             raise TelemetryStoreError(f"{redact(self.url)}: the telemetry store is closed")
+        failed = self._failed
+        if failed is not None and not retry and time.monotonic() - failed[0] < FAIL_FAST_SECONDS:
+            raise TelemetryStoreError(failed[1])
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=self.connect_timeout if wait is None else wait) as conn:
                 if not self._ready:
                     self._init_schema(conn)
                 yield conn
         except PoolTimeout:
-            raise TelemetryStoreError(
-                f"{redact(self.url)}: PostgreSQL did not answer within {self.connect_timeout:g} s"
-            ) from None
+            waited = self.connect_timeout if wait is None else wait
+            raise self._failure(f"PostgreSQL did not answer within {waited:g} s") from None
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise TelemetryStoreError(f"{redact(self.url)}: PostgreSQL is unreachable ({first})") from None
+            raise self._failure(f"PostgreSQL is unreachable ({first})") from None
+        self._failed = None
+
+    def _failure(self, problem: str) -> TelemetryStoreError:
+        message = f"{redact(self.url)}: {problem}"
+        self._failed = (time.monotonic(), message)
+        return TelemetryStoreError(message)
 
     def _init_schema(self, conn: psycopg.Connection[Any]) -> None:
         with self._ready_lock:
@@ -307,7 +335,7 @@ class PostgresTelemetryStore(RollupQueries):
         returns how many were new. All or nothing."""
         if not rows:
             return 0
-        with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connection(retry=True) as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute(_STAGING)
             with cur.copy(f"COPY attune_incoming (seq, uid, {CALL_COLUMNS}) FROM STDIN") as copy:
                 for seq, uid, row in rows:
@@ -355,7 +383,7 @@ class PostgresTelemetryStore(RollupQueries):
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Snapshot | None]:
-        with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connection(wait=self.read_wait) as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield _PgSnapshot(cur)
 

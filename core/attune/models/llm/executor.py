@@ -19,6 +19,10 @@ What one ``EmpathyLLMExecutor.run`` does:
    prices. A telemetry write that fails is logged, never raised: the answer the user
    paid for is not thrown away over a bookkeeping error.
 
+Each ``run`` is an OpenTelemetry CLIENT span ``chat <model>`` (``tracing``), current
+around the SDK call so the SDK's own span nests under it, and one duration and token
+data point per request sent; they appear when the application installed a provider.
+
 ``anthropic`` is imported inside functions only, so ``import attune.models`` and
 ``import attune.models.llm.executor`` stay cheap (the CLI and the server start fast).
 """

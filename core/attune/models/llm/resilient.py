@@ -15,6 +15,9 @@ For each target in the fallback chain (e.g. premium -> capable -> cheap):
 The chain is the ``fallback`` given (a ``model``/``tier`` in the context is then
 ignored), else the executor's own choice for the task followed by the cheaper tiers.
 
+Each ``run`` is an OpenTelemetry INTERNAL span ``chat <first model>`` whose children are
+its attempts' CLIENT spans (``tracing``); it carries the call's tokens and cost.
+
 Waits use ``asyncio.sleep`` (injectable: tests pass a recorder). When every target
 fails, ``AllProvidersFailedError.attempts`` lists each call (model, error type,
 message, Retry-After).

@@ -31,6 +31,7 @@ names of the workflow, stage and tier, and error types.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from opentelemetry.metrics import Histogram
     from opentelemetry.trace import Span, Tracer
+
+logger = logging.getLogger(__name__)
 
 SCOPE = "attune.models"
 SEMCONV_VERSION = "1.41.0"
@@ -232,7 +235,11 @@ def _record_metrics(
     usage: Usage | None = None,
     error_type: str | None = None,
 ) -> None:
-    instruments = _instruments()
+    try:
+        instruments = _instruments()
+    except Exception as exc:  # an API too old for the advisory buckets, a broken provider: no metrics
+        logger.debug("no GenAI metrics: %s: %s", type(exc).__name__, exc)
+        return
     if instruments is None:
         return
     tokens, duration = instruments

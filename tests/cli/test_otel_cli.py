@@ -237,3 +237,13 @@ def test_a_hosts_provider_gets_the_spans_flushed_before_the_hard_exit(api_env, m
     assert done.returncode == 0, done.stderr
     names = [name for _, name, _ in collector.spans()]
     assert names.count("attune.run explain") == 1 and names.count("anthropic.messages.create") == 2
+
+
+def test_calibrate_sends_the_sdks_count_tokens_spans(attune_cmd, api_env, stdlib_tree, collector):
+    env = {**no_otel(api_env), "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url}
+
+    result = attune(attune_cmd, env, "calibrate", str(stdlib_tree), "--yes", "--sample", "3")
+
+    assert result.returncode == 0, result.stderr
+    names = [name for _, name, _ in collector.spans()]
+    assert names.count("anthropic.messages.count_tokens") >= 3

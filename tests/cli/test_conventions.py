@@ -190,6 +190,7 @@ def test_every_json_output_is_an_object_with_schema_version_1(attune_cmd, cli_en
         ("run", "explain", str(source), "--dry-run", "--json"),
         ("runs", "--json"),
         ("usage", "--json"),
+        ("spend", "--json"),
         ("calibrate", "--from-runs", "--json"),
         ("breaker", "status", "--json"),
         ("routing", "stats", "--json"),

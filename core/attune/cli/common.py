@@ -133,6 +133,30 @@ def add_logging_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
                     add_logging_options(sub, top=False)
 
 
+def add_telemetry_option(parser: argparse.ArgumentParser) -> None:
+    """``--telemetry URL``: where call records go, for this command (it sets
+    ATTUNE_TELEMETRY_URL). SUPPRESS: a subcommand's default must not undo the value
+    given before the subcommand's name."""
+    parser.add_argument(
+        "--telemetry",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="telemetry store: a SQLite path, sqlite:///path or postgresql://user@host/db "
+        "(default: ATTUNE_TELEMETRY_URL, else this machine's file)",
+    )
+
+
+def apply_telemetry_option(args: argparse.Namespace) -> None:
+    url = getattr(args, "telemetry", None)
+    if url is not None:
+        import os
+
+        from attune.models.telemetry.backend import URL_ENV, sqlite_path
+
+        sqlite_path(url)  # an unknown scheme is refused here, naming the option's value
+        os.environ[URL_ENV] = url
+
+
 def configure_logging(verbose: int, log_level: str | None) -> None:
     """Attune's loggers at the level asked for, on stderr; other libraries' at WARNING
     (or quieter, if asked). Asked for nothing: logging stays unconfigured, and Python

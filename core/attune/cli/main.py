@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from attune.cli import auth, breaker, calibrate, completion, routing, runs, scan, usage
+from attune.cli import auth, breaker, calibrate, completion, routing, runs, scan, spend, usage
 from attune.cli import run as run_cmd
 from attune.cli.common import (
     EXIT_OK,
@@ -20,6 +20,8 @@ from attune.cli.common import (
     CliError,
     VersionAction,
     add_logging_options,
+    add_telemetry_option,
+    apply_telemetry_option,
     configure_logging,
 )
 from attune.models.errors import AttuneError
@@ -33,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (auth, scan, run_cmd, runs, usage, calibrate, breaker, routing, completion):  # `attune --help` order
+    add_telemetry_option(parser)
+    for group in (auth, scan, run_cmd, runs, usage, spend, calibrate, breaker, routing, completion):  # `--help` order
         group.register(subparsers)
     add_logging_options(parser, top=True)  # on every subcommand too
     return parser
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # usage errors exit 2 here
     configure_logging(args.verbose, args.log_level)
     try:
+        apply_telemetry_option(args)
         return int(args.func(args) or EXIT_OK)
     except CliError as exc:
         print(f"attune: {exc}", file=sys.stderr)

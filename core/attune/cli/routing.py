@@ -1,7 +1,8 @@
 """`attune routing stats` and `attune routing best`: what the router knows and decides.
 
-Both read the shared telemetry store (``get_telemetry_store()``) and the shared circuit
-breaker, so they show what the executor in any process would see. They only read:
+Both read the telemetry store the executor writes to (``get_telemetry_backend()``:
+this machine's file, or the team's PostgreSQL) and the shared circuit breaker, so they
+show what the executor in any process would see. They only read:
 both are opened read-only, so no file is created (no file: no calls, every breaker
 closed). Heavy modules are imported inside the handlers to keep `attune` quick to start.
 """
@@ -12,7 +13,7 @@ import argparse
 import math
 from typing import TYPE_CHECKING, Any
 
-from attune.cli.common import CliError, UsageError, print_json
+from attune.cli.common import CliError, UsageError, add_telemetry_option, print_json
 
 if TYPE_CHECKING:
     from attune.models.routing.router import AdaptiveModelRouter
@@ -80,9 +81,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--days", type=_days, default=7.0, metavar="N", help="window in days (default 7; at most 36,500)"
     )
     stats.add_argument("--json", action="store_true", help="print JSON")
+    add_telemetry_option(stats)
     stats.set_defaults(func=cmd_routing_stats)
 
     best = sub.add_parser("best", help="the model the router picks for a stage, and why")
+    add_telemetry_option(best)
     best.add_argument("workflow")
     best.add_argument("stage")
     best.add_argument("--max-cost", type=_dollars, metavar="$", help="dollars per call (0 to 1,000,000)")
@@ -98,13 +101,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _router() -> AdaptiveModelRouter:
     from attune.models.breaker.circuit_breaker import get_circuit_breaker
     from attune.models.routing.router import AdaptiveModelRouter
-    from attune.models.telemetry.store import get_telemetry_store
+    from attune.models.telemetry.backend import get_telemetry_backend
 
     try:
         breaker = get_circuit_breaker(read_only=True)
     except ValueError as exc:  # a bad ATTUNE_BREAKER_URL: configuration, not usage
         raise CliError(str(exc)) from None
-    return AdaptiveModelRouter(get_telemetry_store(read_only=True), breaker=breaker)
+    return AdaptiveModelRouter(get_telemetry_backend(read_only=True), breaker=breaker)
 
 
 def _pct(rate: float | None) -> str:
@@ -146,12 +149,13 @@ def _workflows(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from attune.models.formatting import format_count
-    from attune.models.telemetry.store import MAX_QUERY_LIMIT, get_telemetry_store
+    from attune.models.telemetry.backend import get_telemetry_backend
+    from attune.models.telemetry.queries import MAX_QUERY_LIMIT
 
     if args.stage is not None:
         raise UsageError("--stage needs a WORKFLOW (for example: attune routing stats docs --stage review)")
     since = datetime.now(UTC) - timedelta(days=args.days)
-    found = get_telemetry_store(read_only=True).workflows(since=since, limit=MAX_QUERY_LIMIT)
+    found = get_telemetry_backend(read_only=True).workflows(since=since, limit=MAX_QUERY_LIMIT)
     since_text = since.isoformat(timespec="seconds")
     if args.json:
         workflows = [{"workflow": name, "calls": calls} for name, calls in found]

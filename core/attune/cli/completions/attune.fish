@@ -51,14 +51,15 @@ function _shtab_attune_using
   test "$_shtab_attune_cmdpath" = "$argv"
 end
 
-set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs usage calibrate breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
-set -g _shtab_attune_opts_with_value --block-budget --by --days --exclude --file --html --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --sample --since --small-threshold --stage --store --task --task-type --tier --timeout -j
+set -g _shtab_attune_commands auth 'auth setup' 'auth status' 'auth reset' 'auth restore' 'auth recommend' scan run runs usage spend calibrate breaker 'breaker status' 'breaker reset' routing 'routing stats' 'routing best' completion
+set -g _shtab_attune_opts_with_value --block-budget --by --days --exclude --file --html --jobs --limit --log-level --max-cost --max-latency-ms --medium-threshold --min-success-rate --mode --multiplier --out --sample --since --small-threshold --stage --store --task --task-type --telemetry --tier --timeout --until -j
 
 complete -c attune -e
 complete -c attune -f
 
 complete -c attune -n _shtab_attune_using -s h -l help -d 'show this help message and exit'
 complete -c attune -n _shtab_attune_using -l version -d 'print the version and exit'
+complete -c attune -n _shtab_attune_using -l telemetry -x -d 'telemetry store: a SQLite path, sqlite:///path or postgresql://user@host/db (default: ATTUNE_TELEMETRY_URL, else this machine'"'"'s file)'
 complete -c attune -n _shtab_attune_using -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n _shtab_attune_using -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a auth -d 'The strategy that decides subscription vs API per module.'
@@ -141,6 +142,15 @@ complete -c attune -n '_shtab_attune_using usage' -l by -xka "day block project 
 complete -c attune -n '_shtab_attune_using usage' -l json -d 'print the usage as JSON'
 complete -c attune -n '_shtab_attune_using usage' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using usage' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
+complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a spend -d 'Sums the API calls recorded in telemetry: calls, failures, tokens and dollars per user, model, UTC day, workflow or task type. The store is ATTUNE_TELEMETRY_URL (or --telemetry): this machine'"'"'s SQLite file by default, or a team'"'"'s PostgreSQL.'
+complete -c attune -n '_shtab_attune_using spend' -s h -l help -d 'show this help message and exit'
+complete -c attune -n '_shtab_attune_using spend' -l since -x -d 'from this UTC date (YYYY-MM-DD) or ISO 8601 time; default: 30 days ago'
+complete -c attune -n '_shtab_attune_using spend' -l until -x -d 'up to (not including) this UTC date or time; default: now'
+complete -c attune -n '_shtab_attune_using spend' -l by -xka "user model day workflow task" -d 'default: user'
+complete -c attune -n '_shtab_attune_using spend' -l json -d 'print the rows as JSON'
+complete -c attune -n '_shtab_attune_using spend' -l telemetry -x -d 'telemetry store: a SQLite path, sqlite:///path or postgresql://user@host/db (default: ATTUNE_TELEMETRY_URL, else this machine'"'"'s file)'
+complete -c attune -n '_shtab_attune_using spend' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
+complete -c attune -n '_shtab_attune_using spend' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using; and test $_shtab_attune_npos -eq 0' -a calibrate -d 'Counts a sample of DIR'"'"'s source files (stratified by language and size) exactly with Anthropic'"'"'s free count_tokens endpoint, learns tokens per line and per byte per language and, from the runs of `attune run`, each task stage'"'"'s output ratio; keeps them in calibration.json. It uploads source code: it asks first on a terminal, elsewhere it needs --yes.'
 complete -c attune -n '_shtab_attune_using calibrate' -s h -l help -d 'show this help message and exit'
 complete -c attune -n '_shtab_attune_using calibrate' -l sample -x -d 'count at most N files (default 40; 1 to 1,000)'
@@ -177,10 +187,12 @@ complete -c attune -n '_shtab_attune_using routing stats' -s h -l help -d 'show 
 complete -c attune -n '_shtab_attune_using routing stats' -l stage -x -d 'one stage only (default: every stage of the workflow)'
 complete -c attune -n '_shtab_attune_using routing stats' -l days -x -d 'window in days (default 7; at most 36,500)'
 complete -c attune -n '_shtab_attune_using routing stats' -l json -d 'print JSON'
+complete -c attune -n '_shtab_attune_using routing stats' -l telemetry -x -d 'telemetry store: a SQLite path, sqlite:///path or postgresql://user@host/db (default: ATTUNE_TELEMETRY_URL, else this machine'"'"'s file)'
 complete -c attune -n '_shtab_attune_using routing stats' -s v -l verbose -d 'log what attune does: -v info, -vv debug'
 complete -c attune -n '_shtab_attune_using routing stats' -l log-level -xka "DEBUG INFO WARNING ERROR CRITICAL" -d 'log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL); overrides -v. Default: warnings only'
 complete -c attune -n '_shtab_attune_using routing; and test $_shtab_attune_npos -eq 0' -a best -d 'the model the router picks for a stage, and why'
 complete -c attune -n '_shtab_attune_using routing best' -s h -l help -d 'show this help message and exit'
+complete -c attune -n '_shtab_attune_using routing best' -l telemetry -x -d 'telemetry store: a SQLite path, sqlite:///path or postgresql://user@host/db (default: ATTUNE_TELEMETRY_URL, else this machine'"'"'s file)'
 complete -c attune -n '_shtab_attune_using routing best' -l max-cost -x -d 'dollars per call (0 to 1,000,000)'
 complete -c attune -n '_shtab_attune_using routing best' -l max-latency-ms -x -d 'average latency limit in ms (at most a day)'
 complete -c attune -n '_shtab_attune_using routing best' -l min-success-rate -x -d '0..1 (default 0.8)'

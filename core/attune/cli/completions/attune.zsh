@@ -19,6 +19,7 @@ _shtab_attune_commands() {
     run:'Runs TASK (e.g. document, explain, review, tests) over FILE: a preview of every stage'"'"'s model, tokens and cost first, then the stages in order on the API or your subscription (Claude Code). Asks before spending on a terminal; elsewhere needs --yes.'
     runs:'Lists the runs of `attune run`, newest first: task, file, mode, status, the estimate against what the run used (API-equivalent dollars) and the error in %%, then the median error per task. `attune runs show ID` prints one run stage by stage. Only reads.'
     scan:'Counts every source file under DIR (respecting .gitignore; skipping .git, node_modules, virtualenvs and binaries) and recommends subscription or API for each, with totals per size category and per mode.'
+    spend:'Sums the API calls recorded in telemetry: calls, failures, tokens and dollars per user, model, UTC day, workflow or task type. The store is ATTUNE_TELEMETRY_URL (or --telemetry): this machine'"'"'s SQLite file by default, or a team'"'"'s PostgreSQL.'
     usage:'Reads Claude Code'"'"'s session logs (~/.config/claude/projects and ~/.claude/projects, or CLAUDE_CONFIG_DIR; ATTUNE_CLAUDE_LOGS overrides) and shows the tokens used and their API-equivalent price: the current 5-hour block and when it resets, today, and the total. Only reads the logs; what was read is cached in usage.db in the state folder.'
   )
   _describe 'attune commands' _commands
@@ -54,6 +55,7 @@ _shtab_attune_routing_commands() {
 _shtab_attune_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
   "--version[print the version and exit]"
+  "--telemetry[telemetry store\: a SQLite path, sqlite\:\/\/\/path or postgresql\:\/\/user\@host\/db (default\: ATTUNE_TELEMETRY_URL, else this machine\'s file)]:URL:"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
   "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
 )
@@ -201,6 +203,7 @@ _shtab_attune_routing_defaults_added=0
 
 _shtab_attune_routing_best_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
+  "--telemetry[telemetry store\: a SQLite path, sqlite\:\/\/\/path or postgresql\:\/\/user\@host\/db (default\: ATTUNE_TELEMETRY_URL, else this machine\'s file)]:URL:"
   "--max-cost[dollars per call (0 to 1,000,000)]:$:"
   "--max-latency-ms[average latency limit in ms (at most a day)]:MS:"
   "--min-success-rate[0..1 (default 0.8)]:R:"
@@ -220,6 +223,7 @@ _shtab_attune_routing_stats_options=(
   "--stage[one stage only (default\: every stage of the workflow)]:stage:"
   "--days[window in days (default 7\; at most 36,500)]:N:"
   "--json[print JSON]"
+  "--telemetry[telemetry store\: a SQLite path, sqlite\:\/\/\/path or postgresql\:\/\/user\@host\/db (default\: ATTUNE_TELEMETRY_URL, else this machine\'s file)]:URL:"
   "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
   "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
   ":a workflow (default\: list the workflows that have calls):"
@@ -277,6 +281,20 @@ _shtab_attune_scan_options=(
 # guard to ensure default positional specs are added only once per session
 _shtab_attune_scan_defaults_added=0
 
+_shtab_attune_spend_options=(
+  "(- : *)"{-h,--help}"[show this help message and exit]"
+  "--since[from this UTC date (YYYY-MM-DD) or ISO 8601 time\; default\: 30 days ago]:DATE:"
+  "--until[up to (not including) this UTC date or time\; default\: now]:DATE:"
+  "--by[default\: user]:{user,model,day,workflow,task}:(user model day workflow task)"
+  "--json[print the rows as JSON]"
+  "--telemetry[telemetry store\: a SQLite path, sqlite\:\/\/\/path or postgresql\:\/\/user\@host\/db (default\: ATTUNE_TELEMETRY_URL, else this machine\'s file)]:URL:"
+  "*"{-v,--verbose}"[log what attune does\: -v info, -vv debug]"
+  "--log-level[log at this level (DEBUG, INFO, WARNING, ERROR, CRITICAL)\; overrides -v. Default\: warnings only]:LEVEL:(DEBUG INFO WARNING ERROR CRITICAL)"
+)
+
+# guard to ensure default positional specs are added only once per session
+_shtab_attune_spend_defaults_added=0
+
 _shtab_attune_usage_options=(
   "(- : *)"{-h,--help}"[show this help message and exit]"
   "--since[count from this date (YYYY-MM-DD, local midnight) or ISO 8601 time\; default\: all the logs]:DATE:"
@@ -316,6 +334,7 @@ _shtab_attune() {
         run) _arguments -C -s $_shtab_attune_run_options ;;
         runs) _arguments -C -s $_shtab_attune_runs_options ;;
         scan) _arguments -C -s $_shtab_attune_scan_options ;;
+        spend) _arguments -C -s $_shtab_attune_spend_options ;;
         usage) _arguments -C -s $_shtab_attune_usage_options ;;
       esac
   esac

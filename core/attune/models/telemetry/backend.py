@@ -104,3 +104,27 @@ def open_store(
     from attune.models.telemetry.postgres import PostgresTelemetryStore
 
     return PostgresTelemetryStore(url, retention_days=retention_days)
+
+
+def describe() -> str:
+    """Where call records go, for people: the URL without its password, or the file."""
+    from attune.models._internal import paths
+
+    url = telemetry_url()
+    if url is None:
+        return str(paths.telemetry_db_path())
+    path = sqlite_path(url)
+    return redact(url) if path is None else str(path)
+
+
+def send_waiting_calls(seconds: float) -> None:
+    """Send the calls waiting in this machine's outbox for the configured server, for
+    up to ``seconds`` (before a report, so that it includes them)."""
+    url = telemetry_url()
+    if url is None or sqlite_path(url) is not None:
+        return
+    from attune.models.telemetry.outbox import OutboxedTelemetry, outbox_path
+
+    if not outbox_path(url).exists():
+        return
+    OutboxedTelemetry.for_url(url).close(flush_seconds=seconds)

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the project and its tests need on a fresh Debian machine: the
-# Debian packages (redis-server for the Redis breaker tests; zsh and fish, which
-# check the completion scripts; a C compiler and Python's headers for the C line
+# Debian packages (redis-server for the Redis breaker tests; postgresql, whose
+# initdb and pg_ctl start a throw-away cluster for the telemetry tests; zsh and fish,
+# which check the completion scripts; a C compiler and Python's headers for the C line
 # counter), then the Python package with its dev and lint extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<version>/bin, out of PATH
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || command -v pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v zsh >/dev/null 2>&1 || need_apt+=(zsh)    # the completion scripts are checked
 command -v fish >/dev/null 2>&1 || need_apt+=(fish)  # by the shells that load them
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)

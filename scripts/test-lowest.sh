@@ -35,7 +35,7 @@ if [ -n "${PIP_CERT:-}" ]; then export SSL_CERT_FILE=$PIP_CERT; fi
 echo "test-lowest: $("$venv/bin/python" --version), index $UV_DEFAULT_INDEX, venv $venv" >&2
 "$venv/bin/uv" pip install -q --resolution lowest-direct -e '.[dev]'
 "$venv/bin/uv" pip list 2>/dev/null | grep -E -i \
-  '^(pydantic|pydantic-core|platformdirs|filelock|pathspec|pygls|lsprotocol|anthropic|redis|pytest|pytest-asyncio|pytest-lsp|pytest-timeout|pexpect|cattrs) ' >&2
+  '^(pydantic|pydantic-core|platformdirs|filelock|pathspec|pygls|lsprotocol|anthropic|redis|psycopg|psycopg-binary|psycopg-pool|opentelemetry-api|opentelemetry-sdk|pytest|pytest-asyncio|pytest-lsp|pytest-timeout|pexpect|cattrs) ' >&2
 
 "$venv/bin/python" -c 'import attune.models.loc._pycount' \
   || { echo "test-lowest: the C line counter did not build" >&2; exit 1; }

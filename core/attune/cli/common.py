@@ -151,7 +151,7 @@ def apply_telemetry_option(args: argparse.Namespace) -> None:
     if url is not None:
         import os
 
-        from attune.models.telemetry.backend import URL_ENV, sqlite_path
+        from attune.models.telemetry.urls import URL_ENV, sqlite_path
 
         sqlite_path(url)  # an unknown scheme is refused here, naming the option's value
         os.environ[URL_ENV] = url

@@ -1,6 +1,6 @@
 """Which telemetry backend a process writes its call records to.
 
-``ATTUNE_TELEMETRY_URL`` (or the CLI's ``--telemetry URL``, which sets it) names it:
+``ATTUNE_TELEMETRY_URL`` (``urls``; or the CLI's ``--telemetry URL``, which sets it) names it:
 
 - unset, a path, or ``sqlite:///path``: the SQLite store on this machine (the default
   is ``state/telemetry.db``);
@@ -13,56 +13,14 @@ SQLite store: they describe this machine's files. Only call records are shared.
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
-from attune.models.telemetry.records import TelemetryStoreError
+from attune.models.telemetry.queries import DEFAULT_RETENTION_DAYS
+from attune.models.telemetry.urls import redact, sqlite_path, telemetry_url
 
 if TYPE_CHECKING:
     from attune.models.telemetry.records import TelemetryBackend
-
-URL_ENV = "ATTUNE_TELEMETRY_URL"
-DEFAULT_RETENTION_DAYS = 30
-POSTGRES_SCHEMES = ("postgresql", "postgres")
-
-
-def telemetry_url() -> str | None:
-    """The configured URL, or None for the default local store."""
-    return os.environ.get(URL_ENV, "").strip() or None
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file a SQLite URL or plain path names; None for a PostgreSQL URL."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme in POSTGRES_SCHEMES:
-        return None
-    if scheme == "sqlite":
-        # sqlite:///relative/or/absolute as SQLAlchemy writes it: three slashes, then the path
-        rest = url.split(":", 1)[1]
-        if not rest.startswith("///"):
-            raise TelemetryStoreError(f"telemetry URL {redact(url)}: write a SQLite URL as sqlite:///path/to/file.db")
-        return Path(unquote(rest[3:])).expanduser()
-    if scheme and len(scheme) > 1:  # "c:" is a Windows drive, not a scheme
-        raise TelemetryStoreError(
-            f"telemetry URL {redact(url)}: unknown scheme {scheme!r} (use a path, sqlite:///path or postgresql://...)"
-        )
-    return Path(url).expanduser()
-
-
-def redact(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return parts._replace(netloc=user + host).geturl()
-
 
 _backends: dict[tuple[str, bool], TelemetryBackend] = {}
 _lock = threading.Lock()

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune.models._internal.sqlite_tx import immediate_transaction
-from attune.models.telemetry.backend import redact
 from attune.models.telemetry.queries import MAX_QUERY_LIMIT, call_row
 from attune.models.telemetry.records import (
     LLMCallRecord,
@@ -48,6 +47,7 @@ from attune.models.telemetry.records import (
     SpendRow,
     TelemetryStoreError,
 )
+from attune.models.telemetry.urls import redact
 
 if TYPE_CHECKING:
     from attune.models.telemetry.postgres import PostgresTelemetryStore

@@ -32,15 +32,17 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from attune.models.telemetry.backend import DEFAULT_RETENTION_DAYS, redact
 from attune.models.telemetry.queries import (
     CALL_COLUMNS,
+    DEFAULT_RETENTION_DAYS,
+    PRUNE_INTERVAL_SECONDS,
     RollupQueries,
     Snapshot,
     call_row,
+    retention_cutoff_ms,
 )
 from attune.models.telemetry.records import LLMCallRecord, TelemetryStoreError
-from attune.models.telemetry.store import PRUNE_INTERVAL_SECONDS, retention_cutoff_ms
+from attune.models.telemetry.urls import redact
 
 if TYPE_CHECKING:
     import psycopg

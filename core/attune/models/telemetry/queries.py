@@ -22,6 +22,7 @@ used as column names (the user is ``user_name``).
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ from attune.models.telemetry.records import (
 )
 
 DEFAULT_QUERY_DAYS = 7
+DEFAULT_RETENTION_DAYS = 30
+PRUNE_INTERVAL_SECONDS = 3600.0  # a writing process deletes old calls at most this often
 MAX_QUERY_LIMIT = 10_000
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
@@ -127,6 +130,14 @@ def window(since: datetime | None, until: datetime | None) -> tuple[int, int | N
     if until_ms is not None and until_ms < since_ms:
         raise ValueError(f"until ({until}) is before since ({since})")
     return since_ms, until_ms
+
+
+def retention_cutoff_ms(older_than_days: float) -> int:
+    """The start of the UTC day ``older_than_days`` ago: calls before it are deleted
+    (a whole day, so that the rollups and the calls always agree)."""
+    if not math.isfinite(older_than_days) or older_than_days < 0:
+        raise ValueError(f"older_than_days must be >= 0, got {older_than_days!r}")
+    return floor_to(to_epoch_ms(utc_now()) - int(older_than_days * DAY_MS), DAY_MS)
 
 
 def ceil_to(ms: int, size: int) -> int:

@@ -46,17 +46,17 @@ from typing import TYPE_CHECKING, Any
 from attune.models._internal.safe_read import check_regular_if_exists
 from attune.models._internal.sqlite_tx import immediate_transaction
 from attune.models.errors import FileReadError
-from attune.models.telemetry.backend import DEFAULT_RETENTION_DAYS
 from attune.models.telemetry.queries import (
     CALL_COLUMNS,
-    DAY_MS,
+    DEFAULT_RETENTION_DAYS,
     MAX_QUERY_LIMIT,
+    PRUNE_INTERVAL_SECONDS,
     RollupQueries,
     Snapshot,
     call_row,
     check_limit,
-    floor_to,
     nothing,
+    retention_cutoff_ms,
 )
 from attune.models.telemetry.records import (
     MAX_TOKENS,
@@ -79,7 +79,6 @@ __all__ = ["MAX_QUERY_LIMIT", "SCHEMA_VERSION", "TelemetryStore", "get_telemetry
 # 3: + llm_calls.user_name and .machine, the daily rollup, rollups written per batch
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
-PRUNE_INTERVAL_SECONDS = 3600.0
 CACHE_KIB = 32_768  # index pages of a busy store stay in memory: inserts with many keys read fewer pages
 
 _SCHEMA = """
@@ -731,13 +730,6 @@ class _SqliteSnapshot:
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
-
-
-def retention_cutoff_ms(older_than_days: float) -> int:
-    """The start of the UTC day ``older_than_days`` ago: calls before it are deleted."""
-    if not math.isfinite(older_than_days) or older_than_days < 0:
-        raise ValueError(f"older_than_days must be >= 0, got {older_than_days!r}")
-    return floor_to(to_epoch_ms(utc_now()) - int(older_than_days * DAY_MS), DAY_MS)
 
 
 _stores: dict[tuple[Path, bool], TelemetryStore] = {}

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from attune.models import LLMCallRecord
 from attune.models.telemetry.backend import get_telemetry_backend
 from attune.models.telemetry.outbox import Outbox, OutboxedTelemetry, outbox_path
 from attune.models.telemetry.postgres import PostgresTelemetryStore
+from attune.models.telemetry.records import TelemetryStoreError
 from support.postgres_server import PostgresServer
 
 START = datetime.now(UTC) - timedelta(minutes=30)
@@ -44,26 +47,61 @@ def backend(postgres_url: str):  # type: ignore[no-untyped-def]
     b.close(flush_seconds=0)
 
 
-def test_calls_written_while_the_server_is_down_arrive_once_and_in_order(
+def test_a_server_stopped_and_started_mid_run_gets_every_call_once_and_in_order(
     backend: OutboxedTelemetry, postgres_server: PostgresServer, postgres_url: str
 ) -> None:
-    backend.record_calls([rec(i) for i in range(100)])
-    assert backend.flush(timeout=30)
-    assert server_order(postgres_url) == [float(i) for i in range(100)]
+    """A writer keeps writing (one by one, and in batches) while the server goes down
+    and comes back; the writes never wait for it."""
+    total = 1_200
+    written = 0
+    progress = threading.Condition()
 
-    postgres_server.stop()
-    for i in range(100, 250):  # one by one and in batches, as the executor and a replay write
-        backend.record_call(rec(i))
-    backend.record_calls([rec(i) for i in range(250, 400)])
+    def writer() -> None:
+        nonlocal written
+        i = 0
+        while i < total:
+            if i % 100 == 50:  # a batch now and then, as a replay or a bulk import writes
+                backend.record_calls([rec(j) for j in range(i, i + 50)])
+                i += 50
+            else:
+                backend.record_call(rec(i))
+                i += 1
+            with progress:
+                written = i
+                progress.notify_all()
+            time.sleep(0.001)
+
+    def wait_for(n: int) -> None:
+        with progress:
+            assert progress.wait_for(lambda: written >= n, timeout=120)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    wait_for(200)
+    postgres_server.stop()  # mid-run
+    wait_for(700)
     assert backend.outbox.pending() > 0
-    assert not backend.flush(timeout=1.0)  # nothing reaches a stopped server
-    assert backend.last_error is not None and "PostgreSQL" in backend.last_error
-
     postgres_server.start()
-    assert backend.flush(timeout=60)  # the background sender retries on its own
-    assert server_order(postgres_url) == [float(i) for i in range(400)]
-    assert backend.aggregate_by_model("outbox", since=START - timedelta(hours=1))[0].calls == 400
-    assert backend.outbox.pending() == 0
+    thread.join(timeout=120)
+    assert written == total
+    assert backend.flush(timeout=60)  # the background sender retried on its own
+    assert server_order(postgres_url) == [float(i) for i in range(total)]
+    assert backend.aggregate_by_model("outbox", since=START - timedelta(hours=1))[0].calls == total
+    assert backend.last_error is None
+
+
+def test_while_the_server_is_down_nothing_is_sent_and_the_outage_is_reported(
+    backend: OutboxedTelemetry, postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    postgres_server.stop()
+    backend.record_calls([rec(i) for i in range(20)])
+    assert not backend.flush(timeout=1.0)  # nothing reaches a stopped server
+    assert backend.outbox.pending() == 20
+    with pytest.raises(TelemetryStoreError, match="PostgreSQL"):  # reads say so in one line
+        backend.aggregate_by_model("outbox")
+    postgres_server.start()
+    assert backend.flush(timeout=60)
+    assert server_order(postgres_url) == [float(i) for i in range(20)]
 
 
 def test_a_batch_the_server_committed_but_the_outbox_kept_is_not_counted_twice(

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from attune.models.telemetry.queries import (
     CALL_COLUMNS,
     DEFAULT_RETENTION_DAYS,
+    KEY_SQL,
     PRUNE_INTERVAL_SECONDS,
     RollupQueries,
     Snapshot,
@@ -59,10 +60,14 @@ POOL_NAME = "attune-telemetry"
 
 
 class _QuietPoolOutage(logging.Filter):
-    """psycopg's pool logs every failed reconnect of ours; the outbox says it once."""
+    """psycopg's pool logs every failed reconnect of ours, and every connection a
+    restarted server closed; the outbox says it once."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.levelno <= logging.WARNING and POOL_NAME in record.getMessage())
+        if record.levelno > logging.WARNING:
+            return True
+        message = record.getMessage()
+        return POOL_NAME not in message and not message.startswith("discarding closed connection")
 
 
 logging.getLogger("psycopg.pool").addFilter(_QuietPoolOutage())
@@ -127,6 +132,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION attune_llm_calls_rollup()""",
     ),
     3: (
+        "DROP INDEX llm_calls_workflow_stage_ts",  # the reads use only (workflow, stage, model_id, ts_ms)
+        "DROP INDEX llm_calls_model_ts",
         "ALTER TABLE llm_calls ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE llm_calls ADD COLUMN machine TEXT NOT NULL DEFAULT ''",
         """CREATE TABLE llm_calls_daily (
@@ -253,6 +260,8 @@ class PostgresTelemetryStore(RollupQueries):
             max_size=max_connections,
             open=False,
             timeout=connect_timeout,
+            # a pooled connection a restarted server closed is replaced, not handed out
+            check=ConnectionPool.check_connection,
             kwargs={"connect_timeout": max(1, math.ceil(connect_timeout)), "application_name": "attune"},
             name=POOL_NAME,
         )
@@ -357,13 +366,9 @@ class PostgresTelemetryStore(RollupQueries):
         UTC day) and their rollups; returns how many calls went."""
         cutoff_ms = retention_cutoff_ms(older_than_days)
         with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
-            cur.execute("SELECT DISTINCT workflow, stage FROM llm_calls_hourly WHERE bucket_ms < %s", (cutoff_ms,))
             deleted = 0
-            for workflow, stage in cur.fetchall():  # index ranges, not a scan of the table
-                cur.execute(
-                    "DELETE FROM llm_calls WHERE workflow = %s AND stage = %s AND ts_ms < %s",
-                    (workflow, stage, cutoff_ms),
-                )
+            for key in self._keys(_PgSnapshot(cur), None, cutoff_ms):  # index ranges, not a scan
+                cur.execute(f"DELETE FROM llm_calls WHERE {_psycopg_sql(KEY_SQL)} AND ts_ms < %s", (*key, cutoff_ms))
                 deleted += cur.rowcount
             cur.execute("DELETE FROM llm_calls_hourly WHERE bucket_ms < %s", (cutoff_ms,))
             cur.execute("DELETE FROM llm_calls_daily WHERE day_ms < %s", (cutoff_ms,))

@@ -3,8 +3,10 @@
 Both stores (SQLite, PostgreSQL) keep the same three tables:
 
 - ``llm_calls``: one row per call, time as ``ts_ms`` (integer milliseconds since the
-  epoch, UTC), indexed by (workflow, stage, ts_ms), (model_id, ts_ms) and
-  (workflow, stage, model_id, ts_ms);
+  epoch, UTC), with one index, (workflow, stage, model_id, ts_ms). Each read of the
+  calls asks the hourly rollup which keys have calls in its window, then reads one
+  range of that index per key: one index keeps inserts fast (two more, on
+  (workflow, stage, ts_ms) and (model_id, ts_ms), halved the insert rate);
 - ``llm_calls_hourly``: per (workflow, stage, hour, model, provider, tier) the call
   count, successes and the sums of latency, cost and tokens; what the router reads;
 - ``llm_calls_daily``: per (UTC day, user, workflow, task type, model) the calls,
@@ -57,6 +59,10 @@ CALL_COLUMNS = (
     "ts_ms, workflow, stage, task_type, provider, tier, model_id, success, "
     "error_type, latency_ms, tokens_input, tokens_output, cost, run_id, user_name, machine"
 )
+
+# the calls' one index is (workflow, stage, model_id, ts_ms); every read of the calls is a
+# range of it, for one key the hourly rollup names (``RollupQueries._keys``)
+KEY_SQL = "workflow = ? AND stage = ? AND model_id = ?"
 
 # Running sums per (model_id, provider, tier): calls, successes, latency, cost, tokens in/out.
 _Totals = dict[tuple[str, str, str], list[Any]]
@@ -197,32 +203,28 @@ class RollupQueries:
     ) -> list[LLMCallRecord]:
         """The newest calls first, matching the filters, within the window.
 
-        Needs ``workflow`` or ``model_id`` (each query runs on an index); ``stage``
-        needs ``workflow``."""
+        Needs ``workflow`` or ``model_id``; ``stage`` needs ``workflow``."""
         check_limit(limit)
         if workflow is None and model_id is None:
             raise ValueError("recent_calls needs a workflow or a model_id")
         if stage is not None and workflow is None:
             raise ValueError("recent_calls: stage needs a workflow")
         since_ms, until_ms = window(since, until)
-        where = ["ts_ms >= ?"]
-        params: list[object] = [since_ms]
-        if until_ms is not None:
-            where.append("ts_ms < ?")
-            params.append(until_ms)
-        for column, value in (("workflow", workflow), ("stage", stage), ("model_id", model_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        end_sql, end_params = ("AND ts_ms < ? ", [until_ms]) if until_ms is not None else ("", [])
+        found: list[tuple[Any, ...]] = []
         with self._snapshot() as snap:
             if snap is None:
                 return []
-            rows = snap.rows(
-                f"SELECT {CALL_COLUMNS} FROM llm_calls WHERE {' AND '.join(where)} "
-                "ORDER BY ts_ms DESC, id DESC LIMIT ?",
-                (*params, limit),
-            )
-        return [call_record(r) for r in rows]
+            for key in self._keys(snap, since_ms, until_ms, workflow, stage, model_id):
+                found.extend(
+                    snap.rows(
+                        f"SELECT id, {CALL_COLUMNS} FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? {end_sql}"
+                        "ORDER BY ts_ms DESC, id DESC LIMIT ?",
+                        (*key, since_ms, *end_params, limit),
+                    )
+                )
+        found.sort(key=lambda row: (row[1], row[0]), reverse=True)
+        return [call_record(row[1:]) for row in found[:limit]]
 
     def aggregate_by_model(
         self,
@@ -243,15 +245,19 @@ class RollupQueries:
             if snap is None:
                 return []
             for edge in (parts.head, parts.tail):
-                if edge is not None:
+                if edge is None:
+                    continue
+                for key in self._keys(snap, *edge, workflow, stage):
                     _add(
                         totals,
-                        snap.rows(
-                            "SELECT model_id, provider, tier, COUNT(*), SUM(success), SUM(latency_ms), "
-                            "SUM(cost), SUM(tokens_input), SUM(tokens_output) FROM llm_calls "
-                            f"WHERE workflow = ? {stage_sql}AND ts_ms >= ? AND ts_ms < ? "
-                            "GROUP BY model_id, provider, tier",
-                            (workflow, *stage_params, *edge),
+                        (
+                            (key[2], *row)
+                            for row in snap.rows(
+                                "SELECT provider, tier, COUNT(*), SUM(success), SUM(latency_ms), SUM(cost), "
+                                f"SUM(tokens_input), SUM(tokens_output) FROM llm_calls WHERE {KEY_SQL} "
+                                "AND ts_ms >= ? AND ts_ms < ? GROUP BY provider, tier",
+                                (*key, *edge),
+                            )
                         ),
                     )
             if parts.whole is not None:
@@ -286,14 +292,14 @@ class RollupQueries:
             if snap is None:
                 return []
             for edge in (parts.head, parts.tail):
-                if edge is not None:
-                    for workflow, stage in self._pairs(snap, *edge):
-                        ((calls,),) = snap.rows(
-                            "SELECT COUNT(*) FROM llm_calls WHERE workflow = ? AND stage = ? "
-                            "AND ts_ms >= ? AND ts_ms < ?",
-                            (workflow, stage, *edge),
-                        )
-                        counts[workflow] = counts.get(workflow, 0) + int(calls)
+                if edge is None:
+                    continue
+                for key in self._keys(snap, *edge):
+                    ((calls,),) = snap.rows(
+                        f"SELECT COUNT(*) FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? AND ts_ms < ?",
+                        (*key, *edge),
+                    )
+                    counts[key[0]] = counts.get(key[0], 0) + int(calls)
             if parts.whole is not None:
                 start, end = parts.whole
                 end_sql, end_params = ("AND bucket_ms < ? ", [end]) if end is not None else ("", [])
@@ -335,16 +341,17 @@ class RollupQueries:
             if snap is None:
                 return []
             for edge in (parts.head, parts.tail):
-                if edge is not None:
-                    for workflow, stage in self._pairs(snap, *edge):
-                        add(
-                            snap.rows(
-                                f"SELECT {raw_key}, COUNT(*), SUM(success), SUM(tokens_input), SUM(tokens_output), "
-                                "SUM(cost) FROM llm_calls WHERE workflow = ? AND stage = ? AND ts_ms >= ? "
-                                f"AND ts_ms < ? GROUP BY {raw_key}",
-                                (workflow, stage, *edge),
-                            )
+                if edge is None:
+                    continue
+                for key in self._keys(snap, *edge):
+                    add(
+                        snap.rows(
+                            f"SELECT {raw_key}, COUNT(*), SUM(success), SUM(tokens_input), SUM(tokens_output), "
+                            f"SUM(cost) FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? AND ts_ms < ? "
+                            f"GROUP BY {raw_key}",
+                            (*key, *edge),
                         )
+                    )
             if parts.whole is not None:
                 start, end = parts.whole
                 end_sql, end_params = ("AND day_ms < ? ", [end]) if end is not None else ("", [])
@@ -375,14 +382,34 @@ class RollupQueries:
         return rows[:limit]
 
     @staticmethod
-    def _pairs(snap: Snapshot, start_ms: int, end_ms: int) -> list[tuple[str, str]]:
-        """The (workflow, stage) pairs with calls in [start_ms, end_ms): the hourly
-        rollup names them, so each read of the calls is an index range."""
+    def _keys(
+        snap: Snapshot,
+        start_ms: int | None,
+        end_ms: int | None,
+        workflow: str | None = None,
+        stage: str | None = None,
+        model_id: str | None = None,
+    ) -> list[tuple[str, str, str]]:
+        """The (workflow, stage, model) keys with calls in [start_ms, end_ms), as the
+        hourly rollup names them, so that each read of the calls is one range of the
+        calls' only index."""
+        where: list[str] = ["true"]
+        params: list[object] = []
+        if start_ms is not None:
+            where.append("bucket_ms >= ?")
+            params.append(floor_to(start_ms, HOUR_MS))
+        if end_ms is not None:
+            where.append("bucket_ms < ?")
+            params.append(end_ms)
+        for column, value in (("workflow", workflow), ("stage", stage), ("model_id", model_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         return [
-            (str(w), str(s))
-            for w, s in snap.rows(
-                "SELECT DISTINCT workflow, stage FROM llm_calls_hourly WHERE bucket_ms >= ? AND bucket_ms < ?",
-                (floor_to(start_ms, HOUR_MS), end_ms),
+            (str(w), str(s), str(m))
+            for w, s, m in snap.rows(
+                f"SELECT DISTINCT workflow, stage, model_id FROM llm_calls_hourly WHERE {' AND '.join(where)}",
+                params,
             )
         ]
 

@@ -49,6 +49,7 @@ from attune.models.errors import FileReadError
 from attune.models.telemetry.queries import (
     CALL_COLUMNS,
     DEFAULT_RETENTION_DAYS,
+    KEY_SQL,
     MAX_QUERY_LIMIT,
     PRUNE_INTERVAL_SECONDS,
     RollupQueries,
@@ -101,8 +102,6 @@ CREATE TABLE IF NOT EXISTS llm_calls (
     user_name     TEXT    NOT NULL DEFAULT '',  -- who made the call (schema 3)
     machine       TEXT    NOT NULL DEFAULT ''   -- and where
 );
-CREATE INDEX IF NOT EXISTS llm_calls_workflow_stage_ts ON llm_calls (workflow, stage, ts_ms);
-CREATE INDEX IF NOT EXISTS llm_calls_model_ts ON llm_calls (model_id, ts_ms);
 CREATE INDEX IF NOT EXISTS llm_calls_workflow_stage_model_ts
     ON llm_calls (workflow, stage, model_id, ts_ms);
 
@@ -440,7 +439,8 @@ class TelemetryStore(RollupQueries):
 
         1 -> 2 adds ``llm_calls.run_id`` (NULL for old calls) and the runs tables.
         2 -> 3 adds ``user_name`` and ``machine`` ('' for old calls) and the daily
-        rollup, filled from the calls already stored."""
+        rollup, filled from the calls already stored, and drops the two indexes the
+        reads no longer use (``queries``)."""
         columns = {row[1] for row in conn.execute("PRAGMA table_info(llm_calls)")}
         for statement in _statements(_SCHEMA):  # IF NOT EXISTS: only what is missing
             conn.execute(statement)
@@ -453,6 +453,8 @@ class TelemetryStore(RollupQueries):
                 conn.execute(f"ALTER TABLE llm_calls ADD COLUMN {column} {kind}")
         if 0 < version < 3:
             conn.execute(_FILL_DAILY)
+            conn.execute("DROP INDEX IF EXISTS llm_calls_workflow_stage_ts")
+            conn.execute("DROP INDEX IF EXISTS llm_calls_model_ts")
         for statement in _statements(_ROLLUP_TRIGGERS):  # after the columns they read
             conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -485,17 +487,10 @@ class TelemetryStore(RollupQueries):
         cutoff_ms = retention_cutoff_ms(older_than_days)
         conn = self._conn
         with immediate_transaction(conn):
-            # the rollup names every (workflow, stage) with old rows, so each delete is
-            # an index range on (workflow, stage, ts_ms) rather than a full-table scan
-            pairs = conn.execute(
-                "SELECT DISTINCT workflow, stage FROM llm_calls_hourly WHERE bucket_ms < ?",
-                (cutoff_ms,),
-            ).fetchall()
             deleted = 0
-            for workflow, stage in pairs:
+            for key in self._keys(_SqliteSnapshot(conn), None, cutoff_ms):  # index ranges, not a scan
                 deleted += conn.execute(
-                    "DELETE FROM llm_calls WHERE workflow = ? AND stage = ? AND ts_ms < ?",
-                    (workflow, stage, cutoff_ms),
+                    f"DELETE FROM llm_calls WHERE {KEY_SQL} AND ts_ms < ?", (*key, cutoff_ms)
                 ).rowcount
             conn.execute("DELETE FROM llm_calls_hourly WHERE bucket_ms < ?", (cutoff_ms,))
             conn.execute("DELETE FROM llm_calls_daily WHERE day_ms < ?", (cutoff_ms,))

@@ -170,6 +170,28 @@ def test_output_ratios_are_learned_from_runs(tmp_path, realistic_api, monkeypatc
     assert set(cal.output_ratios) == {"explain/map", "explain/explain"}
 
 
+def test_a_reply_cut_at_max_tokens_teaches_no_output_length(tmp_path, realistic_api, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", realistic_api.base_url)
+    modules = []
+    for source in _stdlib_modules(3, low=4_000, high=12_000):
+        modules.append(tmp_path / source.name)
+        shutil.copy(source, modules[-1])
+    results = [run_task("explain", module) for module in modules]
+    store = get_telemetry_store()
+    assert [s.stop_reason for r in results for s in store.get_run(r.run_id).stages] == ["end_turn"] * 6
+    cut = results[0].stages[1]  # the first run's explain stage, recorded again as a reply cut at the limit
+    store.record_stage(
+        results[0].run_id, cut.index, cut.stage, cut.model, input_tokens=cut.input_tokens,
+        output_tokens=cut.output_tokens, cost=cut.cost, api_equivalent_cost=cut.api_equivalent_cost,
+        elapsed_ms=cut.elapsed_ms, status="ok", stop_reason="max_tokens",
+    )  # fmt: skip
+
+    lesson = learn_from_runs(store)
+    assert len(lesson.output_ratios["explain/map"].samples) == 3
+    assert {s.run_id for s in lesson.output_ratios["explain/explain"].samples} == {r.run_id for r in results[1:]}
+
+
 def test_runs_keep_the_newest_twenty_per_stage(tmp_path, realistic_api, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_API_KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", realistic_api.base_url)

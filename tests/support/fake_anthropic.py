@@ -400,7 +400,8 @@ def _message(body: dict[str, Any], answer: Scripted | None) -> dict[str, Any]:
         "role": "assistant",
         "model": body["model"],
         "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
+        # as the API says: a reply that reached max_tokens was cut there
+        "stop_reason": "max_tokens" if output_tokens >= int(body.get("max_tokens") or 0) > 0 else "end_turn",
         "stop_sequence": None,
         "usage": {
             "input_tokens": input_tokens,

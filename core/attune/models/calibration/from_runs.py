@@ -109,7 +109,12 @@ def learn_from_runs(store: TelemetryStore, *, limit: int = DEFAULT_RUNS_LIMIT) -
         used += 1
         at = (run.finished_at or run.started_at).astimezone(UTC)
         for stage in run.stages:
-            if stage.status == "ok" and stage.output_tokens is not None and stage.output_tokens / tokens <= MAX_RATE:
+            if (
+                stage.status == "ok"
+                and stage.output_tokens is not None
+                and stage.stop_reason != "max_tokens"  # cut at our own limit: not the length the task writes
+                and stage.output_tokens / tokens <= MAX_RATE
+            ):
                 sample = RatioSample(run_id=run.run_id, ratio=stage.output_tokens / tokens, at=at, module_tokens=tokens)
                 samples.setdefault(f"{run.task}/{stage.stage}", []).append((sample, stage.model))
         language = detect_language(run.path)

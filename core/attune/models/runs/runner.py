@@ -98,6 +98,7 @@ class StageResult:
     via: str = ""  # "api" or "claude -p --model <alias>"
     error: str | None = None
     fallbacks: list[str] = field(default_factory=list)  # the attempts that failed before this model answered
+    stop_reason: str | None = None  # as the API said ("max_tokens": cut); None through Claude Code
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -305,6 +306,7 @@ class _Recorder:
                 api_equivalent_cost=result.api_equivalent_cost,
                 elapsed_ms=result.elapsed_ms,
                 status=result.status,
+                stop_reason=result.stop_reason,
             ),
         )
 
@@ -428,6 +430,7 @@ async def execute_plan(
             stage_result.api_equivalent_cost = reply.api_equivalent_cost
             stage_result.via = reply.via
             stage_result.fallbacks = list(reply.fallbacks)
+            stage_result.stop_reason = reply.stop_reason
             stage_result.elapsed_ms = (time.perf_counter() - t0) * 1000.0
             result.stages.append(stage_result)
             recorder.stage(stage_result)
@@ -482,6 +485,7 @@ class _Reply:
     api_equivalent_cost: float
     via: str
     fallbacks: tuple[str, ...] = ()
+    stop_reason: str | None = None
 
 
 class _StageFailure(Exception):
@@ -530,6 +534,7 @@ class _ApiStages:
             r.cost_estimate,
             "api",
             tuple(str(a) for a in r.metadata.get("failed_attempts") or ()),
+            str(r.metadata["stop_reason"]) if r.metadata.get("stop_reason") else None,
         )
 
     async def aclose(self) -> None:

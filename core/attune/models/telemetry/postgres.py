@@ -132,8 +132,12 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION attune_llm_calls_rollup()""",
     ),
     3: (
-        "DROP INDEX llm_calls_workflow_stage_ts",  # the reads use only (workflow, stage, model_id, ts_ms)
+        # the reads use one index (``queries``); with the id last, "newest first" (ts_ms, id
+        # descending) is the index's own order, as SQLite's rowid makes it there
+        "DROP INDEX llm_calls_workflow_stage_ts",
         "DROP INDEX llm_calls_model_ts",
+        "DROP INDEX llm_calls_workflow_stage_model_ts",
+        "CREATE INDEX llm_calls_workflow_stage_model_ts ON llm_calls (workflow, stage, model_id, ts_ms, id)",
         "ALTER TABLE llm_calls ADD COLUMN user_name TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE llm_calls ADD COLUMN machine TEXT NOT NULL DEFAULT ''",
         """CREATE TABLE llm_calls_daily (

@@ -54,6 +54,7 @@ class RunStageRecord:
     cost: float | None = None
     api_equivalent_cost: float | None = None
     elapsed_ms: float | None = None
+    stop_reason: str | None = None  # "max_tokens": the reply was cut at the limit asked for
 
     @property
     def error_pct(self) -> float | None:

@@ -77,7 +77,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["MAX_QUERY_LIMIT", "SCHEMA_VERSION", "TelemetryStore", "get_telemetry_store"]
 
 # 1: llm_calls and its hourly rollup; 2: + runs, run_stages, llm_calls.run_id;
-# 3: + llm_calls.user_name and .machine, the daily rollup, rollups written per batch
+# 3: + llm_calls.user_name and .machine, the daily rollup, run_stages.stop_reason; one index on llm_calls
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 32_768  # index pages of a busy store stay in memory: inserts with many keys read fewer pages
@@ -171,6 +171,7 @@ CREATE TABLE IF NOT EXISTS run_stages (
     cost                    REAL,
     api_equivalent_cost     REAL,
     elapsed_ms              REAL,
+    stop_reason             TEXT,  -- why the reply ended, as the API says (schema 3); "max_tokens": cut
     PRIMARY KEY (run_id, stage_index)
 ) WITHOUT ROWID;
 """
@@ -218,7 +219,10 @@ FROM llm_calls WHERE true GROUP BY 1, 2, 3, 4, 5
 # names are found before the file's own)
 _OLDER_VIEWS = {
     1: ("CREATE TEMP VIEW llm_calls AS SELECT *, NULL AS run_id, '' AS user_name, '' AS machine FROM main.llm_calls",),
-    2: ("CREATE TEMP VIEW llm_calls AS SELECT *, '' AS user_name, '' AS machine FROM main.llm_calls",),
+    2: (
+        "CREATE TEMP VIEW llm_calls AS SELECT *, '' AS user_name, '' AS machine FROM main.llm_calls",
+        "CREATE TEMP VIEW run_stages AS SELECT *, NULL AS stop_reason FROM main.run_stages",
+    ),
 }
 _OLDER_DAILY_VIEW = (
     "CREATE TEMP VIEW llm_calls_daily AS SELECT ts_ms - (ts_ms % 86400000) AS day_ms, user_name, workflow, "
@@ -234,7 +238,7 @@ _RUN_COLUMNS = (
 # in RunStageRecord's field order
 _STAGE_COLUMNS = (
     "stage_index, stage, model, status, estimated_input_tokens, estimated_output_tokens, estimated_cost, "
-    "estimated_api_cost, input_tokens, output_tokens, cache_tokens, cost, api_equivalent_cost, elapsed_ms"
+    "estimated_api_cost, input_tokens, output_tokens, cache_tokens, cost, api_equivalent_cost, elapsed_ms, stop_reason"
 )
 
 
@@ -336,8 +340,8 @@ class TelemetryStore(RollupQueries):
             if self._version < SCHEMA_VERSION:  # a writer may have migrated the file since
                 self._version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if self._version >= SCHEMA_VERSION:  # the file has the current shape now
-                    conn.execute("DROP VIEW IF EXISTS temp.llm_calls")
-                    conn.execute("DROP VIEW IF EXISTS temp.llm_calls_daily")
+                    for view in ("llm_calls", "llm_calls_daily", "run_stages"):
+                        conn.execute(f"DROP VIEW IF EXISTS temp.{view}")
             return conn
         if not self.path.exists():
             return None
@@ -439,9 +443,11 @@ class TelemetryStore(RollupQueries):
 
         1 -> 2 adds ``llm_calls.run_id`` (NULL for old calls) and the runs tables.
         2 -> 3 adds ``user_name`` and ``machine`` ('' for old calls) and the daily
-        rollup, filled from the calls already stored, and drops the two indexes the
-        reads no longer use (``queries``)."""
+        rollup, filled from the calls already stored, drops the two indexes the reads
+        no longer use (``queries``), and adds ``run_stages.stop_reason`` (NULL: not
+        known)."""
         columns = {row[1] for row in conn.execute("PRAGMA table_info(llm_calls)")}
+        stage_columns = {row[1] for row in conn.execute("PRAGMA table_info(run_stages)")}
         for statement in _statements(_SCHEMA):  # IF NOT EXISTS: only what is missing
             conn.execute(statement)
         for column, kind in (
@@ -451,6 +457,8 @@ class TelemetryStore(RollupQueries):
         ):
             if columns and column not in columns:  # a table an older schema created
                 conn.execute(f"ALTER TABLE llm_calls ADD COLUMN {column} {kind}")
+        if stage_columns and "stop_reason" not in stage_columns:
+            conn.execute("ALTER TABLE run_stages ADD COLUMN stop_reason TEXT")
         if 0 < version < 3:
             conn.execute(_FILL_DAILY)
             conn.execute("DROP INDEX IF EXISTS llm_calls_workflow_stage_ts")
@@ -575,11 +583,13 @@ class TelemetryStore(RollupQueries):
         api_equivalent_cost: float,
         elapsed_ms: float,
         status: str,
+        stop_reason: str | None = None,
     ) -> None:
         """What stage ``index`` of the run used (recording it again replaces it).
         ``cost`` is the dollars charged (0 on a subscription), ``api_equivalent_cost``
-        what the tokens cost on the API; ``status`` is ok, failed or cancelled.
-        KeyError for a run id the store does not have."""
+        what the tokens cost on the API; ``status`` is ok, failed or cancelled;
+        ``stop_reason`` why the reply ended, when the API said ("max_tokens": it was
+        cut at the limit). KeyError for a run id the store does not have."""
         if status not in STAGE_STATUSES or status == "pending":
             raise ValueError(f"record_stage: status must be ok, failed or cancelled, got {status!r}")
         if isinstance(index, bool) or not isinstance(index, int) or index < 0:
@@ -605,12 +615,13 @@ class TelemetryStore(RollupQueries):
                 raise KeyError(f"no run {run_id!r} in {self.path}")
             conn.execute(
                 "INSERT INTO run_stages (run_id, stage_index, stage, model, status, input_tokens, output_tokens, "
-                "cache_tokens, cost, api_equivalent_cost, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "cache_tokens, cost, api_equivalent_cost, elapsed_ms, stop_reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (run_id, stage_index) DO UPDATE SET stage = excluded.stage, model = excluded.model, "
                 "status = excluded.status, input_tokens = excluded.input_tokens, "
                 "output_tokens = excluded.output_tokens, cache_tokens = excluded.cache_tokens, "
                 "cost = excluded.cost, api_equivalent_cost = excluded.api_equivalent_cost, "
-                "elapsed_ms = excluded.elapsed_ms",
+                "elapsed_ms = excluded.elapsed_ms, stop_reason = excluded.stop_reason",
                 (
                     run_id,
                     index,
@@ -623,6 +634,7 @@ class TelemetryStore(RollupQueries):
                     float(cost),
                     float(api_equivalent_cost),
                     float(elapsed_ms),
+                    stop_reason,
                 ),
             )
 

@@ -209,7 +209,7 @@ def prompt_tokens(run: Actual, stage: Any) -> int:
 
 def was_cut(run: Actual, stage: str) -> bool:
     """The reply is as long as its request's max_tokens allowed: the fake cut it there
-    (the fake says ``end_turn`` either way, so the length is the sign)."""
+    (and said ``max_tokens``, so calibration left it out)."""
     return run.stages[stage][1] >= run.max_tokens[stage]
 
 
@@ -274,25 +274,6 @@ def learned_rules(calibration: Any) -> dict[str, tuple[float, float]]:
     }
 
 
-def rules_without_cut_replies(calibration: Any, calibration_runs: Sequence[Actual]) -> dict[str, tuple[float, float]]:
-    """Stage -> (base, ratio) fitted as the calibration fits it (``fit_output``), from
-    the same runs less those whose reply for the stage was cut at max_tokens."""
-    from attune.models.calibration.model import fit_output
-
-    rules: dict[str, tuple[float, float]] = {}
-    for key, rule in calibration.output_ratios.items():
-        if not key.startswith(f"{TASK}/"):
-            continue
-        stage = key.split("/", 1)[1]
-        cut = {str(run.run_id) for run in calibration_runs if was_cut(run, stage)}
-        kept = [sample for sample in rule.samples if sample.run_id not in cut]
-        if len(kept) != len(rule.samples) - len(cut):
-            raise SystemExit(f"bench_calibration: the {key} samples do not name the calibration runs")
-        ratio, base = fit_output(kept)
-        rules[stage] = (float(base), ratio)
-    return rules
-
-
 def spread(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
@@ -309,7 +290,6 @@ def stage_analysis(rows: Sequence[Row], calibration: Any, calibration_runs: Sequ
     prompts = {s.name: statistics.median(prompt_tokens(run, s) for run in afters) for s in stages_of_task()}
     truth = fake_rules(prompts)
     learned = learned_rules(calibration)
-    uncut = rules_without_cut_replies(calibration, calibration_runs)
     held_tokens = [r.actual_tokens for r in rows]
     stages: dict[str, Any] = {}
     for stage in stages_of_task():
@@ -334,7 +314,6 @@ def stage_analysis(rows: Sequence[Row], calibration: Any, calibration_runs: Sequ
         base, ratio = learned[stage.name]
         true_base, true_ratio = truth[stage.name]
         entry["learned_rule"] = {"base": base, "ratio": ratio}
-        entry["learned_rule_without_cut_replies"] = {"base": uncut[stage.name][0], "ratio": uncut[stage.name][1]}
         entry["fake_rule"] = {"base": round(true_base, 1), "ratio": round(true_ratio, 4)}
         # the learned rule against the fake's expected reply at each held-out module's T
         entry["learned_vs_fake"] = spread(
@@ -349,9 +328,6 @@ def stage_analysis(rows: Sequence[Row], calibration: Any, calibration_runs: Sequ
             "plan_vs_expected_run": summary([rel_error(r.after.planned_cost, expected_cost(r.after)) for r in rows]),
             "measured_prompts_vs_run": summary(
                 [rel_error(plan_with_prompts(r.after, prompts), r.after.cost) for r in rows]
-            ),
-            "uncut_rules_vs_expected_run": summary(
-                [rel_error(plan_with_rules(r.after, uncut), expected_cost(r.after)) for r in rows]
             ),
             "fake_rules_vs_run": summary([rel_error(plan_with_rules(r.after, truth), r.after.cost) for r in rows]),
             "expected_vs_run": summary([rel_error(expected_cost(r.after), r.after.cost) for r in rows]),
@@ -474,17 +450,16 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
         f"x {low:g}-{high:g} drawn per request) through the stages, with the prompts as sent"
     )
     print(
-        "| stage | task file | learned | learned vs expected at the held-out modules' T | the fake's expected "
-        "| learned without the calibration replies cut at max_tokens |"
+        "| stage | task file | learned (replies cut at max_tokens left out) "
+        "| learned vs expected at the held-out modules' T | the fake's expected |"
     )
-    print("|---|---:|---|---|---|---|")
+    print("|---|---:|---|---|---|")
     for name, s in an["stages"].items():
         lr, fr, d = s["learned_rule"], s["fake_rule"], s["learned_vs_fake"]
-        uc = s["learned_rule_without_cut_replies"]
         print(
             f"| {name} | {s['task_file_ratio']:g} x T | {lr['base']:.0f} + {lr['ratio']:.3f} x T | "
             f"{pct(d['median'])} (from {pct(d['min'])} to {pct(d['max'])}) | "
-            f"{fr['base']:.0f} + {fr['ratio']:.3f} x T | {uc['base']:.0f} + {uc['ratio']:.3f} x T |"
+            f"{fr['base']:.0f} + {fr['ratio']:.3f} x T |"
         )
     print("\nPrompt tokens per stage (input - the module - the outputs it reads, as the fake counted them, after):")
     print(
@@ -514,11 +489,6 @@ def print_table(data: dict[str, Any], verbose: bool, corpus: Corpus) -> None:
             "the plan's, its prompts as long as the fake counted them (the median per stage)",
             "the run",
             "measured_prompts_vs_run",
-        ),
-        (
-            "the plan's, its output rules fitted without the calibration replies cut at max_tokens",
-            "the run with the fake's expected replies",
-            "uncut_rules_vs_expected_run",
         ),
         ("the plan's, its output rules replaced by the fake's", "the run", "fake_rules_vs_run"),
         (

@@ -80,6 +80,7 @@ class RunStageRecord:
                 "cost": _round(self.cost),
                 "api_equivalent_cost": _round(self.api_equivalent_cost),
                 "elapsed_ms": _round(self.elapsed_ms, 1),
+                "stop_reason": self.stop_reason,
             },
             "error_pct": _round(error, 1),
         }

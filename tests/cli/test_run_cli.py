@@ -136,6 +136,25 @@ def test_explain_prints_the_last_stage_output_to_stdout(attune_cmd, api_env, rea
     assert "Total" not in result.stdout  # stdout is the output alone
 
 
+def test_a_run_with_a_teams_postgresql_leaves_its_calls_there_when_the_command_ends(
+    attune_cmd, api_env, module, postgres_url
+):
+    result = attune(attune_cmd, {**api_env, "ATTUNE_USER": "ada@team.example"}, "--telemetry", postgres_url,
+                    "run", "explain", str(module), "--yes", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run_id = json.loads(result.stdout)["run_id"]
+
+    from attune.models.telemetry.backend import open_store
+    from attune.models.telemetry.outbox import Outbox, outbox_path
+
+    team = open_store(postgres_url)  # read right after the command ended: nothing waits in an outbox
+    calls = team.recent_calls("run:explain", limit=10)
+    team.close()
+    assert [(c.run_id, c.user, c.success) for c in calls] == [(run_id, "ada@team.example", True)] * 2
+    assert Outbox(outbox_path(postgres_url)).pending() == 0
+    assert get_telemetry_store().get_run(run_id) is not None  # the run itself stays on this machine
+
+
 def test_ctrl_c_in_the_middle_of_stage_2_cancels_it_and_keeps_stage_1(
     attune_cmd, api_env, realistic_api, module, tmp_path
 ):

@@ -75,13 +75,17 @@ def run() -> None:
     """The `attune` console script: ``main``, then a hard exit.
 
     Everything the CLI writes is committed or flushed by the time ``main``
-    returns (atomic files, SQLite commits, joined worker pools), so
-    interpreter teardown (tearing down pydantic's modules, ~20-30 ms) is
-    skipped, as mypy does. Third-party pydantic plugins are off: they would
+    returns (atomic files, SQLite commits, joined worker pools), or here: call
+    records waiting for a team's PostgreSQL are sent first (up to 2 s; the rest
+    stays in the outbox). So interpreter teardown (tearing down pydantic's
+    modules, ~20-30 ms) is skipped, as mypy does. Third-party pydantic plugins are off: they would
     instrument our own strategy model and cost ~20 ms of entry-point scanning
     on every start. Code importing ``attune.models`` is not affected."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     code = main()
+    outbox = sys.modules.get("attune.models.telemetry.outbox")
+    if outbox is not None:  # the hard exit skips its atexit handler
+        outbox.close_all()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -308,6 +308,8 @@ _open: weakref.WeakSet[OutboxedTelemetry] = weakref.WeakSet()
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Close every outboxed backend of this process, each first trying to send what
+    waits (at exit; a program that ends with ``os._exit`` calls this itself)."""
     for backend in list(_open):
         backend.close()

@@ -30,6 +30,7 @@ class Received:
     refreshes: int = 0
     breaker: list[dict[str, Any]] = field(default_factory=list)
     usage: list[dict[str, Any]] = field(default_factory=list)
+    spend: list[dict[str, Any]] = field(default_factory=list)
 
 
 @attrs.define
@@ -156,6 +157,12 @@ async def start_session(server_env: dict[str, str]):
         @client.feature("attune/usage")
         def _usage(ls: LanguageClient, params: Any) -> None:
             received.usage.append(params)
+
+        keep_raw_params(client, "attune/apiSpend")
+
+        @client.feature("attune/apiSpend")
+        def _spend(ls: LanguageClient, params: Any) -> None:
+            received.spend.append(params)
 
         await client.initialize_session(
             types.InitializeParams(

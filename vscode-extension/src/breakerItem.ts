@@ -1,9 +1,10 @@
 // The status bar item of the circuit breakers: from an `attune/breakerStatus`
 // payload to its text, tooltip and colour (pure functions, unit-tested), the item
-// itself (BreakerItem), and the QuickPick items to reset a breaker.
+// itself (BreakerItem), and the QuickPick items to reset a breaker. Its tooltip also
+// says what the user's API calls cost today (`attune/apiSpend`, from telemetry).
 import * as vscode from "vscode";
 import { BREAKER_ITEM_ID, Commands } from "./common/constants";
-import { formatClockUtc, formatDuration } from "./common/format";
+import { formatClockUtc, formatDuration, formatMoney } from "./common/format";
 import { notificationsEnabled } from "./common/settings";
 import { Ticker } from "./common/ticker";
 
@@ -20,6 +21,16 @@ export interface BreakerPayload {
   providers: Record<string, ProviderBreaker>;
   open: number;
   half_open: number;
+}
+
+/** `attune/apiSpend`: the user's API calls since local midnight, from telemetry. */
+export interface SpendToday {
+  day: string;
+  user: string;
+  calls: number;
+  failures: number;
+  cost: number;
+  store: string;
 }
 
 export type Severity = "ok" | "warning" | "error";
@@ -68,10 +79,26 @@ export function sortedKeys(payload: BreakerPayload): string[] {
   });
 }
 
-export function tooltipTable(payload: BreakerPayload, now: Date): string {
+/** The tooltip's line about today's API spend ("" before the server says). */
+export function spendLine(spend: SpendToday | undefined): string {
+  if (!spend) return "";
+  const failed = spend.failures ? `, ${spend.failures} failed` : "";
+  const calls = `${spend.calls} call${spend.calls === 1 ? "" : "s"}${failed}`;
+  return `API spend today (${spend.user}): **${formatMoney(spend.cost)}** · ${calls}`;
+}
+
+export function tooltipTable(payload: BreakerPayload, now: Date, spend?: SpendToday): string {
   const keys = sortedKeys(payload);
+  const spent = spendLine(spend);
   if (keys.length === 0) {
-    return "**Attune circuit breakers**\n\nNo provider has been called yet: every breaker is closed.\n\nClick to reset a breaker.";
+    return [
+      "**Attune circuit breakers**",
+      "",
+      "No provider has been called yet: every breaker is closed.",
+      ...(spent ? ["", spent] : []),
+      "",
+      "Click to reset a breaker.",
+    ].join("\n");
   }
   const rows = keys.map((key) => {
     const { provider, tier } = splitKey(key);
@@ -85,13 +112,14 @@ export function tooltipTable(payload: BreakerPayload, now: Date): string {
     "| Provider | Tier | State | Failures | Retry |",
     "|---|---|---|---:|---|",
     ...rows,
+    ...(spent ? ["", spent] : []),
     "",
     "Click to reset a breaker.",
   ].join("\n");
 }
 
 /** What the status bar item shows. `payload` undefined: the server has not reported yet. */
-export function breakerStatusView(payload: BreakerPayload | undefined, now: Date): StatusView {
+export function breakerStatusView(payload: BreakerPayload | undefined, now: Date, spend?: SpendToday): StatusView {
   if (!payload) {
     return {
       text: "$(circle-outline) Attune",
@@ -103,7 +131,7 @@ export function breakerStatusView(payload: BreakerPayload | undefined, now: Date
   const keys = sortedKeys(payload);
   const open = keys.filter((k) => payload.providers[k].state === "open");
   const half = keys.filter((k) => payload.providers[k].state === "half_open");
-  const tooltip = tooltipTable(payload, now);
+  const tooltip = tooltipTable(payload, now, spend);
   if (open.length > 0) {
     const first = payload.providers[open[0]];
     const more = open.length > 1 ? ` (+${open.length - 1} more)` : "";
@@ -160,6 +188,16 @@ export function breakerPickItems(payload: BreakerPayload | undefined, now: Date)
   return items;
 }
 
+/** Accepts `attune/apiSpend`'s params only when they have the documented shape. */
+export function parseSpendPayload(value: unknown): SpendToday | undefined {
+  if (!value || typeof value !== "object") return undefined;
+  const v = value as Record<string, unknown>;
+  const numbers = [v.calls, v.failures, v.cost];
+  if (typeof v.day !== "string" || typeof v.user !== "string" || typeof v.store !== "string") return undefined;
+  if (!numbers.every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0)) return undefined;
+  return { day: v.day, user: v.user, calls: v.calls as number, failures: v.failures as number, cost: v.cost as number, store: v.store };
+}
+
 /** Accepts the notification's params only when they have the documented shape. */
 export function parseBreakerPayload(value: unknown): BreakerPayload | undefined {
   if (!value || typeof value !== "object") return undefined;
@@ -187,6 +225,7 @@ export function parseBreakerPayload(value: unknown): BreakerPayload | undefined 
  */
 export class BreakerItem implements vscode.Disposable {
   private payload: BreakerPayload | undefined;
+  private spend: SpendToday | undefined;
   private readonly ticker = new Ticker(() => this.render(), 1000);
   private readonly item: vscode.StatusBarItem;
 
@@ -207,7 +246,7 @@ export class BreakerItem implements vscode.Disposable {
   }
 
   private render(): void {
-    const view = breakerStatusView(this.payload, this.now());
+    const view = breakerStatusView(this.payload, this.now(), this.spend);
     this.item.text = view.text;
     const tip = new vscode.MarkdownString(view.tooltip);
     tip.supportThemeIcons = true;
@@ -238,6 +277,17 @@ export class BreakerItem implements vscode.Disposable {
     }
   }
 
+  /** The `attune/apiSpend` notification. */
+  onSpend(params: unknown): void {
+    const next = parseSpendPayload(params);
+    if (!next) {
+      this.output.warn("Ignored an attune/apiSpend notification of an unexpected shape.");
+      return;
+    }
+    this.spend = next;
+    this.render();
+  }
+
   /** A fresh payload from attune.server.breakerStatus (no notification for it). */
   update(payload: BreakerPayload): void {
     this.payload = payload;
@@ -246,8 +296,9 @@ export class BreakerItem implements vscode.Disposable {
 
   /** Breaker states from a server that is gone would be stale: back to "waiting". */
   clear(): void {
-    if (!this.payload) return;
+    if (!this.payload && !this.spend) return;
     this.payload = undefined;
+    this.spend = undefined;
     this.render();
   }
 

@@ -21,6 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const breakers = new BreakerItem(output);
   const server = new AttuneServer(context, output);
   server.onNotification(Notifications.breakerStatus, (params) => breakers.onNotification(params));
+  server.onNotification(Notifications.apiSpend, (params) => breakers.onSpend(params));
   const usage = new UsageItem(output);
   server.onNotification(Notifications.usage, (params) => usage.onNotification(params));
   context.subscriptions.push(

@@ -6,6 +6,8 @@ import {
   breakerStatusView,
   newlyOpened,
   parseBreakerPayload,
+  parseSpendPayload,
+  spendLine,
   tooltipTable,
   type BreakerPayload,
 } from "../src/breakerItem";
@@ -203,5 +205,32 @@ test("the item: a malformed notification is logged and changes nothing; clear() 
   item.clear();
   assert.equal(item.current, undefined);
   assert.equal(shown.text, "$(circle-outline) Attune");
+  item.dispose();
+});
+
+const SPEND = { day: "2026-01-01", user: "ada@team.example", calls: 3, failures: 1, cost: 0.75, store: "postgresql://attune@db.team.example/attune" };
+
+test("the tooltip says what the user's API calls cost today, once the server has said", () => {
+  const closed = payload({ "anthropic:premium": { state: "closed", failure_count: 0, opened_at: null, retry_at: null } });
+  assert.doesNotMatch(breakerStatusView(closed, NOW).tooltip, /API spend/);
+  const tip = breakerStatusView(closed, NOW, parseSpendPayload(SPEND)).tooltip;
+  assert.match(tip, /\| anthropic \| premium \| closed/);
+  assert.ok(tip.includes("API spend today (ada@team.example): **$0.7500** · 3 calls, 1 failed"), tip);
+  assert.ok(tip.endsWith("Click to reset a breaker."));
+  assert.equal(spendLine({ ...SPEND, calls: 1, failures: 0, cost: 0 }), "API spend today (ada@team.example): **$0** · 1 call");
+  const none = breakerStatusView(payload({}), NOW, parseSpendPayload(SPEND)).tooltip;
+  assert.match(none, /No provider has been called yet[\s\S]*API spend today/);
+});
+
+test("the item: attune/apiSpend fills the tooltip; a malformed one is logged; clear() forgets it", () => {
+  const { item, warnings, shown } = newItem();
+  item.onNotification(CLOSED);
+  item.onSpend(SPEND);
+  assert.match(String((shown.tooltip as MarkdownString).value), /API spend today \(ada@team\.example\): \*\*\$0\.7500\*\*/);
+  item.onSpend({ ...SPEND, cost: "lots" });
+  assert.deepEqual(warnings, ["Ignored an attune/apiSpend notification of an unexpected shape."]);
+  assert.match(String((shown.tooltip as MarkdownString).value), /\$0\.7500/);
+  item.clear();
+  assert.doesNotMatch(String((shown.tooltip as MarkdownString).value), /API spend/);
   item.dispose();
 });

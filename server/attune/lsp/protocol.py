@@ -29,6 +29,7 @@ RUN_TASK_CLIENT = "attune.runTask"
 
 BREAKER_STATUS_NOTIFICATION = "attune/breakerStatus"
 USAGE_NOTIFICATION = "attune/usage"
+API_SPEND_NOTIFICATION = "attune/apiSpend"  # the user's API spend today, from telemetry (spend_view)
 # The workspace overview: the request for its data, and "ask again" after a save or a
 # strategy change (see overview_view).
 WORKSPACE_SUMMARY = "attune/workspaceSummary"

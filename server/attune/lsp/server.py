@@ -1,6 +1,6 @@
 """The Attune language server (pygls 2): the server object, its lifecycle, documents
 and code lenses, strategy and calibration watching, the ``attune/breakerStatus``,
-``attune/usage`` and ``attune/workspaceChanged`` notifications and the
+``attune/usage``, ``attune/apiSpend`` and ``attune/workspaceChanged`` notifications and the
 ``attune/workspaceSummary`` request (``overview_view``). The
 ``attune.server.*`` commands register themselves on it in ``commands``.
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported lazily at run time (see the module docstring)
     from .overview_view import WorkspaceChanges
     from .runs_view import LastRuns
     from .settings import Settings
+    from .spend_view import SpendWatcher
     from .usage_view import UsageWatcher
     from .watchers import BreakerWatcher, ReportOnce, StrategyWatcher
 
@@ -170,6 +171,12 @@ class AttuneServer(LanguageServer):
             )
         return self._usage_watcher
 
+    def _spend_watcher(self) -> SpendWatcher:
+        from .protocol import API_SPEND_NOTIFICATION
+        from .spend_view import SpendWatcher
+
+        return SpendWatcher(lambda payload: self.protocol.notify(API_SPEND_NOTIFICATION, payload), self.reports)
+
     def _block_budget(self) -> int | None:
         strategy = self.strategy_watcher.strategy
         return strategy.subscription_block_budget_tokens if strategy is not None else None
@@ -284,6 +291,7 @@ class AttuneServer(LanguageServer):
         self._tasks.append(asyncio.ensure_future(self.strategy_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self.breaker_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self.usage_watcher.run()))
+        self._tasks.append(asyncio.ensure_future(self._spend_watcher().run()))
         self._tasks.append(asyncio.ensure_future(self.last_runs.watch(self.request_lens_refresh, self.reports)))
 
     def stop_background(self) -> None:

@@ -54,6 +54,7 @@ export const TASK_NAMES = ["document", "review", "explain", "tests"] as const;
 export const Notifications = {
   breakerStatus: "attune/breakerStatus",
   usage: "attune/usage",
+  apiSpend: "attune/apiSpend",
   workspaceChanged: "attune/workspaceChanged",
 } as const;
 

@@ -266,7 +266,7 @@ class PostgresTelemetryStore(RollupQueries):
             timeout=connect_timeout,
             # a pooled connection a restarted server closed is replaced, not handed out
             check=ConnectionPool.check_connection,
-            kwargs={"connect_timeout": max(1, math.ceil(connect_timeout)), "application_name": "attune"},
+            kwargs=self._connect_options(),
             name=POOL_NAME,
         )
         self._pool.open(wait=False)
@@ -304,9 +304,13 @@ class PostgresTelemetryStore(RollupQueries):
         if failed is not None and not retry and time.monotonic() - failed[0] < FAIL_FAST_SECONDS:
             raise TelemetryStoreError(failed[1])
         try:
+            if not self._ready or failed is not None:
+                # first use, or after a failure: one direct connection says at once what
+                # is wrong (refused, a bad password), where the pool would retry until
+                # its timeout; it also makes or upgrades the schema
+                with psycopg.connect(self.url, **self._connect_options()) as probe:
+                    self._init_schema(probe)
             with self._pool.connection(timeout=self.connect_timeout if wait is None else wait) as conn:
-                if not self._ready:
-                    self._init_schema(conn)
                 yield conn
         except PoolTimeout:
             waited = self.connect_timeout if wait is None else wait
@@ -315,6 +319,9 @@ class PostgresTelemetryStore(RollupQueries):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise self._failure(f"PostgreSQL is unreachable ({first})") from None
         self._failed = None
+
+    def _connect_options(self) -> dict[str, Any]:
+        return {"connect_timeout": max(1, math.ceil(self.connect_timeout)), "application_name": "attune"}
 
     def _failure(self, problem: str) -> TelemetryStoreError:
         message = f"{redact(self.url)}: {problem}"

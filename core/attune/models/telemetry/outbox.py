@@ -189,7 +189,8 @@ class OutboxedTelemetry:
                 pause = min(MAX_PAUSE, max(MIN_PAUSE, pause * 2))
                 continue
             except Exception:  # a bug must not kill the sender silently
-                logger.exception("telemetry: sending the outbox failed")
+                if not self._stop.is_set():  # closing cuts a send short: what is left waits, nothing to report
+                    logger.exception("telemetry: sending the outbox failed")
                 pause = min(MAX_PAUSE, max(MIN_PAUSE, pause * 2))
                 continue
             self.last_error, pause = None, 0.0

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .watchers import ReportOnce
+from .watchers import ReportOnce, poll_forever
 
 SPEND_POLL_SECONDS = 5.0
 
@@ -65,10 +65,10 @@ class SpendWatcher:
         return True
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.check()
-                self._reports.ok("spend watcher")
-            except Exception as exc:  # keep watching; say so once
-                self._reports.failed("spend watcher", f"Reading today's API spend from telemetry failed: {exc}")
-            await asyncio.sleep(SPEND_POLL_SECONDS)
+        await poll_forever(
+            self.check,
+            self._reports,
+            "spend watcher",
+            "Reading today's API spend from telemetry failed",
+            SPEND_POLL_SECONDS,
+        )

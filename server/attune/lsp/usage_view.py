@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from .watchers import ReportOnce
+from .watchers import ReportOnce, poll_forever
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +92,9 @@ class UsageWatcher:
         return True
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.check()
-                self._reports.ok("usage watcher")
-            except Exception as exc:  # keep watching; say so once
-                self._reports.failed("usage watcher", f"Reading Claude Code's usage logs failed: {exc!r}")
-            await asyncio.sleep(USAGE_POLL_SECONDS)
+        await poll_forever(
+            self.check, self._reports, "usage watcher", "Reading Claude Code's usage logs failed", USAGE_POLL_SECONDS
+        )
 
     def close(self) -> None:
         if self._reader is not None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,20 @@ class ReportOnce:
     def ok(self, key: str) -> None:
         if self._active.pop(key, None) is not None:
             logger.info("%s: working again", key)
+
+
+async def poll_forever(
+    check: Callable[[], Awaitable[object]], reports: ReportOnce, name: str, problem: str, seconds: float
+) -> None:
+    """Run ``check`` every ``seconds`` for as long as the server runs; a failure is
+    reported once ("<problem>: <error>") and the watching goes on."""
+    while True:
+        try:
+            await check()
+            reports.ok(name)
+        except Exception as exc:  # keep watching; say so once
+            reports.failed(name, f"{problem}: {exc}")
+        await asyncio.sleep(seconds)
 
 
 def _file_key(path: Path) -> tuple[int, int, int] | None:

@@ -36,7 +36,6 @@ from attune.models.telemetry.queries import (
     CALL_COLUMNS,
     DEFAULT_RETENTION_DAYS,
     KEY_SQL,
-    PRUNE_INTERVAL_SECONDS,
     RollupQueries,
     Snapshot,
     call_row,
@@ -72,6 +71,21 @@ class _QuietPoolOutage(logging.Filter):
 
 logging.getLogger("psycopg.pool").addFilter(_QuietPoolOutage())
 _LOCK_KEY = 0x617474756E65  # "attune": the advisory lock that serialises migrations
+
+# the rollup trigger's update of the hourly rollup, from the statement's new rows (in
+# both versions of the trigger function)
+_HOURLY_UPSERT = """            INSERT INTO llm_calls_hourly
+            SELECT workflow, stage, ts_ms - ts_ms % 3600000, model_id, provider, tier, COUNT(*), SUM(success),
+                   SUM(latency_ms), SUM(cost), SUM(tokens_input), SUM(tokens_output)
+            FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+            ON CONFLICT (workflow, stage, bucket_ms, model_id, provider, tier) DO UPDATE SET
+                calls = llm_calls_hourly.calls + excluded.calls,
+                successes = llm_calls_hourly.successes + excluded.successes,
+                latency_ms_sum = llm_calls_hourly.latency_ms_sum + excluded.latency_ms_sum,
+                cost_sum = llm_calls_hourly.cost_sum + excluded.cost_sum,
+                tokens_input_sum = llm_calls_hourly.tokens_input_sum + excluded.tokens_input_sum,
+                tokens_output_sum = llm_calls_hourly.tokens_output_sum + excluded.tokens_output_sum;
+"""
 
 # version -> the statements that bring a database from the version before to it
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -113,20 +127,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             PRIMARY KEY (workflow, stage, bucket_ms, model_id, provider, tier)
         )""",
         "CREATE INDEX llm_calls_hourly_bucket ON llm_calls_hourly (bucket_ms)",
-        """CREATE OR REPLACE FUNCTION attune_llm_calls_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE OR REPLACE FUNCTION attune_llm_calls_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO llm_calls_hourly
-            SELECT workflow, stage, ts_ms - ts_ms % 3600000, model_id, provider, tier, COUNT(*), SUM(success),
-                   SUM(latency_ms), SUM(cost), SUM(tokens_input), SUM(tokens_output)
-            FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-            ON CONFLICT (workflow, stage, bucket_ms, model_id, provider, tier) DO UPDATE SET
-                calls = llm_calls_hourly.calls + excluded.calls,
-                successes = llm_calls_hourly.successes + excluded.successes,
-                latency_ms_sum = llm_calls_hourly.latency_ms_sum + excluded.latency_ms_sum,
-                cost_sum = llm_calls_hourly.cost_sum + excluded.cost_sum,
-                tokens_input_sum = llm_calls_hourly.tokens_input_sum + excluded.tokens_input_sum,
-                tokens_output_sum = llm_calls_hourly.tokens_output_sum + excluded.tokens_output_sum;
-            RETURN NULL;
+{_HOURLY_UPSERT}            RETURN NULL;
         END $$""",
         """CREATE TRIGGER llm_calls_rollup AFTER INSERT ON llm_calls
             REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION attune_llm_calls_rollup()""",
@@ -157,20 +160,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             SELECT ts_ms - ts_ms % 86400000, user_name, workflow, task_type, model_id, COUNT(*), SUM(success),
                    SUM(cost), SUM(tokens_input), SUM(tokens_output)
             FROM llm_calls GROUP BY 1, 2, 3, 4, 5""",
-        """CREATE OR REPLACE FUNCTION attune_llm_calls_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE OR REPLACE FUNCTION attune_llm_calls_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO llm_calls_hourly
-            SELECT workflow, stage, ts_ms - ts_ms % 3600000, model_id, provider, tier, COUNT(*), SUM(success),
-                   SUM(latency_ms), SUM(cost), SUM(tokens_input), SUM(tokens_output)
-            FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-            ON CONFLICT (workflow, stage, bucket_ms, model_id, provider, tier) DO UPDATE SET
-                calls = llm_calls_hourly.calls + excluded.calls,
-                successes = llm_calls_hourly.successes + excluded.successes,
-                latency_ms_sum = llm_calls_hourly.latency_ms_sum + excluded.latency_ms_sum,
-                cost_sum = llm_calls_hourly.cost_sum + excluded.cost_sum,
-                tokens_input_sum = llm_calls_hourly.tokens_input_sum + excluded.tokens_input_sum,
-                tokens_output_sum = llm_calls_hourly.tokens_output_sum + excluded.tokens_output_sum;
-            INSERT INTO llm_calls_daily
+{_HOURLY_UPSERT}            INSERT INTO llm_calls_daily
             SELECT ts_ms - ts_ms % 86400000, user_name, workflow, task_type, model_id, COUNT(*), SUM(success),
                    SUM(cost), SUM(tokens_input), SUM(tokens_output)
             FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
@@ -230,6 +222,8 @@ def apply_migrations(conn: psycopg.Connection[Any], version: int, target: int) -
 class PostgresTelemetryStore(RollupQueries):
     """LLM call records in PostgreSQL (see the module doc)."""
 
+    _prune_postponed_by = (TelemetryStoreError,)  # the server did not answer
+
     def __init__(
         self,
         url: str,
@@ -256,7 +250,6 @@ class PostgresTelemetryStore(RollupQueries):
         self._closed = False
         self._ready = False
         self._ready_lock = threading.Lock()
-        self._last_prune = 0.0
         self._failed: tuple[float, str] | None = None  # (time.monotonic(), message) of the last failure
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url,
@@ -384,18 +377,6 @@ class PostgresTelemetryStore(RollupQueries):
             cur.execute("DELETE FROM llm_calls_hourly WHERE bucket_ms < %s", (cutoff_ms,))
             cur.execute("DELETE FROM llm_calls_daily WHERE day_ms < %s", (cutoff_ms,))
         return deleted
-
-    def _maybe_prune(self) -> None:
-        if self.retention_days is None:
-            return
-        now = time.monotonic()
-        if self._last_prune and now - self._last_prune < PRUNE_INTERVAL_SECONDS:
-            return
-        self._last_prune = now
-        try:
-            self.prune(self.retention_days)
-        except TelemetryStoreError as exc:
-            logger.warning("telemetry: retention prune skipped (%s)", exc)
 
     # --- reads -------------------------------------------------------------------
 

@@ -24,7 +24,9 @@ used as column names (the user is ``user_name``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +40,8 @@ from attune.models.telemetry.records import (
     to_epoch_ms,
     utc_now,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_QUERY_DAYS = 7
 DEFAULT_RETENTION_DAYS = 30
@@ -184,7 +188,31 @@ def _add(totals: _Totals, rows: Iterable[Sequence[Any]]) -> None:
 
 
 class RollupQueries:
-    """The read side of a telemetry store; a store supplies ``_snapshot``."""
+    """What every SQL store does the same way: the reads (a store supplies
+    ``_snapshot``) and when a writing process applies the retention (a store supplies
+    ``prune`` and the errors that only postpone it)."""
+
+    retention_days: float | None
+    _last_prune: float = 0.0
+    _prune_postponed_by: tuple[type[Exception], ...] = ()
+
+    def prune(self, older_than_days: float) -> int:
+        raise NotImplementedError
+
+    def _maybe_prune(self) -> None:
+        """Apply the retention now if it was not applied in the last
+        PRUNE_INTERVAL_SECONDS (after a write); a busy or unreachable database
+        postpones it to the next interval."""
+        if self.retention_days is None:
+            return
+        now = time.monotonic()
+        if self._last_prune and now - self._last_prune < PRUNE_INTERVAL_SECONDS:
+            return
+        self._last_prune = now
+        try:
+            self.prune(self.retention_days)
+        except self._prune_postponed_by as exc:
+            logger.warning("telemetry: retention prune skipped (%s)", exc)
 
     def _snapshot(self) -> contextlib.AbstractContextManager[Snapshot | None]:
         """A consistent read; None while there is nothing to read (a read-only store

@@ -37,7 +37,6 @@ import math
 import os
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -51,7 +50,6 @@ from attune.models.telemetry.queries import (
     DEFAULT_RETENTION_DAYS,
     KEY_SQL,
     MAX_QUERY_LIMIT,
-    PRUNE_INTERVAL_SECONDS,
     RollupQueries,
     Snapshot,
     call_row,
@@ -257,6 +255,8 @@ class TelemetryStore(RollupQueries):
     """LLM call records and task runs in a SQLite file shared by every process (see
     the module doc)."""
 
+    _prune_postponed_by = (sqlite3.OperationalError,)  # busy past the timeout
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -273,7 +273,6 @@ class TelemetryStore(RollupQueries):
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
-        self._last_prune = 0.0
         self._version = SCHEMA_VERSION  # a read-only store learns the file's on its first query
         if read_only:
             return  # opened on the first query; nothing is created, migrated or pruned
@@ -505,18 +504,6 @@ class TelemetryStore(RollupQueries):
         if deleted:
             logger.debug("telemetry: pruned %d calls older than %s", deleted, from_epoch_ms(cutoff_ms))
         return deleted
-
-    def _maybe_prune(self) -> None:
-        if self.retention_days is None:
-            return
-        now = time.monotonic()
-        if self._last_prune and now - self._last_prune < PRUNE_INTERVAL_SECONDS:
-            return
-        self._last_prune = now
-        try:
-            self.prune(self.retention_days)
-        except sqlite3.OperationalError as exc:  # busy past the timeout: try next interval
-            logger.warning("telemetry: retention prune of %s skipped (%s)", self.path, exc)
 
     # --- runs --------------------------------------------------------------------
 

@@ -186,3 +186,26 @@ def test_the_password_of_the_url_is_in_no_message_and_no_file_name(postgres_serv
         assert "s3cr3t-pw" not in str(backend.outbox.path) and "s3cr3t-pw" not in repr(backend)
     finally:
         backend.close(flush_seconds=0)
+
+
+def test_without_psycopg_the_calls_wait_in_the_outbox_for_a_process_that_has_it(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process without the [postgres] extra (an editor's bundled server, say) loses nothing."""
+    no_psycopg = "import sys; sys.modules['psycopg'] = sys.modules['psycopg_pool'] = None\n"  # imports fail
+    env = {**os.environ, "ATTUNE_TELEMETRY_URL": postgres_url, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", no_psycopg + WRITER, "4"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "needs psycopg 3: pip install 'attune-companion[postgres]'" in done.stderr
+    assert Outbox(outbox_path(postgres_url)).pending() == 4
+
+    monkeypatch.setenv("ATTUNE_TELEMETRY_URL", postgres_url)
+    backend = get_telemetry_backend()
+    assert isinstance(backend, OutboxedTelemetry)
+    try:
+        assert backend.flush(timeout=30)
+        assert server_order(postgres_url, "exits") == [float(i) for i in range(4)]
+    finally:
+        backend.close(flush_seconds=0)

@@ -237,32 +237,19 @@ class PostgresTelemetryStore(RollupQueries):
         ``connect_timeout``); short where a call waits on the read (the router)."""
         if retention_days is not None and (not math.isfinite(retention_days) or retention_days <= 0):
             raise ValueError(f"retention_days must be > 0 or None, got {retention_days!r}")
-        try:
-            from psycopg_pool import ConnectionPool
-        except ImportError:
-            raise TelemetryStoreError(
-                "a postgresql:// telemetry URL needs psycopg 3: pip install 'attune-companion[postgres]'"
-            ) from None
         self.url = url
         self.retention_days = retention_days
         self.connect_timeout = connect_timeout
         self.read_wait = connect_timeout if read_wait is None else read_wait
+        self.max_connections = max_connections
         self._closed = False
         self._ready = False
         self._ready_lock = threading.Lock()
         self._failed: tuple[float, str] | None = None  # (time.monotonic(), message) of the last failure
-        self._pool: ConnectionPool[Any] = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            open=False,
-            timeout=connect_timeout,
-            # a pooled connection a restarted server closed is replaced, not handed out
-            check=ConnectionPool.check_connection,
-            kwargs=self._connect_options(),
-            name=POOL_NAME,
-        )
-        self._pool.open(wait=False)
+        # made on first use: a process that never reaches the server opens nothing, and
+        # one without psycopg can still be built (its outbox keeps the calls)
+        self._pool: ConnectionPool[Any] | None = None
+        self._pool_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"PostgresTelemetryStore({redact(self.url)!r})"
@@ -275,7 +262,35 @@ class PostgresTelemetryStore(RollupQueries):
 
     def close(self) -> None:
         self._closed = True
-        self._pool.close(timeout=1.0)
+        if self._pool is not None:
+            self._pool.close(timeout=1.0)
+
+    def _connection_pool(self) -> ConnectionPool[Any]:
+        with self._pool_lock:
+            return self._open_pool() if self._pool is None else self._pool
+
+    def _open_pool(self) -> ConnectionPool[Any]:
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError:
+            raise TelemetryStoreError(
+                f"{redact(self.url)}: a postgresql:// telemetry URL needs psycopg 3: "
+                "pip install 'attune-companion[postgres]'"
+            ) from None
+        pool: ConnectionPool[Any] = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.max_connections,
+            open=False,
+            timeout=self.connect_timeout,
+            # a pooled connection a restarted server closed is replaced, not handed out
+            check=ConnectionPool.check_connection,
+            kwargs=self._connect_options(),
+            name=POOL_NAME,
+        )
+        pool.open(wait=False)
+        self._pool = pool
+        return pool
 
     def __enter__(self) -> PostgresTelemetryStore:
         return self
@@ -288,11 +303,12 @@ class PostgresTelemetryStore(RollupQueries):
         """A pooled connection whose schema is current; errors become one-line
         ``TelemetryStoreError``s naming the server (never its password). Within
         FAIL_FAST_SECONDS of a failure it fails at once, unless ``retry``."""
+        if self._closed:
+            raise TelemetryStoreError(f"{redact(self.url)}: the telemetry store is closed")
+        pool = self._connection_pool()
         import psycopg
         from psycopg_pool import PoolTimeout
 
-        if self._closed:
-            raise TelemetryStoreError(f"{redact(self.url)}: the telemetry store is closed")
         failed = self._failed
         if failed is not None and not retry and time.monotonic() - failed[0] < FAIL_FAST_SECONDS:
             raise TelemetryStoreError(failed[1])
@@ -303,7 +319,7 @@ class PostgresTelemetryStore(RollupQueries):
                 # its timeout; it also makes or upgrades the schema
                 with psycopg.connect(self.url, **self._connect_options()) as probe:
                     self._init_schema(probe)
-            with self._pool.connection(timeout=self.connect_timeout if wait is None else wait) as conn:
+            with pool.connection(timeout=self.connect_timeout if wait is None else wait) as conn:
                 yield conn
         except PoolTimeout:
             waited = self.connect_timeout if wait is None else wait

@@ -68,6 +68,8 @@ _EXPORTS: dict[str, str] = {
     "TelemetryBackend": "telemetry.records",
     "TelemetryStore": "telemetry.store",
     "get_telemetry_store": "telemetry.store",
+    "get_telemetry_backend": "telemetry.backend",
+    "SpendRow": "telemetry.records",
     "TelemetryStoreError": "telemetry.records",
     "RunRecord": "telemetry.runs",
     "RunStageRecord": "telemetry.runs",

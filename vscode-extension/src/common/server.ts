@@ -40,6 +40,7 @@ import { currentServerSettings } from "./settings";
 
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 3 * 60 * 1000;
+const FIRST_LENS_REQUESTS_LOGGED = 3;
 
 export type Health = "starting" | "running" | "stopped" | "crashed" | "no interpreter";
 
@@ -86,6 +87,7 @@ export class AttuneServer implements vscode.Disposable {
   private readonly lensChanges = new vscode.EventEmitter<void>();
   /** Lens requests waiting for the server's start (they are answered once it is up). */
   private lensRequestsWaiting = 0;
+  private lensRequestsLogged = 0;
   private readonly lensProvider: vscode.Disposable;
   private readonly created = Date.now();
   private readonly notificationHandlers: Array<[string, (params: unknown) => void]> = [];
@@ -108,6 +110,7 @@ export class AttuneServer implements vscode.Disposable {
   }
 
   private async provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {
+    const asked = Date.now();
     if (this.starting) {
       this.lensRequestsWaiting++;
       try {
@@ -117,9 +120,17 @@ export class AttuneServer implements vscode.Disposable {
       }
     }
     const client = this.client;
-    if (!client?.isRunning() || token.isCancellationRequested) return [];
+    if (!client?.isRunning() || token.isCancellationRequested) {
+      this.logFirstLenses(asked, token.isCancellationRequested ? "cancelled by VS Code" : "no server");
+      return [];
+    }
     try {
+      const sent = Date.now();
       const result = await client.sendRequest(CodeLensRequest.type, client.code2ProtocolConverter.asCodeLensParams(doc), token);
+      this.logFirstLenses(
+        asked,
+        token.isCancellationRequested ? "cancelled by VS Code" : `answered by the server in ${Date.now() - sent} ms`,
+      );
       if (token.isCancellationRequested || !result) return [];
       // Converted here rather than by the client's converter, which drops a command's
       // tooltip (LSP 3.18's Command.tooltip, which the server sends).
@@ -140,6 +151,16 @@ export class AttuneServer implements vscode.Disposable {
     } catch (err) {
       return client.handleFailedRequest(CodeLensRequest.type, token, err, []);
     }
+  }
+
+  /** The first few lens requests' times, in the log: where a cold start's first lens went. */
+  private logFirstLenses(asked: number, outcome: string): void {
+    if (this.lensRequestsLogged >= FIRST_LENS_REQUESTS_LOGGED) return;
+    this.lensRequestsLogged++;
+    this.output.info(
+      `Lens request ${this.lensRequestsLogged}: asked ${asked - this.created} ms after activation, ` +
+        `${outcome} ${Date.now() - asked} ms after it was asked.`,
+    );
   }
 
   /** Handles a server notification on every client this server starts (before its start). */

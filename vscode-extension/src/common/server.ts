@@ -85,8 +85,8 @@ export class AttuneServer implements vscode.Disposable {
   private readonly status: vscode.LanguageStatusItem;
   private readonly healthEmitter = new vscode.EventEmitter<Health>();
   private readonly lensChanges = new vscode.EventEmitter<void>();
-  /** Lens requests waiting for the server's start (they are answered once it is up). */
-  private lensRequestsWaiting = 0;
+  /** A lens request was answered with none because no server was running. */
+  private lensesMissed = false;
   private lensRequestsLogged = 0;
   private readonly lensProvider: vscode.Disposable;
   private readonly created = Date.now();
@@ -111,16 +111,10 @@ export class AttuneServer implements vscode.Disposable {
 
   private async provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {
     const asked = Date.now();
-    if (this.starting) {
-      this.lensRequestsWaiting++;
-      try {
-        await this.starting.catch(() => undefined); // a failed start answers no lenses below
-      } finally {
-        this.lensRequestsWaiting--;
-      }
-    }
+    if (this.starting) await this.starting.catch(() => undefined); // a failed start answers no lenses below
     const client = this.client;
     if (!client?.isRunning() || token.isCancellationRequested) {
+      if (!token.isCancellationRequested) this.lensesMissed = true;
       this.logFirstLenses(asked, token.isCancellationRequested ? "cancelled by VS Code" : "no server");
       return [];
     }
@@ -273,10 +267,13 @@ export class AttuneServer implements vscode.Disposable {
     client.onRequest(CodeLensRefreshRequest.type, () => this.lensChanges.fire());
     const spawned = Date.now();
     client.onDidChangeState((e) => {
-      // Lenses of a server that stopped go; a server that is up (again) is asked for
-      // them, unless a request is waiting for it already: a change event would make
-      // VS Code drop that request and ask again after its debounce.
-      if (e.newState === State.Stopped || (e.newState === State.Running && this.lensRequestsWaiting === 0)) {
+      // Lenses of a server that stopped go. A server that is up (again) is asked for
+      // them only if a request was answered with none meanwhile: a change event makes
+      // VS Code drop a request waiting for the start and restart its lens debounce,
+      // which would put off the request it is about to make for a file just opened.
+      if (e.newState === State.Stopped) this.lensChanges.fire();
+      else if (e.newState === State.Running && this.lensesMissed) {
+        this.lensesMissed = false;
         this.lensChanges.fire();
       }
       if (e.newState === State.Running) {

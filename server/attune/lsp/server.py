@@ -43,10 +43,6 @@ logger = logging.getLogger(__name__)
 # to the distribution's version), so importlib.metadata (~15 ms) stays off the start-up path
 __version__ = FALLBACK_VERSION
 
-# The watchers but the strategy's start after the first lens, or this long after
-# ``initialized`` when no lens is asked for.
-WATCHERS_DELAY_S = 1.0
-
 
 # The request id and workDoneToken of the workspace/executeCommand being handled, seen
 # by the command's task (which copies the context it was created in).
@@ -110,7 +106,6 @@ class AttuneServer(LanguageServer):
         self._last_runs: LastRuns | None = None
         self._workspace_changes: WorkspaceChanges | None = None
         self._tasks: list[asyncio.Task[Any]] = []
-        self._watchers_timer: asyncio.TimerHandle | None = None
         self._shown_problems: set[str] = set()
         self.exit_status = 0
 
@@ -292,29 +287,14 @@ class AttuneServer(LanguageServer):
         self.reports.failed(f"server error: {error}", f"Server error: {error}")
 
     def start_background(self) -> None:
-        """The strategy now (the first lens needs it); the other watchers once the
-        first lens is answered, or WATCHERS_DELAY_S after ``initialized`` without one:
-        their first reads (usage logs, telemetry, the breaker's store, each with its
-        imports) would otherwise share the CPU with the first lens."""
         _ = self.strategy_watcher  # load now, so the first lens request finds it
         self._tasks.append(asyncio.ensure_future(self.strategy_watcher.run()))
-        self._watchers_timer = asyncio.get_running_loop().call_later(WATCHERS_DELAY_S, self.start_watchers)
-
-    def start_watchers(self) -> None:
-        """Starts the breaker, usage, spend and runs watchers (once)."""
-        if self._watchers_timer is None:
-            return
-        self._watchers_timer.cancel()
-        self._watchers_timer = None
         self._tasks.append(asyncio.ensure_future(self.breaker_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self.usage_watcher.run()))
         self._tasks.append(asyncio.ensure_future(self._spend_watcher().run()))
         self._tasks.append(asyncio.ensure_future(self.last_runs.watch(self.request_lens_refresh, self.reports)))
 
     def stop_background(self) -> None:
-        if self._watchers_timer is not None:
-            self._watchers_timer.cancel()
-            self._watchers_timer = None
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
@@ -434,6 +414,4 @@ async def _code_lens(ls: AttuneServer, params: types.CodeLensParams) -> list[typ
                 lenses.append(Lens(*last))
         if ls.can_run_tasks():
             lenses.append(RUN_LENS)
-    # scheduled now, run after this answer is sent (its callback is queued after this)
-    asyncio.get_running_loop().call_soon(ls.start_watchers)
     return make_lenses(uri, lenses)

@@ -35,16 +35,13 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune.models._internal.sqlite_tx import immediate_transaction
-from attune.models.telemetry.queries import MAX_QUERY_LIMIT, call_row
+from attune.models.telemetry.queries import RollupQueries, Snapshot, call_row
 from attune.models.telemetry.records import (
     LLMCallRecord,
-    ModelAggregate,
-    SpendRow,
     TelemetryStoreError,
 )
 from attune.models.telemetry.urls import redact
@@ -120,7 +117,7 @@ class Outbox:
         return int(n)
 
 
-class OutboxedTelemetry:
+class OutboxedTelemetry(RollupQueries):
     """Writes through the outbox, reads from the server (see the module doc)."""
 
     def __init__(self, remote: PostgresTelemetryStore, outbox: Outbox) -> None:
@@ -266,40 +263,10 @@ class OutboxedTelemetry:
             )
         self.remote.close()
 
-    # --- reads (from the server) -------------------------------------------------
+    # --- reads (the server's, through the reads every SQL store shares) ---------
 
-    def recent_calls(
-        self,
-        workflow: str | None = None,
-        stage: str | None = None,
-        *,
-        model_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-    ) -> list[LLMCallRecord]:
-        return self.remote.recent_calls(workflow, stage, model_id=model_id, since=since, until=until, limit=limit)
-
-    def aggregate_by_model(
-        self,
-        workflow: str,
-        stage: str | None = None,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-    ) -> list[ModelAggregate]:
-        return self.remote.aggregate_by_model(workflow, stage, since=since, until=until, limit=limit)
-
-    def workflows(
-        self, *, since: datetime | None = None, until: datetime | None = None, limit: int = 100
-    ) -> list[tuple[str, int]]:
-        return self.remote.workflows(since=since, until=until, limit=limit)
-
-    def spend(
-        self, by: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = MAX_QUERY_LIMIT
-    ) -> list[SpendRow]:
-        return self.remote.spend(by, since=since, until=until, limit=limit)
+    def _snapshot(self) -> contextlib.AbstractContextManager[Snapshot | None]:
+        return self.remote._snapshot()
 
     def prune(self, older_than_days: float) -> int:
         return self.remote.prune(older_than_days)

@@ -70,8 +70,14 @@ def _login() -> str | None:
 
 def current_user() -> str:
     """This process's user (see the module doc). ``ATTUNE_USER`` is read on every
-    call, so a test or a long-running server sees a change; git is asked once."""
-    return _first_name("user", os.environ.get(USER_ENV), *_fallback_users())
+    call, so a test or a long-running server sees a change; git is asked once, and
+    each value is checked once (every call record asks)."""
+    return _user_from(os.environ.get(USER_ENV))
+
+
+@functools.lru_cache(maxsize=8)
+def _user_from(attune_user: str | None) -> str:
+    return _first_name("user", attune_user, *_fallback_users())
 
 
 @functools.cache

@@ -210,7 +210,7 @@ _FILL_DAILY = """
 INSERT INTO llm_calls_daily
 SELECT ts_ms - (ts_ms % 86400000), user_name, workflow, task_type, model_id,
        COUNT(*), SUM(success), SUM(cost), SUM(tokens_input), SUM(tokens_output)
-FROM llm_calls WHERE true GROUP BY 1, 2, 3, 4, 5
+FROM llm_calls GROUP BY 1, 2, 3, 4, 5
 """
 
 # an older file, read by a read-only store, through views of the current shape (temp

@@ -30,12 +30,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the throw-away PostgreSQL
 
+from bench_router import timed  # the same median and p95 as the SQLite router's benchmark
 from telemetry_world import batches, busiest_and_typical, combinations, team_calls
 
 from attune.models.routing.router import AdaptiveModelRouter
@@ -47,17 +47,6 @@ from attune.models.telemetry.store import TelemetryStore
 
 PG_BATCH = 5_000
 SQLITE_BATCH = 1_000
-
-
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    fn()  # warm caches once
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
 def spawn_ms(argv: list[str], env: dict[str, str], runs: int) -> float:

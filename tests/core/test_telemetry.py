@@ -12,37 +12,7 @@ import pytest
 
 from attune.models import LLMCallRecord, TelemetryBackend, TelemetryStore, get_telemetry_store
 from attune.models.telemetry.records import TelemetryStoreError
-
-NOW = datetime.now(UTC)
-
-
-def call(
-    *,
-    ago: timedelta = timedelta(minutes=1),
-    workflow: str = "docs",
-    stage: str = "write",
-    model: str = "claude-haiku-4-5",
-    tier: str = "cheap",
-    success: bool = True,
-    latency: float = 100.0,
-    cost: float = 0.001,
-    tokens: tuple[int, int] = (100, 50),
-) -> LLMCallRecord:
-    return LLMCallRecord(
-        workflow=workflow,
-        stage=stage,
-        task_type="summarize",
-        provider="anthropic",
-        tier=tier,
-        model_id=model,
-        success=success,
-        error_type=None if success else "timeout",
-        latency_ms=latency,
-        tokens_input=tokens[0],
-        tokens_output=tokens[1],
-        cost=cost,
-        timestamp=NOW - ago,
-    )
+from support.telemetry_calls import call
 
 
 @pytest.fixture

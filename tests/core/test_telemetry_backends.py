@@ -20,40 +20,7 @@ from attune.models import LLMCallRecord, TelemetryBackend
 from attune.models.telemetry.backend import open_store
 from attune.models.telemetry.queries import MAX_QUERY_LIMIT
 from attune.models.telemetry.records import TelemetryStoreError
-
-NOW = datetime.now(UTC)
-
-
-def call(
-    *,
-    ago: timedelta = timedelta(minutes=1),
-    workflow: str = "docs",
-    stage: str = "write",
-    task_type: str = "summarize",
-    model: str = "claude-haiku-4-5",
-    success: bool = True,
-    latency: float = 100.0,
-    cost: float = 0.001,
-    tokens: tuple[int, int] = (100, 50),
-    user: str | None = None,
-    at: datetime | None = None,
-) -> LLMCallRecord:
-    return LLMCallRecord(
-        workflow=workflow,
-        stage=stage,
-        task_type=task_type,
-        provider="anthropic",
-        tier="cheap",
-        model_id=model,
-        success=success,
-        error_type=None if success else "timeout",
-        latency_ms=latency,
-        tokens_input=tokens[0],
-        tokens_output=tokens[1],
-        cost=cost,
-        timestamp=at or NOW - ago,
-        user=user,
-    )
+from support.telemetry_calls import NOW, call
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

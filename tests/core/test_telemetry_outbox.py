@@ -143,9 +143,24 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def _write_in_a_process(url: str, n: int) -> subprocess.CompletedProcess[str]:
+def _write_in_a_process(url: str, n: int, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    """``n`` calls written by a process of their own (``prelude`` runs first in it)."""
     env = {**os.environ, "ATTUNE_TELEMETRY_URL": url, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.run([sys.executable, "-c", WRITER, str(n)], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", prelude + WRITER, str(n)], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def _the_next_process_sends_them(url: str, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening the backend, with nothing new written, sends the ``n`` calls that wait."""
+    monkeypatch.setenv("ATTUNE_TELEMETRY_URL", url)
+    backend = get_telemetry_backend()
+    assert isinstance(backend, OutboxedTelemetry)
+    try:
+        assert backend.flush(timeout=30)
+        assert server_order(url, "exits") == [float(i) for i in range(n)]
+    finally:
+        backend.close(flush_seconds=0)
 
 
 def test_a_process_that_exits_at_once_sends_its_calls_first(postgres_url: str) -> None:
@@ -165,14 +180,7 @@ def test_calls_left_by_a_process_that_exited_during_an_outage_are_sent_by_the_ne
     assert Outbox(outbox_path(postgres_url)).pending() == 25
 
     postgres_server.start()
-    monkeypatch.setenv("ATTUNE_TELEMETRY_URL", postgres_url)
-    backend = get_telemetry_backend()  # opening it starts sending what waits, with nothing new written
-    assert isinstance(backend, OutboxedTelemetry)
-    try:
-        assert backend.flush(timeout=30)
-        assert server_order(postgres_url, "exits") == [float(i) for i in range(25)]
-    finally:
-        backend.close(flush_seconds=0)
+    _the_next_process_sends_them(postgres_url, 25, monkeypatch)
 
 
 def test_the_password_of_the_url_is_in_no_message_and_no_file_name(postgres_server: PostgresServer) -> None:
@@ -193,19 +201,9 @@ def test_without_psycopg_the_calls_wait_in_the_outbox_for_a_process_that_has_it(
 ) -> None:
     """A process without the [postgres] extra (an editor's bundled server, say) loses nothing."""
     no_psycopg = "import sys; sys.modules['psycopg'] = sys.modules['psycopg_pool'] = None\n"  # imports fail
-    env = {**os.environ, "ATTUNE_TELEMETRY_URL": postgres_url, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(
-        [sys.executable, "-c", no_psycopg + WRITER, "4"], env=env, capture_output=True, text=True, timeout=60
-    )
+    done = _write_in_a_process(postgres_url, 4, prelude=no_psycopg)
     assert done.returncode == 0, done.stderr
     assert "needs psycopg 3: pip install 'attune-companion[postgres]'" in done.stderr
     assert Outbox(outbox_path(postgres_url)).pending() == 4
 
-    monkeypatch.setenv("ATTUNE_TELEMETRY_URL", postgres_url)
-    backend = get_telemetry_backend()
-    assert isinstance(backend, OutboxedTelemetry)
-    try:
-        assert backend.flush(timeout=30)
-        assert server_order(postgres_url, "exits") == [float(i) for i in range(4)]
-    finally:
-        backend.close(flush_seconds=0)
+    _the_next_process_sends_them(postgres_url, 4, monkeypatch)

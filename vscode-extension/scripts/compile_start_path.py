@@ -9,6 +9,10 @@ way are the start path. Each is compiled by that interpreter into its
 ``__pycache__`` folder as a checked hash-based .pyc (PEP 552): valid whatever the
 files' dates once the .vsix is unpacked, and checked against its source at import.
 
+The server's run also writes attune.lsp.attrs_cache's file of the methods attrs
+generates for lsprotocol's classes; it is shipped the same way, one per version,
+in ``attr/__pycache__``.
+
 The .vsix carries one set per Python version, so a set is capped at ``<budget KB>``
 (its compressed size): modules are taken from the most time to compile per byte
 of .pyc, down; what is left out compiles at the first start and is written next to
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 TIMEOUT_S = 180
+ATTRS_CACHE_SUFFIX = ".attune-attrs-methods"  # attune.lsp.attrs_cache.CACHE_SUFFIX (not importable here)
 
 # Runs in the target interpreter: compiles each source (relative to libs) in place,
 # prints per module the compile time (ms) and the compressed size of the .pyc.
@@ -114,8 +119,10 @@ class LspProcess:
                 stream.close()
 
 
-def start_path(interpreter: str, libs: Path, launcher: Path) -> list[str]:
-    """The sources under libs (relative paths) the server compiles up to its first lens."""
+def start_path(interpreter: str, libs: Path, launcher: Path) -> tuple[list[str], dict[str, bytes]]:
+    """The sources under libs (relative paths) the server compiles up to its first lens,
+    and the other byte-code it writes on the way (attune.lsp.attrs_cache's file of
+    attrs's generated methods): its path under libs, without a prefix → its bytes."""
     with tempfile.TemporaryDirectory() as tmp:
         prefix, home, workspace = (Path(tmp, d) for d in ("pycache", "home", "workspace"))
         for d in (home, workspace):
@@ -144,11 +151,19 @@ def start_path(interpreter: str, libs: Path, launcher: Path) -> list[str]:
         for pyc in mirrored.rglob("*.pyc"):
             rel_dir = pyc.parent.relative_to(mirrored)
             sources.append(str(rel_dir / (pyc.name.split(".", 1)[0] + ".py")))
-        return sorted(s for s in sources if (libs / s).is_file())
+        caches = {
+            str(f.parent.relative_to(mirrored) / "__pycache__" / f.name): f.read_bytes()
+            for f in mirrored.rglob(f"*{ATTRS_CACHE_SUFFIX}")
+        }
+        return sorted(s for s in sources if (libs / s).is_file()), caches
 
 
 def compile_set(interpreter: str, libs: Path, launcher: Path, budget_kb: int) -> str:
-    sources = start_path(interpreter, libs, launcher)
+    sources, caches = start_path(interpreter, libs, launcher)
+    for rel, data in caches.items():
+        (libs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (libs / rel).write_bytes(data)
+    cached_kb = sum(len(zlib.compress(data, 9)) for data in caches.values()) / 1024
     timed = json.loads(
         subprocess.run(
             [interpreter, "-I", "-S", "-c", COMPILE, str(libs)],
@@ -189,7 +204,8 @@ def compile_set(interpreter: str, libs: Path, launcher: Path, budget_kb: int) ->
     left = sum(timed[r][0] for r in sources) - saved
     return (
         f"{len(chosen)} of {len(sources)} start-path modules compiled ({total / 1024:.0f} KB compressed, "
-        f"{saved:.0f} ms of compiling here); left to the first start: {len(sources) - len(chosen)} ({left:.0f} ms)"
+        f"{saved:.0f} ms of compiling here); left to the first start: {len(sources) - len(chosen)} ({left:.0f} ms); "
+        f"attrs's generated methods: {cached_kb:.0f} KB compressed" + ("" if caches else " (none written)")
     )
 
 

@@ -19,9 +19,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog} {attune_version()}")
         return 0
 
-    from . import commands  # noqa: F401  (registers the attune.server.* commands)
+    from .attrs_cache import attrs_method_cache
+
+    with attrs_method_cache():  # lsprotocol's ~550 attrs classes: their methods' byte-code
+        from . import commands  # noqa: F401  (registers the attune.server.* commands)
+        from .server import server
     from .log_handler import configure_logging
-    from .server import server
 
     configure_logging(server, getattr(logging, args.log_level))
     server.start_io()

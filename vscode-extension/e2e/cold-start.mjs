@@ -1,15 +1,19 @@
 // Cold start in a real VS Code: on a fresh install (new user-data dir, the .vsix just
 // installed, nothing compiled by an earlier start), the time from the workbench
-// becoming visible to the first lens of a Python file the user opens right away, and
-// where that time goes (VS Code's extension host, activation, interpreter check,
-// server start, first lens) from the logs' timestamps. The baseline of the same run:
-// a second file's open → lens with the server running. The figures are reported (a
-// table on stdout), not asserted; the checks are what they rest on.
-// ATTUNE_E2E_TRACE=1 adds the LSP trace to the extension's log (with --keep, to read it).
+// becoming visible to the first lens of a Python file that is open, and where that
+// time goes (VS Code's extension host, activation, interpreter check, server start,
+// first lens) from the logs' timestamps. The file is open with the window, as
+// `code FILE` (or `code-server FILE`) opens it; ATTUNE_E2E_COLD_OPEN=quick-open opens
+// it from Quick Open once the workbench shows instead (what a user who starts VS Code
+// on a folder does first; the clock then includes Quick Open's wait for the start).
+// The baseline of the same run: a second file's open → lens with the server running.
+// The figures are reported (a table on stdout), not asserted; the checks are what
+// they rest on. ATTUNE_E2E_TRACE=1 adds the LSP trace to the extension's log (with
+// --keep, to read it).
 //
 // Usage: node e2e/cold-start.mjs --vsix attune-companion.vsix [--keep]
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { codeLines, createE2E, plainPython, vsixSizeMB } from "./lib.mjs";
 
@@ -43,13 +47,16 @@ function extHostLog() {
   return "";
 }
 
+const quickOpen = process.env.ATTUNE_E2E_COLD_OPEN === "quick-open";
+const FIRST = "cold_module.py";
+
 await e2e.run(async () => {
-  await e2e.start();
+  await e2e.start(quickOpen ? {} : { open: FIRST });
   const workbenchWall = Date.now() - (performance.now() - e2e.times.workbench);
 
-  // What a user does first: open a Python file. The clock runs from the workbench to
-  // its first lens, whatever the lens says.
-  const clicked = await openFile("cold_module.py");
+  // The clock runs from the workbench to the file's first lens, whatever the lens says.
+  const clicked = quickOpen ? await openFile(FIRST) : e2e.times.workbench;
+  await e2e.page.locator(".tab.active", { hasText: FIRST }).waitFor({ state: "visible" });
   const tabMs = performance.now() - e2e.times.workbench;
   await waitForLens(ANY_LENS);
   const coldMs = performance.now() - e2e.times.workbench;
@@ -68,7 +75,8 @@ await e2e.run(async () => {
   const running = stamp(ext, /The Attune server is running/);
   const rel = (wall) => (wall === undefined ? "?" : `${Math.round(wall - workbenchWall)} ms`);
   log(`workbench visible at ${new Date(workbenchWall).toISOString()}, first lens at ${new Date(lensWall).toISOString()}`);
-  log(`timeline from the workbench: file clicked ${Math.round(clicked - e2e.times.workbench)} ms, its tab shown ${Math.round(tabMs)} ms, ` +
+  const opened = quickOpen ? `clicked in Quick Open ${Math.round(clicked - e2e.times.workbench)} ms` : "open with the window";
+  log(`timeline from the workbench: file ${opened}, its tab shown ${Math.round(tabMs)} ms, ` +
     `extension host ${rel(hostStarted)}, activation ${rel(activated)} (${activationEvent}), server start ${rel(starting)}, ` +
     `server running ${rel(running)}, first lens ${Math.round(lensWall - workbenchWall)} ms`);
   for (const line of ext.split("\n").filter((l) => /Attune server|byte-code|interpreter|Lens request/i.test(l)).slice(0, 8)) {
@@ -78,7 +86,9 @@ await e2e.run(async () => {
   const startLine = ext.split("\n").find((l) => l.includes("Starting the Attune server")) ?? "";
   check("the server runs the bundled libraries on a plain python3", startLine.includes(`: ${plainPython} (setting), bundled libraries`),
     startLine.replace(/^.*\] /, ""));
-  figure("Fresh install: workbench visible → first lens of the Python file opened first", `${Math.round(coldMs)} ms`, "< 3 s");
+  figure(`Fresh install: workbench visible → first lens of the Python file ${quickOpen ? "opened from Quick Open" : "open with the window"}`,
+    `${Math.round(coldMs)} ms`, "< 3 s");
+  figure(`  of which: workbench → the file's tab shown${quickOpen ? " (Quick Open, then the click)" : ""}`, `${Math.round(tabMs)} ms`, "—");
   figure("  of which: workbench → extension host started (VS Code's own)", rel(hostStarted), "—");
   figure(`  of which: workbench → extension activated (${activationEvent})`, rel(activated), "—");
   figure("  of which: workbench → server started (interpreter checked)", rel(starting), "—");
@@ -95,6 +105,9 @@ await e2e.run(async () => {
   const pycs = shipped(join(extDir, "bundled", "libs"));
   check(`the fresh install carries byte-code of the server's start path for ${tag}`, pycs > 0,
     `${pycs} .pyc files (lsprotocol/types: ${existsSync(join(extDir, "bundled", "libs", "lsprotocol", "__pycache__", `types.${tag}.pyc`))})`);
+  const attrsCache = join(extDir, "bundled", "libs", "attr", "__pycache__", `_make.${tag}.attune-attrs-methods`);
+  check(`the fresh install carries the byte-code of attrs's generated methods for ${tag}`, existsSync(attrsCache),
+    existsSync(attrsCache) ? `${(statSync(attrsCache).size / 1e6).toFixed(2)} MB` : `${attrsCache} missing`);
 
   // ---- the walkthrough a fresh install offers ----
   await e2e.runPaletteCommand("Welcome: Open Walkthrough...");

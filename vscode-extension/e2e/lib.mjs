@@ -131,8 +131,9 @@ export function createE2E({ name = "e2e", files = {}, settings: extraSettings = 
     if (hasAttune) throw new Error(`${python} has attune installed; give a plain python3 in ATTUNE_E2E_PYTHON`);
   };
 
-  /** Installs the .vsix into the fresh user-data dir, starts code-server and the browser, waits for the workbench. */
-  e2e.start = async () => {
+  /** Installs the .vsix into the fresh user-data dir, starts code-server and the browser, waits for the workbench.
+   * `open`: a workspace-relative file the window opens with, as `code-server FILE` (or `code FILE`) opens it. */
+  e2e.start = async ({ open } = {}) => {
     const t = e2e.times;
     t.install = performance.now();
     log(`installing ${vsix} into a fresh user-data-dir`);
@@ -154,7 +155,9 @@ export function createE2E({ name = "e2e", files = {}, settings: extraSettings = 
     let serverLog = "";
     e2e.codeServer.stdout.on("data", (d) => (serverLog += d));
     e2e.codeServer.stderr.on("data", (d) => (serverLog += d));
-    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+    // VS Code's web workbench opens the files of its `payload` query (what `code-server FILE` sends a running window).
+    const payload = open ? `&payload=${encodeURIComponent(JSON.stringify([["openFile", `vscode-remote://127.0.0.1:${port}${join(workspace, open)}`]]))}` : "";
+    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}${payload}`;
     for (let i = 0; ; i++) {
       try {
         const r = await fetch(`http://127.0.0.1:${port}/healthz`);

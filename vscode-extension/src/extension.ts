@@ -1,11 +1,13 @@
 // Entry point: wires the pieces together. The language client lives in
 // common/server.ts, the commands in commands.ts, the breaker status item in
 // breakerItem.ts, the read-only views in views.ts.
+import * as path from "node:path";
 import * as vscode from "vscode";
 import { BreakerItem } from "./breakerItem";
 import { registerCommands } from "./commands";
 import { CONFIG_SECTION, DISPLAY_NAME, fullSettingName, LENS_SETTINGS_GROUP, Notifications } from "./common/constants";
 import { pythonExtensionApi } from "./common/python";
+import { spawnHeadStart } from "./common/headStart";
 import { executeWithProgress } from "./common/progressRequest";
 import { AttuneServer } from "./common/server";
 import { interpreterSetting, RESTART_SETTINGS } from "./common/settings";
@@ -15,11 +17,16 @@ import { registerRunTask } from "./runTask";
 import { UsageItem } from "./usageItem";
 import { ReadOnlyViews } from "./views";
 
+// Spawned while VS Code builds the context `activate` gets (see common/headStart.ts):
+// this module is evaluated only to activate the extension. out/extension.js → the
+// extension's folder.
+const headStart = spawnHeadStart(path.dirname(__dirname));
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel(DISPLAY_NAME, { log: true });
   const views = new ReadOnlyViews();
   const breakers = new BreakerItem(output);
-  const server = new AttuneServer(context, output);
+  const server = new AttuneServer(context, output, headStart);
   server.onNotification(Notifications.breakerStatus, (params) => breakers.onNotification(params));
   server.onNotification(Notifications.apiSpend, (params) => breakers.onSpend(params));
   const usage = new UsageItem(output);

@@ -88,6 +88,10 @@ export const SECRET_API_KEY = "attune.anthropicApiKey";
 export const ENV_API_KEY = "ANTHROPIC_API_KEY";
 /** Set for launch.py when the interpreter's own attune-companion must run, not the bundle. */
 export const ENV_USE_INSTALLED = "ATTUNE_LSP_USE_INSTALLED";
+/** Set for a server spawned before the key was known: its first stdin line is the key (or empty). */
+export const ENV_KEY_ON_STDIN = "ATTUNE_LSP_KEY_ON_STDIN";
+/** In VS Code's environment: no head start (headStart.ts), to measure the difference. */
+export const ENV_NO_HEAD_START = "ATTUNE_LSP_NO_HEAD_START";
 
 export const BREAKER_ITEM_ID = "attune.breakers";
 export const USAGE_ITEM_ID = "attune.usage";

@@ -84,9 +84,20 @@ export function hasPythonExtension(): boolean {
   return vscode.extensions.getExtension(PYTHON_EXTENSION_ID) !== undefined;
 }
 
-export async function findInterpreter(log: (msg: string) => void): Promise<Interpreter> {
+/** The attune.interpreter setting's interpreter, if set. */
+export function configuredInterpreter(): Interpreter | undefined {
   const configured = interpreterSetting()?.trim();
-  if (configured) return { command: configured, source: "setting" };
+  return configured ? { command: configured, source: "setting" } : undefined;
+}
+
+/** The interpreter when nothing names one: python3 (python on Windows) on PATH. */
+export function pathInterpreter(): Interpreter {
+  return { command: process.platform === "win32" ? "python" : "python3", source: "PATH" };
+}
+
+export async function findInterpreter(log: (msg: string) => void): Promise<Interpreter> {
+  const configured = configuredInterpreter();
+  if (configured) return configured;
   const api = await pythonExtensionApi();
   if (api?.environments) {
     try {
@@ -99,7 +110,7 @@ export async function findInterpreter(log: (msg: string) => void): Promise<Inter
       log(`The Python extension did not give an interpreter: ${String(err)}`);
     }
   }
-  return { command: process.platform === "win32" ? "python" : "python3", source: "PATH" };
+  return pathInterpreter();
 }
 
 /** Runs the interpreter once to read its version; no shell, 15 s limit. */

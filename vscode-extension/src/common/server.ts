@@ -2,6 +2,7 @@
 // one output channel, reports health in a language status item, and never
 // restarts in a loop (3 crashes in 3 minutes and it stays stopped). Its code lens
 // provider is registered at activation, before the server is up (see lensProvider).
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
@@ -35,6 +36,7 @@ import {
   SECRET_API_KEY,
   ServerCommands,
 } from "./constants";
+import { serverCwd, serverEnvironment, type HeadStart } from "./headStart";
 import { checkInterpreter, findInterpreter, hasInstalledServer, launchPlan } from "./python";
 import { currentServerSettings } from "./settings";
 
@@ -80,6 +82,8 @@ const lensCapabilities: StaticFeature = {
 
 export class AttuneServer implements vscode.Disposable {
   client: LanguageClient | undefined;
+  /** The server process when the client was handed it (the head start), not spawned by it. */
+  private process: ChildProcess | undefined;
   private starting: Promise<void> | undefined;
   private crashes: number[] = [];
   private readonly status: vscode.LanguageStatusItem;
@@ -97,6 +101,8 @@ export class AttuneServer implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly output: vscode.LogOutputChannel,
+    /** The server the bundle spawned before `activate` (headStart.ts), adopted by the first start. */
+    private headStart?: HeadStart,
   ) {
     this.status = vscode.languages.createLanguageStatusItem(LANGUAGE_STATUS_ID, { pattern: "**" });
     this.status.name = DISPLAY_NAME;
@@ -207,6 +213,8 @@ export class AttuneServer implements vscode.Disposable {
   private async doStart(): Promise<void> {
     this.setHealth("starting");
     const t0 = Date.now();
+    const head = this.headStart;
+    this.headStart = undefined;
     // Read while the interpreter is checked (a round trip to the workbench in a remote window).
     let keyMs = 0;
     const keyRead = Promise.resolve(this.context.secrets.get(SECRET_API_KEY))
@@ -215,10 +223,11 @@ export class AttuneServer implements vscode.Disposable {
         return undefined;
       })
       .finally(() => (keyMs = Date.now() - t0));
-    const interpreter = await findInterpreter((m) => this.output.warn(m));
-    const check = await checkInterpreter(interpreter);
+    const interpreter = head?.interpreter ?? (await findInterpreter((m) => this.output.warn(m)));
+    const check = await (head?.check ?? checkInterpreter(interpreter));
     const checkedMs = Date.now() - t0;
     if (!check.ok) {
+      head?.discard();
       this.noInterpreter(check.problem);
       return;
     }
@@ -230,30 +239,45 @@ export class AttuneServer implements vscode.Disposable {
       bundle?.platform ?? process.platform,
     );
     if (plan.kind === "error") {
+      head?.discard();
       this.noInterpreter(plan.problem);
       return;
     }
     const key = await keyRead;
+    // The head start runs the bundle: it is used when that is the plan, else stopped.
+    const adopted = plan.kind === "bundled" ? head?.adopt(key) : undefined;
+    head?.discard();
+    const spawnedMs = adopted && head ? `spawned ${this.created - head.spawnedAt} ms before activation, ` : "";
     this.output.info(
       `Starting the Attune server with Python ${check.version}: ${interpreter.command} (${interpreter.source}), ` +
         (plan.kind === "bundled" ? "bundled libraries" : "the interpreter's own attune-companion") +
-        ` (${t0 - this.created} ms after activation: interpreter found and checked in ${checkedMs} ms, ` +
+        ` (${spawnedMs}${t0 - this.created} ms after activation: interpreter found and checked in ${checkedMs} ms, ` +
         `stored API key looked up in ${keyMs} ms)`,
     );
 
     // The .vsix ships the byte-code of most of what the server imports up to its first
     // lens (scripts/compile_start_path.py); Python writes the rest next to its source at
     // the first start (where the extension's folder is writable), as it does for any
-    // package. Pydantic plugins installed in the user's interpreter are not loaded.
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1", PYDANTIC_DISABLE_PLUGINS: "__all__" };
+    // package.
+    const env = serverEnvironment();
     if (plan.kind === "installed") env[ENV_USE_INSTALLED] = "1";
     if (key) env[ENV_API_KEY] = key; // through the environment only; never logged
 
-    const serverOptions: ServerOptions = {
+    const executable = {
       command: interpreter.command,
       args: [this.context.asAbsolutePath(path.join(...LAUNCHER_PATH))],
-      options: { env, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
+      options: { env, cwd: serverCwd() },
     };
+    // A restart after a crash spawns anew: the head start serves the first start only.
+    let headProcess = adopted;
+    const serverOptions: ServerOptions = adopted
+      ? () => {
+          const child = headProcess ?? spawn(executable.command, executable.args, { ...executable.options, windowsHide: true });
+          headProcess = undefined;
+          this.process = child;
+          return Promise.resolve(child);
+        }
+      : executable;
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.output,
@@ -351,6 +375,11 @@ export class AttuneServer implements vscode.Disposable {
         this.output.warn(`Stopping the Attune server: ${String(err)}`);
       }
     }
+    // The client ends the processes it spawned; one it was handed is ended here if
+    // `exit` did not end it.
+    const child = this.process;
+    this.process = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill();
     this.setHealth("stopped");
   }
 

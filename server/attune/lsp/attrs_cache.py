@@ -15,9 +15,10 @@ written atomically with just the entries used (so it does not grow), and not
 written where byte-code is not (``sys.dont_write_bytecode``, a read-only folder).
 It is rewritten only when more than 2% of the methods were compiled: a frozen
 class's ``__hash__`` source carries a hash salted per process, so a class or two
-compile at every start and would otherwise rewrite the file each time. Anything unexpected (an attrs
-without the hook, an unreadable file) means no cache: the import runs as usual.
-``ATTUNE_LSP_NO_ATTRS_CACHE=1`` turns it off, to measure the difference.
+compile at every start and would otherwise rewrite the file each time. Anything
+unexpected (an attrs without the hook, an unreadable file) means no cache: the
+import runs as usual. ``ATTUNE_LSP_NO_ATTRS_CACHE=1`` turns it off, to measure the
+difference.
 """
 
 from __future__ import annotations

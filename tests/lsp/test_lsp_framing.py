@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import threading
 
 import pytest
 
 from support.lsp_session import eventually
-from support.raw_lsp import HANG_GUARD, RawServer, frame, lens_request
+from support.raw_lsp import HANG_GUARD, SERVER, RawServer, frame, lens_request
 
 
 @pytest.fixture
@@ -74,3 +76,32 @@ async def test_a_length_over_the_limit_exits_with_the_reason(raw_server):
     (reason,) = server.lines_with("LSP framing error: ")
     assert "Content-Length 99,999,999,999 is over the 1,073,741,824-byte limit" in reason
     assert reason.endswith("exiting so that the client can restart the server")
+
+
+def test_a_client_that_closed_its_end_gets_one_line_and_the_server_stops(server_env):
+    """stdout closed by the client: one line on stderr (no traceback per message, none
+    per log message), and the server ends at its next message instead of answering
+    into the void."""
+    proc = subprocess.Popen(
+        SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=server_env
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    proc.stdout.close()  # the client stops reading
+    messages = [
+        {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        *(lens_request(i) for i in range(1, 4)),
+    ]
+    try:
+        proc.stdin.write(b"".join(frame(m) for m in messages))
+        proc.stdin.flush()
+        assert proc.wait(timeout=HANG_GUARD) == 0  # without closing stdin: it stops by itself
+    finally:
+        proc.kill()
+        proc.stdin.close()
+    drain.join(HANG_GUARD)
+    lines = errors[0].decode(errors="replace").splitlines()
+    assert lines == ["attune-lsp: the client closed the connection (stdout); stopping"], lines

@@ -17,14 +17,21 @@ server stays alive and answers nothing. This reader instead:
 
 A ``Content-Length`` larger than the body that follows (but under the limit) cannot
 be told from a slow client: the reader waits for the bytes, as any LSP reader must.
+
+The way out, stdout, gets ``ClientWriter``: once the client has closed its end,
+nothing can reach it, so it says so in one line on stderr, drops what follows (pygls
+would log a traceback for every message, and the log handler another for every
+``window/logMessage``) and stops the read loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +49,31 @@ _TAIL = 64  # enough of a long line's end to hold a Content-Length header
 _LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\d{1,20})[ \t]*\r?\n\Z", re.IGNORECASE)
 _HEADER = re.compile(rb"([A-Za-z0-9-]+)[ \t]*:(.*)\r?\n\Z", re.DOTALL)
 _BLANK = (b"\r\n", b"\n")
+
+
+class ClientWriter:
+    """pygls's writer over stdout (``write``, ``close``), which stops at a closed pipe."""
+
+    def __init__(self, stdout: BinaryIO, stop_event: threading.Event) -> None:
+        self._stdout = stdout
+        self._stop_event = stop_event
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            self._stdout.write(data)
+            self._stdout.flush()
+        except (BrokenPipeError, ConnectionResetError, ValueError):  # ValueError: stdout closed here
+            self.closed = True
+            self._stop_event.set()
+            # straight to stderr: the logging handlers would try the client again
+            sys.stderr.write("attune-lsp: the client closed the connection (stdout); stopping\n")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stdout.close()
 
 
 class StdinReader:

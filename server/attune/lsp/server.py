@@ -306,12 +306,10 @@ class AttuneServer(LanguageServer):
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls's stdio server with the reader of ``framing``, which resumes after a
         broken header instead of going deaf; ``exit_status`` is 1 when it gave up."""
-        from pygls.io_ import StdoutWriter
-
-        from .framing import StdinReader, read_messages
+        from .framing import ClientWriter, StdinReader, read_messages
 
         self._stop_event = stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        self.protocol.set_writer(ClientWriter(stdout or sys.stdout.buffer, stop_event))
         reader = StdinReader(stdin or sys.stdin.buffer, self.thread_pool)
         try:
             if asyncio.run(read_messages(stop_event, reader, self.protocol, self.report_server_error)):

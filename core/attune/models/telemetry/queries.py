@@ -177,13 +177,24 @@ def split(since_ms: int, until_ms: int | None, size: int) -> _Split:
     return _Split(head, (first_whole, end_whole), tail)
 
 
-def _add(totals: _Totals, rows: Iterable[Sequence[Any]]) -> None:
-    for model, provider, tier, *sums in rows:
-        acc = totals.get((model, provider, tier))
+def range_sql(column: str, start: int, end: int | None) -> tuple[str, list[int]]:
+    """``column >= ?``, with ``AND column < ?`` unless the range is open at the end,
+    and its parameters."""
+    if end is None:
+        return f"{column} >= ?", [start]
+    return f"{column} >= ? AND {column} < ?", [start, end]
+
+
+def _add(totals: dict[Any, list[Any]], rows: Iterable[Sequence[Any]], key_width: int) -> None:
+    """Adds each row's sums into ``totals`` under its key, its first ``key_width``
+    columns (the column itself when 1)."""
+    for row in rows:
+        key = row[0] if key_width == 1 else tuple(row[:key_width])
+        acc = totals.get(key)
         if acc is None:
-            totals[(model, provider, tier)] = [v or 0 for v in sums]
+            totals[key] = [v or 0 for v in row[key_width:]]
         else:
-            for i, v in enumerate(sums):
+            for i, v in enumerate(row[key_width:]):
                 acc[i] += v or 0
 
 
@@ -238,7 +249,7 @@ class RollupQueries:
         if stage is not None and workflow is None:
             raise ValueError("recent_calls: stage needs a workflow")
         since_ms, until_ms = window(since, until)
-        end_sql, end_params = ("AND ts_ms < ? ", [until_ms]) if until_ms is not None else ("", [])
+        ts_sql, ts_params = range_sql("ts_ms", since_ms, until_ms)
         found: list[tuple[Any, ...]] = []
         with self._snapshot() as snap:
             if snap is None:
@@ -246,9 +257,9 @@ class RollupQueries:
             for key in self._keys(snap, since_ms, until_ms, workflow, stage, model_id):
                 found.extend(
                     snap.rows(
-                        f"SELECT id, {CALL_COLUMNS} FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? {end_sql}"
+                        f"SELECT id, {CALL_COLUMNS} FROM llm_calls WHERE {KEY_SQL} AND {ts_sql} "
                         "ORDER BY ts_ms DESC, id DESC LIMIT ?",
-                        (*key, since_ms, *end_params, limit),
+                        (*key, *ts_params, limit),
                     )
                 )
         found.sort(key=lambda row: (row[1], row[0]), reverse=True)
@@ -272,34 +283,32 @@ class RollupQueries:
         with self._snapshot() as snap:
             if snap is None:
                 return []
-            for edge in (parts.head, parts.tail):
-                if edge is None:
-                    continue
-                for key in self._keys(snap, *edge, workflow, stage):
-                    _add(
-                        totals,
-                        (
-                            (key[2], *row)
-                            for row in snap.rows(
-                                "SELECT provider, tier, COUNT(*), SUM(success), SUM(latency_ms), SUM(cost), "
-                                f"SUM(tokens_input), SUM(tokens_output) FROM llm_calls WHERE {KEY_SQL} "
-                                "AND ts_ms >= ? AND ts_ms < ? GROUP BY provider, tier",
-                                (*key, *edge),
-                            )
-                        ),
-                    )
+            for key, edge in self._edge_keys(snap, parts, workflow, stage):
+                _add(
+                    totals,
+                    (
+                        (key[2], *row)
+                        for row in snap.rows(
+                            "SELECT provider, tier, COUNT(*), SUM(success), SUM(latency_ms), SUM(cost), "
+                            f"SUM(tokens_input), SUM(tokens_output) FROM llm_calls WHERE {KEY_SQL} "
+                            "AND ts_ms >= ? AND ts_ms < ? GROUP BY provider, tier",
+                            (*key, *edge),
+                        )
+                    ),
+                    3,
+                )
             if parts.whole is not None:
-                start, end = parts.whole
-                end_sql, end_params = ("AND bucket_ms < ? ", [end]) if end is not None else ("", [])
+                bucket_sql, bucket_params = range_sql("bucket_ms", *parts.whole)
                 _add(
                     totals,
                     snap.rows(
                         "SELECT model_id, provider, tier, SUM(calls), SUM(successes), SUM(latency_ms_sum), "
                         "SUM(cost_sum), SUM(tokens_input_sum), SUM(tokens_output_sum) FROM llm_calls_hourly "
-                        f"WHERE workflow = ? {stage_sql}AND bucket_ms >= ? {end_sql}"
+                        f"WHERE workflow = ? {stage_sql}AND {bucket_sql} "
                         "GROUP BY model_id, provider, tier",
-                        (workflow, *stage_params, start, *end_params),
+                        (workflow, *stage_params, *bucket_params),
                     ),
+                    3,
                 )
         aggregates = [
             ModelAggregate(model, provider, tier, int(n), int(ok), float(lat), float(cost), int(tin), int(tout))
@@ -319,22 +328,17 @@ class RollupQueries:
         with self._snapshot() as snap:
             if snap is None:
                 return []
-            for edge in (parts.head, parts.tail):
-                if edge is None:
-                    continue
-                for key in self._keys(snap, *edge):
-                    ((calls,),) = snap.rows(
-                        f"SELECT COUNT(*) FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? AND ts_ms < ?",
-                        (*key, *edge),
-                    )
-                    counts[key[0]] = counts.get(key[0], 0) + int(calls)
+            for key, edge in self._edge_keys(snap, parts):
+                ((calls,),) = snap.rows(
+                    f"SELECT COUNT(*) FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? AND ts_ms < ?",
+                    (*key, *edge),
+                )
+                counts[key[0]] = counts.get(key[0], 0) + int(calls)
             if parts.whole is not None:
-                start, end = parts.whole
-                end_sql, end_params = ("AND bucket_ms < ? ", [end]) if end is not None else ("", [])
+                bucket_sql, bucket_params = range_sql("bucket_ms", *parts.whole)
                 for workflow, calls in snap.rows(
-                    "SELECT workflow, SUM(calls) FROM llm_calls_hourly "
-                    f"WHERE bucket_ms >= ? {end_sql}GROUP BY workflow",
-                    (start, *end_params),
+                    f"SELECT workflow, SUM(calls) FROM llm_calls_hourly WHERE {bucket_sql} GROUP BY workflow",
+                    bucket_params,
                 ):
                     counts[workflow] = counts.get(workflow, 0) + int(calls)
         ranked = sorted(((w, n) for w, n in counts.items() if n), key=lambda item: (-item[1], item[0]))
@@ -358,38 +362,31 @@ class RollupQueries:
         parts = split(*window(since, until), DAY_MS)
         raw_key = f"ts_ms - (ts_ms % {DAY_MS})" if by == "day" else column
         sums: dict[Any, list[Any]] = {}
-
-        def add(rows: Iterable[Sequence[Any]]) -> None:
-            for key, *values in rows:
-                acc = sums.setdefault(key, [0, 0, 0, 0, 0.0])
-                for i, v in enumerate(values):
-                    acc[i] += v or 0
-
         with self._snapshot() as snap:
             if snap is None:
                 return []
-            for edge in (parts.head, parts.tail):
-                if edge is None:
-                    continue
-                for key in self._keys(snap, *edge):
-                    add(
-                        snap.rows(
-                            f"SELECT {raw_key}, COUNT(*), SUM(success), SUM(tokens_input), SUM(tokens_output), "
-                            f"SUM(cost) FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? AND ts_ms < ? "
-                            f"GROUP BY {raw_key}",
-                            (*key, *edge),
-                        )
-                    )
+            for key, edge in self._edge_keys(snap, parts):
+                _add(
+                    sums,
+                    snap.rows(
+                        f"SELECT {raw_key}, COUNT(*), SUM(success), SUM(tokens_input), SUM(tokens_output), "
+                        f"SUM(cost) FROM llm_calls WHERE {KEY_SQL} AND ts_ms >= ? AND ts_ms < ? "
+                        f"GROUP BY {raw_key}",
+                        (*key, *edge),
+                    ),
+                    1,
+                )
             if parts.whole is not None:
-                start, end = parts.whole
-                end_sql, end_params = ("AND day_ms < ? ", [end]) if end is not None else ("", [])
-                add(
+                day_sql, day_params = range_sql("day_ms", *parts.whole)
+                _add(
+                    sums,
                     snap.rows(
                         f"SELECT {column}, SUM(calls), SUM(successes), SUM(tokens_input_sum), "
-                        f"SUM(tokens_output_sum), SUM(cost_sum) FROM llm_calls_daily WHERE day_ms >= ? {end_sql}"
+                        f"SUM(tokens_output_sum), SUM(cost_sum) FROM llm_calls_daily WHERE {day_sql} "
                         f"GROUP BY {column}",
-                        (start, *end_params),
-                    )
+                        day_params,
+                    ),
+                    1,
                 )
         rows = [
             SpendRow(
@@ -408,6 +405,16 @@ class RollupQueries:
         else:
             rows.sort(key=lambda r: (-r.cost, -r.calls, r.key))
         return rows[:limit]
+
+    def _edge_keys(
+        self, snap: Snapshot, parts: _Split, workflow: str | None = None, stage: str | None = None
+    ) -> Iterator[tuple[tuple[str, str, str], tuple[int, int]]]:
+        """The window's partial buckets at its edges, each with every key that has calls
+        in it: the reads of the calls themselves."""
+        for edge in (parts.head, parts.tail):
+            if edge is not None:
+                for key in self._keys(snap, *edge, workflow, stage):
+                    yield key, edge
 
     @staticmethod
     def _keys(

@@ -5,13 +5,10 @@ injected sleep instead of being slept."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from attune.models import (
     AllProvidersFailedError,
-    CircuitBreaker,
     EmpathyLLMExecutor,
     FallbackStrategy,
     ResilientExecutor,
@@ -20,7 +17,6 @@ from attune.models import (
     get_model,
 )
 from support.fake_anthropic import (
-    TEST_API_KEY,
     FakeAnthropic,
     error,
     ok,
@@ -28,7 +24,6 @@ from support.fake_anthropic import (
     rate_limited,
     server_error,
 )
-from support.manual_clock import ManualClock
 
 CHEAP = get_model("anthropic", "cheap")
 CAPABLE = get_model("anthropic", "capable")
@@ -43,24 +38,6 @@ class SleepRecorder:
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
-
-
-@pytest.fixture
-def breaker() -> CircuitBreaker:
-    return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://", clock=ManualClock())
-
-
-@pytest.fixture
-async def executor(fake_api: FakeAnthropic, breaker: CircuitBreaker, tmp_path: Path):
-    ex = EmpathyLLMExecutor(
-        telemetry_store=TelemetryStore(tmp_path / "t.db"),
-        breaker=breaker,
-        api_key=TEST_API_KEY,
-        base_url=fake_api.base_url,
-        timeout=5.0,
-    )
-    yield ex
-    await ex.aclose()
 
 
 @pytest.fixture

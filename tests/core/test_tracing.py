@@ -37,7 +37,7 @@ from attune.models import (
     get_model,
 )
 from support.claude_stub import write_claude_stub
-from support.fake_anthropic import TEST_API_KEY, FakeAnthropic, count_words, error, ok, overloaded, request_text
+from support.fake_anthropic import TEST_API_KEY, count_words, error, ok, overloaded, request_text
 from support.manual_clock import ManualClock
 
 CHEAP = get_model("anthropic", "cheap")
@@ -99,24 +99,6 @@ def telemetry() -> Iterator[Telemetry]:
         yield Telemetry()
     finally:
         _Gated.open = False
-
-
-@pytest.fixture
-def breaker() -> CircuitBreaker:
-    return CircuitBreaker(failure_threshold=5, recovery_timeout_seconds=60, store="memory://", clock=ManualClock())
-
-
-@pytest.fixture
-async def executor(fake_api: FakeAnthropic, breaker: CircuitBreaker, tmp_path: Path):
-    ex = EmpathyLLMExecutor(
-        telemetry_store=TelemetryStore(tmp_path / "t.db"),
-        breaker=breaker,
-        api_key=TEST_API_KEY,
-        base_url=fake_api.base_url,
-        timeout=5.0,
-    )
-    yield ex
-    await ex.aclose()
 
 
 async def no_sleep(_seconds: float) -> None:

@@ -141,14 +141,19 @@ def test_a_long_retry_after_stops_at_once(tmp_path, realistic_api, breaker):
     assert outcome.stopped is not None and "3600 s" in outcome.stopped
 
 
-def test_output_ratios_are_learned_from_runs(tmp_path, realistic_api, monkeypatch):
+def _explain_three_modules(tmp_path, realistic_api, monkeypatch):
+    """`explain` run over copies of three 4,000-12,000-byte stdlib modules, against the fake API."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_API_KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", realistic_api.base_url)
     modules = []
     for source in _stdlib_modules(3, low=4_000, high=12_000):
         modules.append(tmp_path / source.name)
         shutil.copy(source, modules[-1])
-    results = [run_task("explain", module) for module in modules]
+    return [run_task("explain", module) for module in modules]
+
+
+def test_output_ratios_are_learned_from_runs(tmp_path, realistic_api, monkeypatch):
+    results = _explain_three_modules(tmp_path, realistic_api, monkeypatch)
     assert all(r.status == "ok" for r in results)
 
     lesson = learn_from_runs(get_telemetry_store())
@@ -171,13 +176,7 @@ def test_output_ratios_are_learned_from_runs(tmp_path, realistic_api, monkeypatc
 
 
 def test_a_reply_cut_at_max_tokens_teaches_no_output_length(tmp_path, realistic_api, monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_API_KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", realistic_api.base_url)
-    modules = []
-    for source in _stdlib_modules(3, low=4_000, high=12_000):
-        modules.append(tmp_path / source.name)
-        shutil.copy(source, modules[-1])
-    results = [run_task("explain", module) for module in modules]
+    results = _explain_three_modules(tmp_path, realistic_api, monkeypatch)
     store = get_telemetry_store()
     assert [s.stop_reason for r in results for s in store.get_run(r.run_id).stages] == ["end_turn"] * 6
     cut = results[0].stages[1]  # the first run's explain stage, recorded again as a reply cut at the limit
